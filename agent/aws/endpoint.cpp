@@ -1,0 +1,80 @@
+// Endpoint: URLs are parsed with libcurl's URL API, the same parser that will later connect to them.
+#include "agent/aws/endpoint.h"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace ferry::aws {
+namespace {
+
+struct UrlDeleter {
+  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+};
+struct CurlStringDeleter {
+  void operator()(char* s) const { curl_free(s); }
+};
+using CurlString = std::unique_ptr<char, CurlStringDeleter>;
+
+CurlString UrlPart(CURLU* url, CURLUPart part) {
+  char* value = nullptr;
+  if (curl_url_get(url, part, &value, 0) != CURLUE_OK) return nullptr;
+  return CurlString(value);
+}
+
+}  // namespace
+
+Result<std::string> ResolveRegion(const config::AwsOptions& aws, const Environment& env) {
+  if (!aws.region.empty()) return aws.region;
+  if (auto r = env.Get("AWS_REGION")) return *r;
+  if (auto r = env.Get("AWS_DEFAULT_REGION")) return *r;
+  return Error(ErrorCode::kInvalidArgument,
+               "no AWS region: set aws.region in the config, or AWS_REGION / AWS_DEFAULT_REGION");
+}
+
+Result<ServiceEndpoint> ResolveEndpoint(std::string_view service, std::string_view region,
+                                        std::string_view custom_url) {
+  std::string text = custom_url.empty() ? fmt::format("https://{}.{}.amazonaws.com/", service, region)
+                                        : std::string(custom_url);
+  std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+  if (!url) return Error(ErrorCode::kInternal, "out of memory parsing a URL");
+  CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, text.c_str(), 0);
+  if (rc != CURLUE_OK) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("endpoint '{}' is not a valid URL: {}", text, curl_url_strerror(rc)));
+  }
+  CurlString scheme = UrlPart(url.get(), CURLUPART_SCHEME);
+  CurlString host = UrlPart(url.get(), CURLUPART_HOST);
+  CurlString port = UrlPart(url.get(), CURLUPART_PORT);
+  CurlString path = UrlPart(url.get(), CURLUPART_PATH);
+  std::string_view s = scheme ? scheme.get() : "";
+  if (s != "http" && s != "https") {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("endpoint '{}' must be an http:// or https:// URL", text));
+  }
+  if (!host || *host.get() == '\0') {
+    return Error(ErrorCode::kInvalidArgument, fmt::format("endpoint '{}' has no host", text));
+  }
+  if (UrlPart(url.get(), CURLUPART_USER) || UrlPart(url.get(), CURLUPART_QUERY) ||
+      UrlPart(url.get(), CURLUPART_FRAGMENT)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("endpoint '{}' must be scheme://host[:port] only (no user, query or fragment)", text));
+  }
+  if (path && std::string_view(path.get()) != "/") {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("endpoint '{}' must not have a path (the API is served at /)", text));
+  }
+  ServiceEndpoint out;
+  out.host = host.get();
+  // The Host header names a port only when it is not the scheme's default, as HTTP clients send it.
+  std::string_view default_port = s == "https" ? "443" : "80";
+  if (port && std::string_view(port.get()) != default_port) out.host += fmt::format(":{}", port.get());
+  out.url = fmt::format("{}://{}/", s, out.host);
+  out.region = std::string(region);
+  out.service = std::string(service);
+  return out;
+}
+
+}  // namespace ferry::aws

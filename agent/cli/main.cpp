@@ -1,0 +1,81 @@
+// ferry's entry point: process-wide setup (curl, SIGPIPE), then dispatch to a subcommand.
+// This is the top of every command, so it is where exceptions are finally caught.
+#include <curl/curl.h>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "agent/cli/commands.h"
+#include "ferry/version.h"
+
+namespace ferry::cli {
+
+void PrintUsage() {
+  fmt::print(
+      "ferry {} - ships log files to Amazon Kinesis Data Streams\n"
+      "\n"
+      "usage: ferry <command> [options]\n"
+      "\n"
+      "commands:\n"
+      "  run [-c FILE]      run the agent in the foreground until SIGINT or SIGTERM\n"
+      "                     (FILE defaults to /etc/ferry/ferry.yaml)\n"
+      "  check [-c FILE]    validate a config and print its effective settings, or every error\n"
+      "  check --keys       list every config key with its type, default and meaning\n"
+      "  version            print the version\n"
+      "  help               print this help (also -h, --help)\n",
+      kVersion);
+}
+
+int VersionCommand(std::span<const std::string_view> args) {
+  if (!args.empty()) {
+    fmt::print(stderr, "ferry version: takes no arguments\n");
+    return kExitUsage;
+  }
+  fmt::print("ferry {}\n", kVersion);
+  return kExitOk;
+}
+
+}  // namespace ferry::cli
+
+int main(int argc, char** argv) {
+  using namespace ferry::cli;
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    PrintUsage();
+    return kExitUsage;
+  }
+  std::string_view command = args[0];
+  std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
+  // A peer that closes a socket must not kill the process; curl also asks for this.
+  std::signal(SIGPIPE, SIG_IGN);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    fmt::print(stderr, "ferry: cannot initialise libcurl\n");
+    return kExitFailure;
+  }
+  int code = kExitUsage;
+  try {
+    if (command == "run") {
+      code = RunCommand(rest);
+    } else if (command == "check") {
+      code = CheckCommand(rest);
+    } else if (command == "version" || command == "--version") {
+      code = VersionCommand(rest);
+    } else if (command == "help" || command == "-h" || command == "--help") {
+      PrintUsage();
+      code = kExitOk;
+    } else {
+      fmt::print(stderr, "ferry: unknown command '{}'\n\n", command);
+      PrintUsage();
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ferry: fatal: {}\n", e.what());
+    code = kExitFailure;
+  }
+  curl_global_cleanup();
+  return code;
+}

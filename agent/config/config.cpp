@@ -1,0 +1,255 @@
+// Config: the field tables of ferry.yaml and the loader that runs them.
+#include "agent/config/config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <type_traits>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "agent/config/schema.h"
+
+namespace ferry::config {
+namespace {
+
+const std::vector<Field<AwsOptions>>& AwsFields() {
+  static const std::vector<Field<AwsOptions>> fields = {
+      StringField<AwsOptions>("region", &AwsOptions::region, "$AWS_REGION",
+                              "AWS region of the streams; falls back to AWS_REGION, then AWS_DEFAULT_REGION"),
+      MaskedField<AwsOptions>("access_key_id", &AwsOptions::access_key_id, "$AWS_ACCESS_KEY_ID",
+                              "static access key id; without it the environment's credentials are used"),
+      SecretField<AwsOptions>("secret_access_key", &AwsOptions::secret_access_key,
+                              "static secret key, required with access_key_id"),
+      SecretField<AwsOptions>("session_token", &AwsOptions::session_token,
+                              "session token for temporary static credentials"),
+      StringField<AwsOptions>("kinesis_endpoint", &AwsOptions::kinesis_endpoint,
+                              "https://kinesis.<region>.amazonaws.com",
+                              "Kinesis endpoint URL: a VPC interface endpoint or a local emulator"),
+  };
+  return fields;
+}
+
+const std::vector<Field<KinesisOptions>>& KinesisFields() {
+  static const std::vector<Field<KinesisOptions>> fields = {
+      StringField<KinesisOptions>("stream", &KinesisOptions::stream, "", "name of the Kinesis data stream",
+                                  true),
+      DurationField<KinesisOptions>("max_age", &KinesisOptions::max_age, "1s",
+                                    "longest time a record waits for its PutRecords request to fill"),
+  };
+  return fields;
+}
+
+// A nested section stored in a plain member (always present) or in a std::optional (present when given).
+template <typename S, typename M, typename T>
+Field<S> SectionField(std::string_view name, std::string_view doc, M S::*member,
+                      const std::vector<Field<T>>& (*fields)()) {
+  constexpr bool kOptional = !std::is_same_v<M, T>;
+  return Field<S>{name,
+                  "section",
+                  "",
+                  doc,
+                  false,
+                  [member, fields](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
+                    T section;
+                    ParseMap(n, p, fields(), section, ctx);
+                    out.*member = std::move(section);
+                  },
+                  [name, member, fields](YAML::Emitter& e, const S& in) {
+                    const T* section;
+                    if constexpr (kOptional) {
+                      if (!(in.*member).has_value()) return;
+                      section = &*(in.*member);
+                    } else {
+                      section = &(in.*member);
+                    }
+                    e << YAML::Key << std::string(name) << YAML::Value;
+                    EmitMap(e, fields(), *section);
+                  }};
+}
+
+const std::vector<Field<FlowOptions>>& FlowFields() {
+  static const std::vector<Field<FlowOptions>> fields = {
+      StringField<FlowOptions>("name", &FlowOptions::name, "",
+                               "unique name of the flow; checkpoints and metrics are kept by it", true),
+      Field<FlowOptions>{"files", "list of globs", "", "files to tail (glob patterns)", true,
+                         [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
+                           if (!ReadStringList(n, p, ctx, out.files)) return;
+                           if (out.files.empty()) ctx.Fail(n, p, "needs at least one glob");
+                           for (const auto& glob : out.files) {
+                             if (glob.empty()) ctx.Fail(n, p, "a glob must not be empty");
+                           }
+                         },
+                         [](YAML::Emitter& e, const FlowOptions& in) {
+                           e << YAML::Key << "files" << YAML::Value << YAML::Flow << in.files;
+                         }},
+      Field<FlowOptions>{"start_at", "end | beginning", "end",
+                         "where to start in files present at the first start; files appearing later are read "
+                         "from the beginning",
+                         false,
+                         [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
+                           std::string value;
+                           if (!ReadString(n, p, ctx, value)) return;
+                           if (value == "end") {
+                             out.start_at = StartAt::kEnd;
+                           } else if (value == "beginning") {
+                             out.start_at = StartAt::kBeginning;
+                           } else {
+                             ctx.Fail(n, p, fmt::format("'{}' is not one of: end, beginning", value));
+                           }
+                         },
+                         [](YAML::Emitter& e, const FlowOptions& in) {
+                           e << YAML::Key << "start_at" << YAML::Value
+                             << (in.start_at == StartAt::kEnd ? "end" : "beginning");
+                         }},
+      Field<FlowOptions>{"max_record_bytes", "size", "1MiB",
+                         "longest record; a longer line is split into records of this size (at most 1MiB, "
+                         "the Kinesis limit)",
+                         false,
+                         [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
+                           std::uint64_t value = 0;
+                           if (!ReadByteSize(n, p, ctx, value)) return;
+                           if (value < 1 || value > (1 << 20)) {
+                             ctx.Fail(n, p, "must be between 1B and 1MiB");
+                             return;
+                           }
+                           out.max_record_bytes = value;
+                         },
+                         [](YAML::Emitter& e, const FlowOptions& in) {
+                           e << YAML::Key << "max_record_bytes" << YAML::Value
+                             << FormatByteSize(in.max_record_bytes);
+                         }},
+      SectionField<FlowOptions>("kinesis", "send to a Kinesis data stream with PutRecords",
+                                &FlowOptions::kinesis, &KinesisFields),
+  };
+  return fields;
+}
+
+const std::vector<Field<Config>>& TopFields() {
+  static const std::vector<Field<Config>> fields = {
+      StringField<Config>("state_dir", &Config::state_dir, "/var/lib/ferry",
+                          "folder for checkpoints, spool and dead letters"),
+      Field<Config>{
+          "log_level", "trace | debug | info | warn | error", "info",
+          "least severe log level written to stderr", false,
+          [](const YAML::Node& n, const std::string& p, Config& out, ParseContext& ctx) {
+            static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+            std::string value;
+            if (!ReadString(n, p, ctx, value)) return;
+            if (!kLevels.contains(value)) {
+              ctx.Fail(n, p, fmt::format("'{}' is not one of: trace, debug, info, warn, error", value));
+              return;
+            }
+            out.log_level = value;
+          },
+          [](YAML::Emitter& e, const Config& in) {
+            e << YAML::Key << "log_level" << YAML::Value << in.log_level;
+          }},
+      DurationField<Config>("shutdown_timeout", &Config::shutdown_timeout, "10s",
+                            "on SIGTERM, how long requests in flight may take before ferry exits"),
+      ByteSizeField<Config>("memory_limit", &Config::memory_limit, "32MiB",
+                            "bound on record bytes held in memory; reading pauses when it is reached"),
+      SectionField<Config>("aws", "AWS region, credentials and endpoints", &Config::aws, &AwsFields),
+      Field<Config>{"flows", "list of flows", "",
+                    "each flow tails files and ships their lines to one destination", true,
+                    [](const YAML::Node& n, const std::string& p, Config& out, ParseContext& ctx) {
+                      if (!n.IsSequence() || n.size() == 0) {
+                        ctx.Fail(n, p, "expected a non-empty list of flows");
+                        return;
+                      }
+                      std::set<std::string> names;
+                      for (std::size_t i = 0; i < n.size(); ++i) {
+                        std::string path = fmt::format("{}[{}]", p, i);
+                        FlowOptions flow;
+                        ParseMap(n[i], path, FlowFields(), flow, ctx);
+                        if (!n[i].IsMap()) continue;
+                        if (!flow.name.empty() && !names.insert(flow.name).second) {
+                          ctx.Fail(n[i]["name"], JoinPath(path, "name"),
+                                   fmt::format("flow name '{}' is used twice", flow.name));
+                        }
+                        if (!flow.kinesis)
+                          ctx.Fail(n[i], path, "needs a destination: add a 'kinesis' section");
+                        out.flows.push_back(std::move(flow));
+                      }
+                    },
+                    [](YAML::Emitter& e, const Config& in) {
+                      e << YAML::Key << "flows" << YAML::Value << YAML::BeginSeq;
+                      for (const auto& flow : in.flows) EmitMap(e, FlowFields(), flow);
+                      e << YAML::EndSeq;
+                    }},
+  };
+  return fields;
+}
+
+template <typename S>
+void DescribeFields(std::string& out, std::string_view prefix, const std::vector<Field<S>>& fields) {
+  for (const auto& f : fields) {
+    std::string key = JoinPath(prefix, f.name);
+    out += fmt::format("{:<28} {:<22} {:<16} {}\n", key, f.type,
+                       f.required ? "(required)" : std::string(f.default_value), f.doc);
+  }
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view yaml_text, const std::string& source_name) {
+  ParseContext ctx(source_name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    ctx.FailAt(e.mark, "(document)", e.msg);
+    return Error(ErrorCode::kInvalidArgument, ctx.errors().front());
+  }
+  Config config;
+  config.file = source_name;
+  if (root.IsNull()) {
+    ctx.FailAt(YAML::Mark::null_mark(), "(document)", "the config is empty");
+  } else if (!root.IsMap()) {
+    ctx.Fail(root, "(document)", "expected a mapping of keys to values");
+  } else {
+    ParseMap(root, "", TopFields(), config, ctx);
+  }
+  if (!config.aws.access_key_id.empty() && config.aws.secret_access_key.empty()) {
+    ctx.FailAt(root["aws"].Mark(), "aws.secret_access_key", "required when aws.access_key_id is set");
+  }
+  if (config.aws.access_key_id.empty() && !config.aws.session_token.empty()) {
+    ctx.FailAt(root["aws"].Mark(), "aws.access_key_id", "required when aws.session_token is set");
+  }
+  if (config.aws.access_key_id.empty() && !config.aws.secret_access_key.empty()) {
+    ctx.FailAt(root["aws"].Mark(), "aws.access_key_id", "required when aws.secret_access_key is set");
+  }
+  if (!ctx.errors().empty()) {
+    std::string all;
+    for (const auto& e : ctx.errors()) all += (all.empty() ? "" : "\n") + e;
+    return Error(ErrorCode::kInvalidArgument, all);
+  }
+  return config;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::kNotFound, fmt::format("{}: cannot open config file", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Error(ErrorCode::kIo, fmt::format("{}: cannot read config file", path));
+  return ParseConfig(text.str(), path);
+}
+
+std::string DescribeConfig(const Config& config) {
+  YAML::Emitter out;
+  EmitMap(out, TopFields(), config);
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string DescribeKeys() {
+  std::string out;
+  DescribeFields(out, "", TopFields());
+  DescribeFields(out, "aws", AwsFields());
+  DescribeFields(out, "flows[]", FlowFields());
+  DescribeFields(out, "flows[].kinesis", KinesisFields());
+  return out;
+}
+
+}  // namespace ferry::config

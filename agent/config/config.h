@@ -1,0 +1,59 @@
+// Config: ferry.yaml as typed option structs. Each struct's defaults live here, once; the field
+// tables in config.cpp map YAML keys onto these members and document them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/core/result.h"
+#include "agent/core/units.h"
+
+namespace ferry::config {
+
+struct AwsOptions {
+  std::string region;         // empty: AWS_REGION, then AWS_DEFAULT_REGION
+  std::string access_key_id;  // empty: the environment's AWS_ACCESS_KEY_ID
+  std::string secret_access_key;
+  std::string session_token;
+  std::string kinesis_endpoint;  // empty: https://kinesis.<region>.amazonaws.com
+};
+
+struct KinesisOptions {
+  std::string stream;
+  Duration max_age{1000};  // a partly filled PutRecords request is sent after this long
+};
+
+enum class StartAt { kEnd, kBeginning };
+
+struct FlowOptions {
+  std::string name;
+  std::vector<std::string> files;  // globs
+  StartAt start_at = StartAt::kEnd;
+  std::uint64_t max_record_bytes = 1 << 20;  // longer lines are split into records of this size
+  std::optional<KinesisOptions> kinesis;
+};
+
+struct Config {
+  std::string file;  // where it was read from, for messages
+  std::string state_dir = "/var/lib/ferry";
+  std::string log_level = "info";
+  Duration shutdown_timeout{10000};
+  std::uint64_t memory_limit = 32ULL << 20;
+  AwsOptions aws;
+  std::vector<FlowOptions> flows;
+};
+
+// Parses YAML text; source_name is used in error messages. All errors are reported at once, one per line.
+Result<Config> ParseConfig(std::string_view yaml_text, const std::string& source_name);
+Result<Config> LoadConfigFile(const std::string& path);
+
+// The effective config (defaults filled in, secrets hidden) as YAML, for `ferry check`.
+std::string DescribeConfig(const Config& config);
+
+// Every key with its type, default and meaning, one per line, for `ferry check --keys` and the docs.
+std::string DescribeKeys();
+
+}  // namespace ferry::config

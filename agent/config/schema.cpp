@@ -1,0 +1,99 @@
+// Schema: error formatting and the typed scalar readers behind every field helper.
+#include "agent/config/schema.h"
+
+#include <fmt/format.h>
+
+namespace ferry::config {
+namespace {
+
+std::string_view KindName(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a single value";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "an undefined value";
+  }
+}
+
+}  // namespace
+
+void ParseContext::Fail(const YAML::Node& node, std::string_view path, std::string_view message) {
+  FailAt(node.IsNull() && !key_mark_.is_null() ? key_mark_ : node.Mark(), path, message);
+}
+
+void ParseContext::FailAt(const YAML::Mark& mark, std::string_view path, std::string_view message) {
+  if (mark.is_null()) {
+    errors_.push_back(fmt::format("{}: {}: {}", file_, path, message));
+  } else {
+    errors_.push_back(fmt::format("{}:{}:{}: {}: {}", file_, mark.line + 1, mark.column + 1, path, message));
+  }
+}
+
+std::string JoinPath(std::string_view parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  return fmt::format("{}.{}", parent, key);
+}
+
+bool ReadString(const YAML::Node& node, const std::string& path, ParseContext& ctx, std::string& out) {
+  if (!node.IsScalar()) {
+    ctx.Fail(node, path, fmt::format("expected a string, found {}", KindName(node)));
+    return false;
+  }
+  out = node.Scalar();
+  return true;
+}
+
+bool ReadStringList(const YAML::Node& node, const std::string& path, ParseContext& ctx,
+                    std::vector<std::string>& out) {
+  if (node.IsScalar()) {  // a single glob is a list of one
+    out = {node.Scalar()};
+    return true;
+  }
+  if (!node.IsSequence()) {
+    ctx.Fail(node, path, fmt::format("expected a list of strings, found {}", KindName(node)));
+    return false;
+  }
+  out.clear();
+  bool ok = true;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    std::string item;
+    if (ReadString(node[i], fmt::format("{}[{}]", path, i), ctx, item)) {
+      out.push_back(std::move(item));
+    } else {
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+bool ReadDuration(const YAML::Node& node, const std::string& path, ParseContext& ctx, Duration& out) {
+  std::string text;
+  if (!ReadString(node, path, ctx, text)) return false;
+  auto parsed = ParseDuration(text);
+  if (!parsed) {
+    ctx.Fail(node, path, parsed.error().message());
+    return false;
+  }
+  out = *parsed;
+  return true;
+}
+
+bool ReadByteSize(const YAML::Node& node, const std::string& path, ParseContext& ctx, std::uint64_t& out) {
+  std::string text;
+  if (!ReadString(node, path, ctx, text)) return false;
+  auto parsed = ParseByteSize(text);
+  if (!parsed) {
+    ctx.Fail(node, path, parsed.error().message());
+    return false;
+  }
+  out = *parsed;
+  return true;
+}
+
+}  // namespace ferry::config

@@ -1,0 +1,188 @@
+// Schema: how a config section is declared, once, as a table of fields.
+//
+// Each field has a name, a type description, a default and a doc line; the same table parses and
+// validates YAML (with errors that name file:line:column and the full key path), prints the effective
+// config for `ferry check`, and is the source for the reference docs. Parsing collects every error
+// instead of stopping at the first, so a user fixes a config in one pass.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "agent/core/masking.h"
+#include "agent/core/units.h"
+
+namespace ferry::config {
+
+// Where we are while parsing: the file, the key path, and the errors found so far.
+class ParseContext {
+ public:
+  explicit ParseContext(std::string file) : file_(std::move(file)) {}
+
+  // Records an error at node's position: "file:line:col: path: message". An empty value ("key:") has
+  // no position of its own (yaml-cpp puts it at the next token), so its key's position is used.
+  void Fail(const YAML::Node& node, std::string_view path, std::string_view message);
+  // The position of the key whose value is being parsed.
+  void set_key_mark(const YAML::Mark& mark) { key_mark_ = mark; }
+  void FailAt(const YAML::Mark& mark, std::string_view path, std::string_view message);
+
+  const std::vector<std::string>& errors() const { return errors_; }
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  YAML::Mark key_mark_ = YAML::Mark::null_mark();
+  std::vector<std::string> errors_;
+};
+
+template <typename S>
+struct Field {
+  std::string_view name;
+  std::string_view type;           // for docs: "string", "duration", "end | beginning", ...
+  std::string_view default_value;  // for docs; empty when required or none
+  std::string_view doc;
+  bool required = false;
+  // Reads node into the struct; reports problems through ctx under path.
+  std::function<void(const YAML::Node& node, const std::string& path, S& out, ParseContext& ctx)> parse;
+  // Writes the field's effective value (secrets masked) for `ferry check`; may write nothing.
+  std::function<void(YAML::Emitter& out, const S& in)> emit;
+};
+
+// Joins a key path: "flows[0]" + "kinesis" -> "flows[0].kinesis".
+std::string JoinPath(std::string_view parent, std::string_view key);
+
+// Scalar readers shared by field helpers; each reports a typed error and returns false on bad input.
+bool ReadString(const YAML::Node& node, const std::string& path, ParseContext& ctx, std::string& out);
+bool ReadStringList(const YAML::Node& node, const std::string& path, ParseContext& ctx,
+                    std::vector<std::string>& out);
+bool ReadDuration(const YAML::Node& node, const std::string& path, ParseContext& ctx, Duration& out);
+bool ReadByteSize(const YAML::Node& node, const std::string& path, ParseContext& ctx, std::uint64_t& out);
+
+// Parses a YAML map into out through fields: unknown, duplicate and missing required keys are errors.
+template <typename S>
+void ParseMap(const YAML::Node& node, const std::string& path, const std::vector<Field<S>>& fields, S& out,
+              ParseContext& ctx) {
+  // A key with nothing after it ("aws:") is an empty section, not an error of its own.
+  if (!node.IsMap() && !node.IsNull()) {
+    ctx.Fail(node, path, "expected a mapping of keys to values");
+    return;
+  }
+  std::vector<bool> seen(fields.size(), false);
+  for (const auto& entry : node.IsMap() ? node : YAML::Node(YAML::NodeType::Map)) {
+    std::string key = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
+    std::string key_path = JoinPath(path, key);
+    std::size_t index = 0;
+    while (index < fields.size() && fields[index].name != key) ++index;
+    if (index == fields.size()) {
+      std::string known;
+      for (const auto& f : fields) known += (known.empty() ? "" : ", ") + std::string(f.name);
+      ctx.Fail(entry.first, key_path, "unknown key (known keys here: " + known + ")");
+      continue;
+    }
+    if (seen[index]) {
+      ctx.Fail(entry.first, key_path, "key given twice");
+      continue;
+    }
+    seen[index] = true;
+    ctx.set_key_mark(entry.first.Mark());
+    fields[index].parse(entry.second, key_path, out, ctx);
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].required && !seen[i]) {
+      ctx.Fail(node, JoinPath(path, fields[i].name), "missing required key");
+    }
+  }
+}
+
+template <typename S>
+void EmitMap(YAML::Emitter& out, const std::vector<Field<S>>& fields, const S& in) {
+  out << YAML::BeginMap;
+  for (const auto& f : fields) {
+    if (f.emit) f.emit(out, in);
+  }
+  out << YAML::EndMap;
+}
+
+// Field helpers for the common member types.
+template <typename S>
+Field<S> StringField(std::string_view name, std::string S::*member, std::string_view default_value,
+                     std::string_view doc, bool required = false) {
+  return Field<S>{name,
+                  "string",
+                  default_value,
+                  doc,
+                  required,
+                  [member](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
+                    std::string value;
+                    if (!ReadString(n, p, ctx, value)) return;
+                    if (value.empty()) {
+                      ctx.Fail(n, p, "must not be empty");
+                      return;
+                    }
+                    out.*member = std::move(value);
+                  },
+                  [name, member](YAML::Emitter& e, const S& in) {
+                    if (!(in.*member).empty())
+                      e << YAML::Key << std::string(name) << YAML::Value << in.*member;
+                  }};
+}
+
+template <typename S>
+Field<S> DurationField(std::string_view name, Duration S::*member, std::string_view default_value,
+                       std::string_view doc) {
+  return Field<S>{name,
+                  "duration",
+                  default_value,
+                  doc,
+                  false,
+                  [member](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
+                    ReadDuration(n, p, ctx, out.*member);
+                  },
+                  [name, member](YAML::Emitter& e, const S& in) {
+                    e << YAML::Key << std::string(name) << YAML::Value << FormatDuration(in.*member);
+                  }};
+}
+
+template <typename S>
+Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::string_view default_value,
+                       std::string_view doc) {
+  return Field<S>{name,
+                  "size",
+                  default_value,
+                  doc,
+                  false,
+                  [member](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
+                    ReadByteSize(n, p, ctx, out.*member);
+                  },
+                  [name, member](YAML::Emitter& e, const S& in) {
+                    e << YAML::Key << std::string(name) << YAML::Value << FormatByteSize(in.*member);
+                  }};
+}
+
+// A field the user must see but never echo: `ferry check` shows whether it is set, not its value.
+template <typename S>
+Field<S> SecretField(std::string_view name, std::string S::*member, std::string_view doc) {
+  Field<S> f = StringField<S>(name, member, "", doc);
+  f.emit = [name, member](YAML::Emitter& e, const S& in) {
+    if (!(in.*member).empty()) e << YAML::Key << std::string(name) << YAML::Value << "(set, hidden)";
+  };
+  return f;
+}
+
+// An identifier that is not secret by itself but is shown only by its last 4 characters (access key ids).
+template <typename S>
+Field<S> MaskedField(std::string_view name, std::string S::*member, std::string_view default_value,
+                     std::string_view doc) {
+  Field<S> f = StringField<S>(name, member, default_value, doc);
+  f.emit = [name, member](YAML::Emitter& e, const S& in) {
+    if (!(in.*member).empty())
+      e << YAML::Key << std::string(name) << YAML::Value << MaskAllButLast(in.*member);
+  };
+  return f;
+}
+
+}  // namespace ferry::config

@@ -1,0 +1,109 @@
+// Batch: the records framed from one read of one source, and the arena their bytes live in.
+//
+// A batch covers the contiguous byte range [start_offset, end_offset) of its source. Records are views into
+// the batch's arena. Every stage downstream holds a BatchRef while it needs the bytes; each record is
+// acknowledged exactly once (delivered, dropped by a plugin, or given up), and when the last one is, the
+// batch tells its AckSink so the source's watermark can move past the range. Loop thread only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "agent/core/arena.h"
+
+namespace ferry {
+
+// Identifies one opened source file for the life of the process.
+using SourceId = std::uint64_t;
+
+struct Record {
+  std::string_view data;
+  std::uint64_t end_offset = 0;  // source offset just past this record and its line terminator
+};
+
+// Where finished batches report; implemented by the ack tracker.
+class AckSink {
+ public:
+  virtual ~AckSink() = default;
+  virtual void OnBatchDone(SourceId source, std::uint64_t start_offset, std::uint64_t end_offset) = 0;
+};
+
+class Batch {
+ public:
+  Batch(SourceId source, std::uint64_t start_offset, AckSink* sink, std::size_t block_size,
+        MemoryBudget* budget)
+      : source_(source),
+        start_offset_(start_offset),
+        end_offset_(start_offset),
+        sink_(sink),
+        arena_(block_size, budget) {}
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+
+  SourceId source() const { return source_; }
+  std::uint64_t start_offset() const { return start_offset_; }
+  std::uint64_t end_offset() const { return end_offset_; }
+  void set_end_offset(std::uint64_t end) { end_offset_ = end; }
+
+  Arena& arena() { return arena_; }
+  std::vector<Record>& records() { return records_; }
+  const std::vector<Record>& records() const { return records_; }
+
+  // Marks n records finished. The batch reports to its sink once every record it was sealed with is;
+  // a batch sealed with no records reports at once. Records a stage removes from records() are still
+  // counted, so that stage acks them when it removes them.
+  void Ack(std::size_t n);
+  // Called by the producer once the batch holds all its records.
+  void Seal();
+
+  void AddRef() { ++refs_; }
+  // Out of line: GCC's -Wuse-after-free misreads two inlined Unref calls on one batch.
+  void Unref();
+
+ private:
+  ~Batch() = default;
+  void ReportIfDone();
+
+  SourceId source_;
+  std::uint64_t start_offset_;
+  std::uint64_t end_offset_;
+  AckSink* sink_;
+  Arena arena_;
+  std::vector<Record> records_;
+  std::size_t sealed_count_ = 0;
+  std::size_t acked_ = 0;
+  std::uint32_t refs_ = 0;
+  bool sealed_ = false;
+  bool reported_ = false;
+};
+
+// Intrusive, single-threaded reference to a Batch.
+class BatchRef {
+ public:
+  BatchRef() = default;
+  explicit BatchRef(Batch* batch) : batch_(batch) {
+    if (batch_ != nullptr) batch_->AddRef();
+  }
+  BatchRef(const BatchRef& other) : BatchRef(other.batch_) {}
+  BatchRef(BatchRef&& other) noexcept : batch_(std::exchange(other.batch_, nullptr)) {}
+  BatchRef& operator=(BatchRef other) noexcept {
+    std::swap(batch_, other.batch_);
+    return *this;
+  }
+  ~BatchRef() {
+    if (batch_ != nullptr) batch_->Unref();
+  }
+
+  Batch* get() const { return batch_; }
+  Batch* operator->() const { return batch_; }
+  Batch& operator*() const { return *batch_; }
+  explicit operator bool() const { return batch_ != nullptr; }
+
+ private:
+  Batch* batch_ = nullptr;
+};
+
+}  // namespace ferry

@@ -1,0 +1,44 @@
+// MemoryBudget: the global bound on bytes held by batches in flight.
+// Sources take from it before reading and the bytes come back when a batch is freed; when it is
+// spent, sources stop reading (backpressure) until a waiter is told there is room again.
+// Loop thread only.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+
+namespace ferry {
+
+class MemoryBudget {
+ public:
+  explicit MemoryBudget(std::size_t limit) : limit_(limit) {}
+  MemoryBudget(const MemoryBudget&) = delete;
+  MemoryBudget& operator=(const MemoryBudget&) = delete;
+
+  // True when n more bytes fit. A lone oversize request fits an empty budget so a huge line cannot wedge us.
+  bool Fits(std::size_t n) const { return used_ == 0 || used_ + n <= limit_; }
+  void Take(std::size_t n) { used_ += n; }
+  void Give(std::size_t n);
+
+  // waiter is called (on the loop) each time bytes come back after the budget was found full, until
+  // RemoveWaiter(id) with the id returned here.
+  int AddWaiter(std::function<void()> waiter) {
+    waiters_.emplace(next_id_, std::move(waiter));
+    return next_id_++;
+  }
+  void RemoveWaiter(int id) { waiters_.erase(id); }
+  void MarkStarved() { starved_ = true; }
+
+  std::size_t used() const { return used_; }
+  std::size_t limit() const { return limit_; }
+
+ private:
+  std::size_t limit_;
+  std::size_t used_ = 0;
+  bool starved_ = false;
+  std::map<int, std::function<void()>> waiters_;
+  int next_id_ = 1;
+};
+
+}  // namespace ferry

@@ -1,0 +1,35 @@
+// Destination: what the sender needs to know about an endpoint API (Kinesis PutRecords, Firehose
+// PutRecordBatch): how to turn wire records into a signed HTTP request, and how to read the answer.
+// The sender owns retries, backoff and acknowledgement; a destination owns the wire format.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agent/delivery/wire_record.h"
+#include "agent/net/http_client.h"
+
+namespace ferry {
+
+// The answer to one request.
+struct RequestOutcome {
+  // Set when the request as a whole failed (HTTP error, unreadable body); every record is retried.
+  bool failed = false;
+  std::string error_code;     // e.g. "ResourceNotFoundException", "HTTP 503", "transport"
+  std::string error_message;  // for the log
+  // When !failed: one error code per record, in request order; empty means stored.
+  std::vector<std::string> record_errors;
+  std::string first_record_message;  // a sample of the per-record messages, for the log
+};
+
+class Destination {
+ public:
+  virtual ~Destination() = default;
+  // For logs: "Kinesis stream 'web-logs'".
+  virtual const std::string& description() const = 0;
+  virtual net::HttpRequest BuildRequest(std::span<const WireRecord> records) = 0;
+  virtual RequestOutcome ReadResponse(const net::HttpResponse& response, std::size_t count) = 0;
+};
+
+}  // namespace ferry

@@ -1,0 +1,43 @@
+// RequestCollector: size checks before adding, one age timer armed by the first record of a request.
+#include "agent/delivery/request_collector.h"
+
+namespace ferry {
+
+RequestCollector::RequestCollector(uv_loop_t* loop, RequestLimits limits, Duration max_age, Flush flush)
+    : limits_(limits), max_age_(max_age), flush_(std::move(flush)) {
+  uv_timer_init(loop, &timer_);
+  timer_.data = this;
+  records_.reserve(limits_.max_records);
+}
+
+void RequestCollector::Add(WireRecord record) {
+  if (!records_.empty() && bytes_ + record.size() > limits_.max_bytes) FlushNow();
+  if (records_.empty()) {
+    uv_timer_start(
+        &timer_, [](uv_timer_t* t) { static_cast<RequestCollector*>(t->data)->FlushNow(); },
+        static_cast<std::uint64_t>(max_age_.count()), 0);
+  }
+  bytes_ += record.size();
+  records_.push_back(std::move(record));
+  if (records_.size() >= limits_.max_records || bytes_ >= limits_.max_bytes) FlushNow();
+}
+
+void RequestCollector::FlushNow() {
+  uv_timer_stop(&timer_);
+  if (records_.empty()) return;
+  std::vector<WireRecord> request;
+  request.reserve(limits_.max_records);
+  request.swap(records_);
+  bytes_ = 0;
+  flush_(std::move(request));
+}
+
+void RequestCollector::Close(std::function<void()> on_closed) {
+  on_closed_ = std::move(on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
+    auto* self = static_cast<RequestCollector*>(h->data);
+    if (self->on_closed_) self->on_closed_();
+  });
+}
+
+}  // namespace ferry

@@ -1,0 +1,23 @@
+// WireRecord: one record as a destination will send it (data plus partition key), tied to the batch
+// whose arena holds its bytes. Acknowledging it acknowledges the user records it carries.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "agent/core/batch.h"
+
+namespace ferry {
+
+struct WireRecord {
+  std::string_view data;
+  std::string_view partition_key;
+  BatchRef batch;                  // keeps data and partition_key alive
+  std::uint32_t user_records = 1;  // source records inside (more than 1 once records are aggregated)
+
+  // Bytes this record counts against request limits (PutRecords counts data and partition key).
+  std::size_t size() const { return data.size() + partition_key.size(); }
+  void Ack() const { batch->Ack(user_records); }
+};
+
+}  // namespace ferry

@@ -1,0 +1,683 @@
+// HttpClient implementation: curl multi (socket API) on a libuv loop. See http_client.h.
+//
+// Thread rules: everything here runs on the loop thread. Control flow:
+//   curl asks for sockets/timeouts  -> OnCurlSocket (uv_poll_t per socket) / OnCurlTimer (one uv_timer_t)
+//   libuv reports readiness/timeout -> OnPoll / OnTimer -> Drive(): curl_multi_socket_action + Harvest()
+//   Harvest(): curl_multi_info_read -> finished transfers become Completions in a queue
+//   OnDispatch (uv_idle_t)          -> runs the queued user callbacks
+// User callbacks run only from OnDispatch (or a detached handle after Close), never while curl is on the
+// stack, so they may freely call Send() and Close().
+#include "agent/net/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ferry::net {
+
+const std::string* HttpResponse::header(std::string_view lowercase_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lowercase_name) return &value;
+  }
+  return nullptr;
+}
+
+namespace {
+
+constexpr char kAborted[] = "aborted";
+constexpr char kClientClosed[] = "client closed";
+
+char AsciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return AsciiLower(x) == AsciiLower(y); });
+}
+
+std::string_view TrimWhitespace(std::string_view s) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 9110 token (method and header names).
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool HasLineBreakOrNul(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != s.npos;
+}
+
+struct Completion {
+  HttpClient::Callback done;
+  HttpResponse response;
+};
+
+HttpResponse FailedResponse(std::string error) {
+  HttpResponse r;
+  r.transport_error = std::move(error);
+  return r;
+}
+
+// Delivers one completion from a uv_idle_t that owns itself: used for Send() after Close(), when the
+// client's own handles may already be gone (and the client itself may be destroyed before it runs).
+struct DetachedCompletion {
+  uv_idle_t idle;
+  Completion completion;
+};
+
+void PostDetached(uv_loop_t* loop, Completion completion) {
+  auto* d = new DetachedCompletion{{}, std::move(completion)};
+  uv_idle_init(loop, &d->idle);
+  d->idle.data = d;
+  uv_idle_start(&d->idle, [](uv_idle_t* handle) noexcept {
+    auto* self = static_cast<DetachedCompletion*>(handle->data);
+    uv_idle_stop(handle);
+    Completion c = std::move(self->completion);
+    uv_close(reinterpret_cast<uv_handle_t*>(handle),
+             [](uv_handle_t* h) noexcept { delete static_cast<DetachedCompletion*>(h->data); });
+    if (c.done) c.done(std::move(c.response));
+  });
+}
+
+}  // namespace
+
+class HttpClient::Impl {
+ public:
+  Impl(uv_loop_t* loop, HttpClientOptions options);
+  ~Impl();
+
+  void Send(HttpRequest request, Callback done);
+  std::size_t in_flight() const { return in_flight_; }
+  void Close(std::function<void()> on_closed);
+
+ private:
+  // One Send() between Send and the moment its easy handle leaves the multi handle.
+  struct Transfer {
+    CURL* easy = nullptr;
+    HttpRequest request;
+    Callback done;
+    HttpResponse response;
+    curl_slist* header_list = nullptr;
+    std::string authority;  // host[:port] of the URL, for error messages
+    char error[CURL_ERROR_SIZE] = {};
+
+    ~Transfer() { curl_slist_free_all(header_list); }
+  };
+
+  // The uv_poll_t watching one curl socket. Assigned to the socket with curl_multi_assign; freed in its
+  // close callback, so it may outlive curl's socket (whose fd number curl may reuse meanwhile).
+  struct Socket {
+    uv_poll_t poll;
+    Impl* owner = nullptr;
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    int events = 0;  // UV_READABLE | UV_WRITABLE last asked for
+    bool closing = false;
+  };
+
+  // curl callbacks.
+  static int OnCurlSocket(CURL* easy, curl_socket_t fd, int what, void* userp, void* socketp) noexcept;
+  static int OnCurlTimer(CURLM* multi, long timeout_ms, void* userp) noexcept;
+  static size_t OnHeader(char* data, size_t size, size_t count, void* userp) noexcept;
+  static size_t OnBody(char* data, size_t size, size_t count, void* userp) noexcept;
+  // libuv callbacks.
+  static void OnPoll(uv_poll_t* handle, int status, int events) noexcept;
+  static void OnTimer(uv_timer_t* handle) noexcept;
+  static void OnDispatch(uv_idle_t* handle) noexcept;
+  static void OnLoopHandleClosed(uv_handle_t* handle) noexcept;
+  static void OnSocketClosed(uv_handle_t* handle) noexcept;
+
+  void EnsureLoopHandles();
+  std::string Start(Transfer& t);  // returns an error message, empty on success
+  std::string Configure(Transfer& t);
+  CURL* AcquireEasy();
+  void ReleaseEasy(CURL* easy);
+  void Drive(curl_socket_t fd, int ev_bitmask);
+  void Harvest();
+  void Finish(CURL* easy, CURLcode code, std::string error_override);
+  void Post(Completion completion);
+  void CloseSocket(Socket* socket);
+  void CloseLoopHandles();
+  void MaybeFinishClose();
+
+  uv_loop_t* const loop_;
+  const HttpClientOptions options_;
+  const std::size_t pool_limit_;
+
+  CURLM* multi_ = nullptr;
+  CURLSH* share_ = nullptr;  // TLS session cache shared by all easy handles
+  bool in_curl_cleanup_ = false;
+  bool trust_bundle_only_ = false;  // verify against a CA bundle file only (no CA directory)
+
+  std::vector<CURL*> idle_easies_;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;
+  std::unordered_set<Socket*> sockets_;  // watched sockets, not yet closing
+  // Transfers whose socket could not be watched; failed after the current curl call returns.
+  std::vector<std::pair<CURL*, std::string>> socket_failures_;
+
+  std::deque<Completion> completions_;
+  std::size_t in_flight_ = 0;
+
+  uv_timer_t timer_{};
+  uv_idle_t dispatch_{};
+  bool loop_handles_ = false;     // timer_ and dispatch_ initialized
+  std::size_t open_handles_ = 0;  // libuv handles initialized whose close callback has not run
+  bool close_requested_ = false;
+  bool closing_handles_ = false;  // timer_ and dispatch_ closed or closing
+  bool closed_ = false;           // on_closed has been (or is being) called
+  std::function<void()> on_closed_;
+};
+
+HttpClient::Impl::Impl(uv_loop_t* loop, HttpClientOptions options)
+    : loop_(loop),
+      options_(std::move(options)),
+      pool_limit_(std::max<std::size_t>(16, 2 * options_.max_connections)) {
+  multi_ = curl_multi_init();
+  if (multi_ != nullptr) {
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION,
+                      static_cast<curl_socket_callback>(&Impl::OnCurlSocket));
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION,
+                      static_cast<curl_multi_timer_callback>(&Impl::OnCurlTimer));
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, static_cast<void*>(this));
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
+    if (options_.max_connections > 0) {
+      const long max = static_cast<long>(options_.max_connections);
+      curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, max);
+      curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, max);
+    }
+  }
+  const curl_version_info_data* version = curl_version_info(CURLVERSION_NOW);
+  trust_bundle_only_ =
+      !options_.ca_file.empty() ||
+      (version != nullptr && version->age >= CURLVERSION_SEVENTH && version->cainfo != nullptr);
+  share_ = curl_share_init();
+  if (share_ != nullptr) curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+}
+
+HttpClient::Impl::~Impl() {
+  if (loop_handles_ && !(closed_ && open_handles_ == 0)) {
+    std::fprintf(stderr,
+                 "ferry::net::HttpClient destroyed while it still owns libuv handles; call Close() and wait "
+                 "for on_closed first\n");
+    std::abort();
+  }
+  // Only reached with no transfer ever started, or after Close() already released everything.
+  in_curl_cleanup_ = true;
+  for (CURL* easy : idle_easies_) curl_easy_cleanup(easy);
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  if (share_ != nullptr) curl_share_cleanup(share_);
+}
+
+void HttpClient::Impl::EnsureLoopHandles() {
+  if (loop_handles_) return;
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+  uv_idle_init(loop_, &dispatch_);
+  dispatch_.data = this;
+  loop_handles_ = true;
+  open_handles_ += 2;
+}
+
+void HttpClient::Impl::Send(HttpRequest request, Callback done) {
+  if (close_requested_) {
+    PostDetached(loop_, Completion{std::move(done), FailedResponse(kClientClosed)});
+    return;
+  }
+  EnsureLoopHandles();
+  ++in_flight_;
+  auto t = std::make_unique<Transfer>();
+  t->request = std::move(request);
+  t->done = std::move(done);
+  std::string error = Start(*t);
+  if (!error.empty()) {
+    Post(Completion{std::move(t->done), FailedResponse(std::move(error))});
+    return;
+  }
+  CURL* easy = t->easy;
+  active_.emplace(easy, std::move(t));
+  const CURLMcode rc = curl_multi_add_handle(multi_, easy);
+  if (rc != CURLM_OK) {
+    auto node = active_.extract(easy);
+    Transfer& failed = *node.mapped();
+    ReleaseEasy(easy);
+    Post(Completion{std::move(failed.done), FailedResponse(failed.authority + ": cannot start transfer: " +
+                                                           curl_multi_strerror(rc))});
+  }
+}
+
+std::string HttpClient::Impl::Start(Transfer& t) {
+  if (multi_ == nullptr) return "cannot start transfer: curl_multi_init failed";
+
+  // Validate the URL and keep its host for error messages.
+  CURLU* url = curl_url();
+  if (url == nullptr) return "out of memory";
+  std::string error;
+  if (const CURLUcode uc = curl_url_set(url, CURLUPART_URL, t.request.url.c_str(), 0); uc != CURLUE_OK) {
+    error = "invalid URL \"" + t.request.url + "\": " + curl_url_strerror(uc);
+  } else {
+    char* scheme = nullptr;
+    char* host = nullptr;
+    char* port = nullptr;
+    curl_url_get(url, CURLUPART_SCHEME, &scheme, 0);
+    curl_url_get(url, CURLUPART_HOST, &host, 0);
+    curl_url_get(url, CURLUPART_PORT, &port, 0);  // CURLUE_NO_PORT when the URL has none
+    const std::string_view s = scheme != nullptr ? scheme : "";
+    if (s != "http" && s != "https") {
+      error = "unsupported URL scheme in \"" + t.request.url + "\" (want http or https)";
+    } else {
+      t.authority = host != nullptr ? host : "";
+      if (port != nullptr) t.authority += std::string(":") + port;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+  }
+  curl_url_cleanup(url);
+  if (!error.empty()) return error;
+
+  if (!IsToken(t.request.method)) return t.authority + ": invalid HTTP method \"" + t.request.method + "\"";
+
+  t.easy = AcquireEasy();
+  if (t.easy == nullptr) return t.authority + ": curl_easy_init failed";
+  error = Configure(t);
+  if (!error.empty()) {
+    ReleaseEasy(t.easy);
+    t.easy = nullptr;
+    return t.authority + ": " + error;
+  }
+  return {};
+}
+
+std::string HttpClient::Impl::Configure(Transfer& t) {
+  // Request headers. curl removes a header given as "Name:" and sends an empty one given as "Name;".
+  bool has_content_type = false;
+  auto append = [&t](const std::string& line) {
+    curl_slist* list = curl_slist_append(t.header_list, line.c_str());
+    if (list == nullptr) return false;
+    t.header_list = list;
+    return true;
+  };
+  for (const auto& [name, value] : t.request.headers) {
+    if (!IsToken(name) || HasLineBreakOrNul(value)) return "invalid request header \"" + name + "\"";
+    if (EqualsIgnoreCase(name, "expect") || EqualsIgnoreCase(name, "content-length")) continue;
+    if (EqualsIgnoreCase(name, "content-type")) has_content_type = true;
+    const std::string_view v = TrimWhitespace(value);
+    if (!append(v.empty() ? name + ";" : name + ": " + std::string(v))) return "out of memory";
+  }
+  if (!append("Expect:")) return "out of memory";
+  if (!has_content_type && !append("Content-Type:")) return "out of memory";
+
+  CURL* easy = t.easy;
+  CURLcode rc = CURLE_OK;
+  const char* failed_option = "";
+  auto set = [&](CURLoption option, const char* option_name, auto value) {
+    if (rc != CURLE_OK) return;
+    rc = curl_easy_setopt(easy, option, value);
+    if (rc != CURLE_OK) failed_option = option_name;
+  };
+#define FERRY_SET(option, value) set(option, #option, value)
+  FERRY_SET(CURLOPT_ERRORBUFFER, t.error);
+  FERRY_SET(CURLOPT_URL, t.request.url.c_str());
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0
+  FERRY_SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  FERRY_SET(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  FERRY_SET(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  FERRY_SET(CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075700  // 7.87.0
+  // When a transfer ends (timeout, Close) while its name is still being resolved, curl's threaded resolver
+  // would join the resolver thread, blocking the loop until getaddrinfo returns. With QUICK_EXIT the thread
+  // is detached instead and frees its own data when getaddrinfo returns; this option changes nothing else.
+  FERRY_SET(CURLOPT_QUICK_EXIT, 1L);
+#endif
+  FERRY_SET(CURLOPT_TCP_KEEPALIVE, 1L);
+  FERRY_SET(CURLOPT_TCP_KEEPIDLE, 60L);
+  FERRY_SET(CURLOPT_TCP_KEEPINTVL, 20L);
+  FERRY_SET(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(t.request.connect_timeout_ms));
+  FERRY_SET(CURLOPT_TIMEOUT_MS, static_cast<long>(t.request.timeout_ms));
+  FERRY_SET(CURLOPT_SSL_VERIFYPEER, 1L);
+  FERRY_SET(CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) FERRY_SET(CURLOPT_CAINFO, options_.ca_file.c_str());
+  // curl keeps a parsed CA bundle for reuse (CURLOPT_CA_CACHE_TIMEOUT, 24 h) only when no CA directory is
+  // configured; distribution builds often default to both, and re-parsing the bundle costs tens of ms of
+  // loop time per new TLS connection. With a bundle in use, drop the directory.
+  if (trust_bundle_only_) FERRY_SET(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+  if (!options_.user_agent.empty()) FERRY_SET(CURLOPT_USERAGENT, options_.user_agent.c_str());
+  if (share_ != nullptr) FERRY_SET(CURLOPT_SHARE, share_);
+  FERRY_SET(CURLOPT_FOLLOWLOCATION, 0L);
+  FERRY_SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  FERRY_SET(CURLOPT_HTTPHEADER, t.header_list);
+  FERRY_SET(CURLOPT_HEADERFUNCTION, static_cast<curl_write_callback>(&Impl::OnHeader));
+  FERRY_SET(CURLOPT_HEADERDATA, static_cast<void*>(&t));
+  FERRY_SET(CURLOPT_WRITEFUNCTION, static_cast<curl_write_callback>(&Impl::OnBody));
+  FERRY_SET(CURLOPT_WRITEDATA, static_cast<void*>(&t));
+
+  const std::string& method = t.request.method;
+  const std::string& body = t.request.body;
+  if (method == "GET" && body.empty()) {
+    FERRY_SET(CURLOPT_HTTPGET, 1L);
+  } else if (method == "HEAD" && body.empty()) {
+    FERRY_SET(CURLOPT_NOBODY, 1L);
+  } else {
+    // The body is not copied: t.request outlives the transfer.
+    FERRY_SET(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    FERRY_SET(CURLOPT_POSTFIELDS, body.data());
+    if (method != "POST") FERRY_SET(CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+#undef FERRY_SET
+  if (rc != CURLE_OK) return std::string("setting ") + failed_option + " failed: " + curl_easy_strerror(rc);
+  return {};
+}
+
+CURL* HttpClient::Impl::AcquireEasy() {
+  if (!idle_easies_.empty()) {
+    CURL* easy = idle_easies_.back();
+    idle_easies_.pop_back();
+    return easy;
+  }
+  return curl_easy_init();
+}
+
+void HttpClient::Impl::ReleaseEasy(CURL* easy) {
+  // Reset drops every option (and with it pointers into the finished Transfer); connections live in the
+  // multi handle and TLS sessions in share_, so nothing reusable is lost.
+  curl_easy_reset(easy);
+  if (idle_easies_.size() < pool_limit_) {
+    idle_easies_.push_back(easy);
+  } else {
+    curl_easy_cleanup(easy);
+  }
+}
+
+void HttpClient::Impl::Drive(curl_socket_t fd, int ev_bitmask) {
+  int running = 0;
+  curl_multi_socket_action(multi_, fd, ev_bitmask, &running);
+  Harvest();
+}
+
+void HttpClient::Impl::Harvest() {
+  int queued = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    // msg is invalidated by curl_multi_remove_handle: copy what is needed first.
+    CURL* easy = msg->easy_handle;
+    const CURLcode code = msg->data.result;
+    Finish(easy, code, {});
+  }
+  while (!socket_failures_.empty()) {
+    auto failure = std::move(socket_failures_.back());
+    socket_failures_.pop_back();
+    Finish(failure.first, CURLE_COULDNT_CONNECT, std::move(failure.second));
+  }
+}
+
+void HttpClient::Impl::Finish(CURL* easy, CURLcode code, std::string error_override) {
+  auto node = active_.extract(easy);
+  if (node.empty()) return;
+  Transfer& t = *node.mapped();
+  curl_multi_remove_handle(multi_, easy);
+
+  HttpResponse response = std::move(t.response);
+  long status = 0;
+  if (code == CURLE_OK && error_override.empty()) {
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 0) error_override = "no HTTP status received";
+  }
+  if (status > 0) {
+    response.status = static_cast<int>(status);
+  } else {
+    std::string detail = std::move(error_override);
+    if (detail.empty()) detail = std::string(TrimWhitespace(t.error));
+    if (detail.empty()) detail = curl_easy_strerror(code);
+    response = FailedResponse(t.authority + ": " + detail);
+  }
+  ReleaseEasy(easy);
+  Post(Completion{std::move(t.done), std::move(response)});
+}
+
+void HttpClient::Impl::Post(Completion completion) {
+  completions_.push_back(std::move(completion));
+  uv_idle_start(&dispatch_, &Impl::OnDispatch);
+}
+
+void HttpClient::Impl::Close(std::function<void()> on_closed) {
+  if (close_requested_) return;
+  close_requested_ = true;
+  on_closed_ = std::move(on_closed);
+  EnsureLoopHandles();
+
+  // Abort what is still running. Removing an unfinished transfer makes curl close its connection.
+  auto active = std::move(active_);
+  active_.clear();
+  for (auto& [easy, t] : active) {
+    curl_multi_remove_handle(multi_, easy);
+    curl_easy_cleanup(easy);
+    completions_.push_back(Completion{std::move(t->done), FailedResponse(kAborted)});
+  }
+  active.clear();
+  socket_failures_.clear();
+
+  // Release curl: idle easy handles, then the multi handle (closes cached connections; may still call
+  // OnCurlSocket/OnCurlTimer), then the share (no easy handle uses it any more).
+  in_curl_cleanup_ = true;
+  for (CURL* easy : idle_easies_) curl_easy_cleanup(easy);
+  idle_easies_.clear();
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  multi_ = nullptr;
+  if (share_ != nullptr) curl_share_cleanup(share_);
+  share_ = nullptr;
+  in_curl_cleanup_ = false;
+
+  uv_timer_stop(&timer_);
+  const std::vector<Socket*> sockets(sockets_.begin(), sockets_.end());
+  for (Socket* socket : sockets) CloseSocket(socket);
+  // OnDispatch runs the aborted callbacks, then closes timer_ and dispatch_.
+  uv_idle_start(&dispatch_, &Impl::OnDispatch);
+}
+
+void HttpClient::Impl::CloseSocket(Socket* socket) {
+  if (socket->closing) return;
+  socket->closing = true;
+  sockets_.erase(socket);
+  uv_close(reinterpret_cast<uv_handle_t*>(&socket->poll), &Impl::OnSocketClosed);
+}
+
+void HttpClient::Impl::CloseLoopHandles() {
+  closing_handles_ = true;
+  uv_timer_stop(&timer_);
+  uv_idle_stop(&dispatch_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Impl::OnLoopHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&dispatch_), &Impl::OnLoopHandleClosed);
+}
+
+void HttpClient::Impl::MaybeFinishClose() {
+  if (!closing_handles_ || open_handles_ != 0 || closed_) return;
+  closed_ = true;
+  std::function<void()> on_closed = std::move(on_closed_);
+  on_closed_ = nullptr;
+  // Last statement: on_closed may destroy the client.
+  if (on_closed) on_closed();
+}
+
+int HttpClient::Impl::OnCurlSocket(CURL* easy, curl_socket_t fd, int what, void* userp,
+                                   void* socketp) noexcept {
+  auto* self = static_cast<Impl*>(userp);
+  auto* socket = static_cast<Socket*>(socketp);
+  if (what == CURL_POLL_REMOVE) {
+    if (socket != nullptr) {
+      curl_multi_assign(self->multi_, fd, nullptr);
+      self->CloseSocket(socket);
+    }
+    return 0;
+  }
+  if (self->in_curl_cleanup_ || !self->loop_handles_) return 0;
+
+  // Never return -1 here: curl would then fail every transfer of the multi handle. A socket that cannot be
+  // watched fails only its own transfer, once curl has returned (see Harvest).
+  if (socket == nullptr) {
+    socket = new Socket;
+    const int err = uv_poll_init_socket(self->loop_, &socket->poll, fd);
+    if (err != 0) {
+      delete socket;
+      self->socket_failures_.emplace_back(easy, std::string("cannot watch socket: ") + uv_strerror(err));
+      return 0;
+    }
+    socket->poll.data = socket;
+    socket->owner = self;
+    socket->fd = fd;
+    ++self->open_handles_;
+    self->sockets_.insert(socket);
+    curl_multi_assign(self->multi_, fd, socket);
+  }
+  int events = 0;
+  if ((what & CURL_POLL_IN) != 0) events |= UV_READABLE;
+  if ((what & CURL_POLL_OUT) != 0) events |= UV_WRITABLE;
+  socket->events = events;
+  const int err =
+      events != 0 ? uv_poll_start(&socket->poll, events, &Impl::OnPoll) : uv_poll_stop(&socket->poll);
+  if (err != 0)
+    self->socket_failures_.emplace_back(easy, std::string("cannot watch socket: ") + uv_strerror(err));
+  return 0;
+}
+
+int HttpClient::Impl::OnCurlTimer(CURLM* /*multi*/, long timeout_ms, void* userp) noexcept {
+  auto* self = static_cast<Impl*>(userp);
+  if (!self->loop_handles_ || self->closing_handles_) return 0;
+  if (timeout_ms < 0) {
+    uv_timer_stop(&self->timer_);
+  } else {
+    // Even a 0 timeout goes through the loop: curl must not be re-entered from its own callback.
+    uv_timer_start(&self->timer_, &Impl::OnTimer, static_cast<std::uint64_t>(timeout_ms), 0);
+  }
+  return 0;
+}
+
+size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t count, void* userp) noexcept {
+  auto* t = static_cast<Transfer*>(userp);
+  const size_t length = size * count;
+  try {
+    std::string_view line(data, length);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    auto& headers = t->response.headers;
+    if (line.starts_with("HTTP/")) {
+      // A new status line: whatever came before belonged to an interim (1xx) or proxy response.
+      headers.clear();
+      t->response.body.clear();
+    } else if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+      // Obsolete line folding: continuation of the previous header's value.
+      const std::string_view more = TrimWhitespace(line);
+      if (!headers.empty() && !more.empty()) {
+        std::string& value = headers.back().second;
+        if (!value.empty()) value += ' ';
+        value += more;
+      }
+    } else if (const size_t colon = line.find(':'); colon != line.npos && colon > 0) {
+      std::string name(TrimWhitespace(line.substr(0, colon)));
+      std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
+      headers.emplace_back(std::move(name), std::string(TrimWhitespace(line.substr(colon + 1))));
+    }
+  } catch (...) {
+    return 0;  // out of memory: curl fails the transfer with CURLE_WRITE_ERROR
+  }
+  return length;
+}
+
+size_t HttpClient::Impl::OnBody(char* data, size_t size, size_t count, void* userp) noexcept {
+  auto* t = static_cast<Transfer*>(userp);
+  const size_t length = size * count;
+  try {
+    t->response.body.append(data, length);
+  } catch (...) {
+    return 0;
+  }
+  return length;
+}
+
+void HttpClient::Impl::OnPoll(uv_poll_t* handle, int status, int events) noexcept {
+  auto* socket = static_cast<Socket*>(handle->data);
+  Impl* self = socket->owner;
+  if (self->multi_ == nullptr) return;
+  int flags = 0;
+  if (status < 0) {
+    flags = CURL_CSELECT_ERR;
+  } else {
+    if ((events & UV_READABLE) != 0) flags |= CURL_CSELECT_IN;
+    if ((events & UV_WRITABLE) != 0) flags |= CURL_CSELECT_OUT;
+  }
+  self->Drive(socket->fd, flags);
+  // On an error libuv stops the handle. If curl keeps the socket without asking for new events, keep
+  // watching what it asked for last, or its transfer would stall. (socket is only freed by its close
+  // callback, which cannot have run yet.)
+  if (status < 0 && !socket->closing && socket->events != 0 && self->multi_ != nullptr) {
+    uv_poll_start(&socket->poll, socket->events, &Impl::OnPoll);
+  }
+}
+
+void HttpClient::Impl::OnTimer(uv_timer_t* handle) noexcept {
+  auto* self = static_cast<Impl*>(handle->data);
+  if (self->multi_ == nullptr) return;
+  self->Drive(CURL_SOCKET_TIMEOUT, 0);
+}
+
+void HttpClient::Impl::OnDispatch(uv_idle_t* handle) noexcept {
+  auto* self = static_cast<Impl*>(handle->data);
+  // Completions posted by these callbacks (a failing Send, Close's aborts) wait for the next round, so a
+  // callback that keeps re-sending cannot starve the loop.
+  std::deque<Completion> batch;
+  batch.swap(self->completions_);
+  for (Completion& c : batch) {
+    --self->in_flight_;
+    if (c.done) c.done(std::move(c.response));
+  }
+  if (!self->completions_.empty()) return;
+  uv_idle_stop(handle);
+  if (self->close_requested_ && !self->closing_handles_) self->CloseLoopHandles();
+}
+
+void HttpClient::Impl::OnLoopHandleClosed(uv_handle_t* handle) noexcept {
+  auto* self = static_cast<Impl*>(handle->data);
+  --self->open_handles_;
+  self->MaybeFinishClose();
+}
+
+void HttpClient::Impl::OnSocketClosed(uv_handle_t* handle) noexcept {
+  auto* socket = static_cast<Socket*>(handle->data);
+  Impl* self = socket->owner;
+  delete socket;
+  --self->open_handles_;
+  self->MaybeFinishClose();
+}
+
+HttpClient::HttpClient(uv_loop_t* loop, HttpClientOptions options)
+    : impl_(std::make_unique<Impl>(loop, std::move(options))) {}
+
+HttpClient::~HttpClient() = default;
+
+void HttpClient::Send(HttpRequest request, Callback done) {
+  impl_->Send(std::move(request), std::move(done));
+}
+
+std::size_t HttpClient::in_flight() const {
+  return impl_->in_flight();
+}
+
+void HttpClient::Close(std::function<void()> on_closed) {
+  impl_->Close(std::move(on_closed));
+}
+
+}  // namespace ferry::net

@@ -1,0 +1,103 @@
+// HttpClient: ferry's asynchronous HTTP/1.1 client, libcurl's multi interface driven by a libuv loop
+// (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION -> one uv_poll_t per socket and one uv_timer_t; progress via
+// curl_multi_socket_action, completions via curl_multi_info_read). Nothing it does blocks the loop.
+//
+// Thread rules: an HttpClient belongs to the thread that runs its uv_loop_t. Every member function must be
+// called on that thread, and every callback it runs (request callbacks, on_closed) runs there, always from
+// the loop, never from inside Send() or Close().
+//
+// Global state: the client keeps none. The caller (ferry's main, or a test) must call
+// curl_global_init(CURL_GLOBAL_DEFAULT) once before constructing any client, and may call
+// curl_global_cleanup() after the last client is destroyed.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ferry::net {
+
+struct HttpRequest {
+  std::string url;  // http:// or https://; other schemes fail the request
+  // An HTTP token. GET and HEAD without a body are sent as such; any other method sends `body` (possibly
+  // empty) with a Content-Length.
+  std::string method = "POST";
+  // Sent in order. Names and values must not contain CR, LF or NUL (the request fails otherwise).
+  // Content-Length (curl computes it) and Expect (never sent) are dropped. When no Content-Type is given,
+  // none is sent (curl's application/x-www-form-urlencoded default is suppressed).
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::uint32_t connect_timeout_ms = 10000;
+  std::uint32_t timeout_ms = 30000;  // whole transfer; 0 means no limit
+};
+
+struct HttpResponse {
+  int status = 0;  // HTTP status, 0 when the transfer failed
+  // Names lower-cased, values trimmed, from the final response only (1xx and proxy CONNECT responses are
+  // dropped). Redirects are not followed: a 3xx is the final response.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // Empty when an HTTP response arrived (whatever its status). Otherwise "host[:port]: <curl's message>",
+  // or exactly "aborted" for transfers cancelled by Close(), or "client closed" for a Send() after Close().
+  std::string transport_error;
+
+  bool transport_ok() const { return transport_error.empty(); }
+  // The first header with that (lower-case) name, or nullptr.
+  const std::string* header(std::string_view lowercase_name) const;
+};
+
+struct HttpClientOptions {
+  // CURLMOPT_MAX_TOTAL_CONNECTIONS and the size of the keep-alive cache; further transfers queue inside
+  // curl until a connection is free (their timeout_ms keeps running). 0 means no limit.
+  std::size_t max_connections = 8;
+  std::string ca_file;  // PEM bundle; empty: the system store. TLS peer and host are always verified.
+  std::string user_agent = "ferry";
+};
+
+// Keep-alive connections, TLS sessions and curl easy handles are reused across requests. HTTP/1.1 only.
+// Environment proxy variables (https_proxy, no_proxy, ...) are honoured, as curl does by default.
+//
+// Loop time it may still take: the first TLS connection of a client parses the CA bundle (tens of ms for a
+// system bundle; then cached for 24 h, which is why no CA directory is used when a bundle is known). Name
+// resolution needs a libcurl with an asynchronous resolver (curl_version_info: CURL_VERSION_ASYNCHDNS);
+// with a synchronous one, every new host name lookup blocks the loop.
+class HttpClient {
+ public:
+  // `loop` must outlive the client. No libuv handle is created before the first Send() or Close().
+  HttpClient(uv_loop_t* loop, HttpClientOptions options);
+  // Requires Close() to have completed (on_closed ran), or no Send()/Close() ever called; otherwise libuv
+  // handles would dangle, so the destructor reports the misuse and aborts.
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Must not throw: it runs from a libuv callback.
+  using Callback = std::function<void(HttpResponse&&)>;
+
+  // Starts a transfer. The callback runs exactly once, on the loop, never synchronously inside Send.
+  // Callbacks may call Send() and Close(). Bad input (URL, method, headers) is reported through the
+  // callback as a transport_error, like any other failure.
+  void Send(HttpRequest request, Callback done);
+
+  // Send() calls (before Close()) whose callback has not started yet.
+  std::size_t in_flight() const;
+
+  // Aborts transfers still running (their callbacks run with transport_error "aborted"), then closes every
+  // libuv handle it owns; on_closed runs once all handles are closed (the client may be destroyed from
+  // on_closed). Call it once: later calls are ignored and their on_closed never runs. A Send() after
+  // Close() fails with "client closed" (still asynchronously, from a handle of its own).
+  void Close(std::function<void()> on_closed);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::net

@@ -1,0 +1,120 @@
+// Daemon: wiring of shared services, signal handling and the ordered shutdown.
+#include "agent/ops/daemon.h"
+
+#include <cerrno>
+#include <filesystem>
+
+#include "agent/aws/credential_chain.h"
+#include "agent/aws/endpoint.h"
+#include "agent/core/masking.h"
+
+namespace ferry {
+namespace {
+
+constexpr std::uint64_t kStatsIntervalMs = 60'000;
+
+}  // namespace
+
+Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::logger> log)
+    : config_(std::move(config)), env_(std::move(env)), log_(std::move(log)), budget_(config_.memory_limit) {
+  uv_loop_init(&loop_);
+}
+
+Daemon::~Daemon() {
+  flows_.clear();
+  http_.reset();
+  uv_loop_close(&loop_);
+}
+
+Status Daemon::Build() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.state_dir, ec);
+  if (ec) {
+    return Error(ErrorCode::kIo,
+                 fmt::format("state_dir {}: cannot create: {}", config_.state_dir, ec.message()));
+  }
+  auto region = aws::ResolveRegion(config_.aws, env_);
+  if (!region) return region.error();
+  auto creds = aws::ResolveCredentials(config_.aws, env_);
+  if (!creds) return creds.error();
+  auto endpoint = aws::ResolveEndpoint("kinesis", *region, config_.aws.kinesis_endpoint);
+  if (!endpoint)
+    return Error(ErrorCode::kInvalidArgument, "aws.kinesis_endpoint: " + endpoint.error().message());
+  log_->info("AWS region {}, credentials from {} (access key {}), Kinesis at {}", *region, creds->provider,
+             MaskAllButLast(creds->credentials.access_key_id), endpoint->url);
+
+  http_ = std::make_unique<net::HttpClient>(&loop_, net::HttpClientOptions{});
+  FlowContext ctx{&loop_, *log_, *http_, budget_, acks_, clock_};
+  for (const auto& options : config_.flows) {
+    flows_.push_back(std::make_unique<Flow>(ctx, options, *endpoint, creds->credentials));
+  }
+  return Status::Ok();
+}
+
+Status Daemon::Run() {
+  Status built = Build();
+  if (!built) return built;
+
+  for (uv_signal_t* sig : {&sigint_, &sigterm_}) {
+    uv_signal_init(&loop_, sig);
+    sig->data = this;
+  }
+  auto on_signal = [](uv_signal_t* h, int signum) { static_cast<Daemon*>(h->data)->BeginShutdown(signum); };
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_timer_init(&loop_, &stats_timer_);
+  stats_timer_.data = this;
+  uv_timer_start(
+      &stats_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->LogStats(); }, kStatsIntervalMs,
+      kStatsIntervalMs);
+
+  log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_.state_dir);
+  for (auto& flow : flows_) flow->Start();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  LogStats();
+  if (undelivered_ > 0) {
+    log_->error("{} records were not delivered within shutdown_timeout ({})", undelivered_,
+                FormatDuration(config_.shutdown_timeout));
+  }
+  log_->info("ferry stopped");
+  return Status::Ok();
+}
+
+void Daemon::BeginShutdown(int signum) {
+  if (stopping_) {
+    log_->info("signal {} again; still stopping", signum);
+    return;
+  }
+  stopping_ = true;
+  log_->info("signal {}: stopping; sending what was read (for at most {})", signum,
+             FormatDuration(config_.shutdown_timeout));
+  uv_timer_stop(&stats_timer_);
+  flows_draining_ = flows_.size();
+  for (auto& flow : flows_) {
+    Flow* f = flow.get();
+    f->Drain(config_.shutdown_timeout,
+             [this, f](std::size_t undelivered) { OnFlowDrained(*f, undelivered); });
+  }
+}
+
+void Daemon::OnFlowDrained(const Flow& flow, std::size_t undelivered) {
+  undelivered_ += undelivered;
+  log_->debug("flow {} drained", flow.name());
+  if (--flows_draining_ == 0) CloseAll();
+}
+
+void Daemon::CloseAll() {
+  // The HTTP client goes first: aborting its transfers settles every request callback before the
+  // senders' handles close.
+  http_->Close([this] {
+    for (auto& flow : flows_) flow->Close([] {});
+    for (uv_signal_t* sig : {&sigint_, &sigterm_}) uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&stats_timer_), nullptr);
+  });
+}
+
+void Daemon::LogStats() {
+  for (const auto& flow : flows_) log_->info("{}", flow->Summary());
+}
+
+}  // namespace ferry

@@ -1,0 +1,59 @@
+// Daemon: `ferry run` on one libuv loop. It builds the flows from a validated config, runs until
+// SIGINT or SIGTERM, then shuts down in order: stop reading, send what was read (for at most
+// shutdown_timeout), stop the HTTP client, close every handle, and return.
+// Construct, Run() once, destroy; all on one thread.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "agent/checkpoint/ack_tracker.h"
+#include "agent/config/config.h"
+#include "agent/core/clock.h"
+#include "agent/core/environment.h"
+#include "agent/core/memory_budget.h"
+#include "agent/net/http_client.h"
+#include "agent/pipeline/flow.h"
+
+namespace ferry {
+
+class Daemon {
+ public:
+  Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::logger> log);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Resolves credentials and endpoints, then runs the loop until a stop signal has been handled.
+  // Errors before the loop starts (no credentials, a bad endpoint) come back as a Status.
+  Status Run();
+
+ private:
+  Status Build();
+  void BeginShutdown(int signum);
+  void OnFlowDrained(const Flow& flow, std::size_t undelivered);
+  void CloseAll();
+  void LogStats();
+
+  config::Config config_;
+  Environment env_;
+  std::shared_ptr<spdlog::logger> log_;
+  uv_loop_t loop_{};
+  SystemClock clock_;
+  MemoryBudget budget_;
+  AckTracker acks_;
+  std::unique_ptr<net::HttpClient> http_;
+  std::vector<std::unique_ptr<Flow>> flows_;
+  uv_signal_t sigint_{};
+  uv_signal_t sigterm_{};
+  uv_timer_t stats_timer_{};
+  bool stopping_ = false;
+  std::size_t flows_draining_ = 0;
+  std::size_t undelivered_ = 0;
+};
+
+}  // namespace ferry

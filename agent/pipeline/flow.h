@@ -1,0 +1,65 @@
+// Flow: one configured flow wired end to end on the shared loop:
+//   FileTailer -> PluginChain -> StreamPacker -> RequestCollector -> Sender(StreamDestination)
+// It owns its stages and shuts them down in data-flow order: stop reading, send what is collected,
+// drain the sender, close handles. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "agent/checkpoint/ack_tracker.h"
+#include "agent/config/config.h"
+#include "agent/delivery/request_collector.h"
+#include "agent/delivery/sender.h"
+#include "agent/kinesis/stream_destination.h"
+#include "agent/kinesis/stream_packer.h"
+#include "agent/pipeline/plugin_chain.h"
+#include "agent/source/file_tailer.h"
+
+namespace ferry {
+
+// What a flow shares with the others.
+struct FlowContext {
+  uv_loop_t* loop;
+  spdlog::logger& log;
+  net::HttpClient& http;
+  MemoryBudget& budget;
+  AckTracker& acks;
+  const Clock& clock;
+};
+
+class Flow {
+ public:
+  Flow(const FlowContext& ctx, const config::FlowOptions& options, aws::ServiceEndpoint endpoint,
+       aws::Credentials credentials);
+  Flow(const Flow&) = delete;
+  Flow& operator=(const Flow&) = delete;
+
+  const std::string& name() const { return name_; }
+  void Start();
+  // Stops reading and sends what was read; on_drained gets the records given up after timeout.
+  void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_drained);
+  // Closes every handle; call once the HTTP client has stopped.
+  void Close(std::function<void()> on_closed);
+
+  // One line of counters for the log.
+  std::string Summary() const;
+
+ private:
+  // Each stage is built after the one it feeds. Batches still held downstream when the flow is destroyed
+  // point only at the daemon's AckTracker and MemoryBudget, which outlive every flow.
+  std::string name_;
+  kinesis::StreamDestination destination_;
+  Sender sender_;
+  RequestCollector collector_;
+  kinesis::StreamPacker packer_;
+  PluginChain chain_;
+  FileTailer tailer_;
+  int closing_ = 0;
+  std::function<void()> on_closed_;
+};
+
+}  // namespace ferry

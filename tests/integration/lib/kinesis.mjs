@@ -1,0 +1,144 @@
+// lib/kinesis.mjs — the tests' own Kinesis client: create streams, read everything back.
+//
+// Role: the "other side" of ferry in the integration tests. Uses the real AWS SDK for JavaScript
+// v3 against kinesalite (or any Kinesis endpoint) to create streams and to read every record
+// that ferry put, so the tests can compare them byte for byte with the lines written.
+//
+// Why NodeHttpHandler: @aws-sdk/client-kinesis defaults to NodeHttp2Handler (HTTP/2, for
+// SubscribeToShard). Against kinesalite's plain-HTTP/1.1 server that fails at once with
+// "ERR_HTTP2_ERROR Protocol error" (checked by harness.test.mjs), so makeClient() passes an
+// HTTP/1.1 handler explicitly.
+//
+// Records are returned as { shardId, sequenceNumber, partitionKey, data } with data a Buffer.
+import {
+  KinesisClient,
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  ListShardsCommand,
+  GetShardIteratorCommand,
+  GetRecordsCommand,
+} from '@aws-sdk/client-kinesis'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+
+export const TEST_REGION = 'us-east-1'
+export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTESTHARNESS', secretAccessKey: 'test-harness-secret' }
+
+// Records per GetRecords call. Kinesis allows up to 10000 (kinesalite enforces that too), but real
+// Kinesis also caps a response at 10 MiB, which kinesalite does not; 1000 keeps responses small.
+const GET_RECORDS_LIMIT = 1000
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export function makeClient(endpoint) {
+  return new KinesisClient({
+    region: TEST_REGION,
+    endpoint,
+    credentials: TEST_CREDENTIALS,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30000 }),
+    maxAttempts: 5, // the SDK retries throttling (ProvisionedThroughputExceeded) and 5xx itself
+  })
+}
+
+// Create a stream and wait until it is ACTIVE (kinesalite-server makes that take ~50 ms).
+export async function createStream(client, name, shardCount, timeoutMs = 30000) {
+  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }))
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const { StreamDescriptionSummary: s } = await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))
+    if (s.StreamStatus === 'ACTIVE') return s
+    if (Date.now() > deadline) throw new Error(`stream ${name} still ${s.StreamStatus} after ${timeoutMs} ms`)
+    await sleep(50)
+  }
+}
+
+// All shards of a stream (ListShards, following NextToken).
+export async function listShards(client, name) {
+  const shards = []
+  let input = { StreamName: name }
+  for (;;) {
+    const out = await client.send(new ListShardsCommand(input))
+    shards.push(...(out.Shards || []))
+    if (!out.NextToken) return shards
+    input = { NextToken: out.NextToken } // StreamName must not be sent together with NextToken
+  }
+}
+
+// Read one shard from a starting position until it is drained: a GetRecords that returns no
+// records while MillisBehindLatest is 0, or no NextShardIterator (a closed shard read to its end).
+// start: { type: 'TRIM_HORIZON' } or { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber }.
+export async function readShard(client, name, shardId, start = { type: 'TRIM_HORIZON' }) {
+  const { ShardIterator } = await client.send(
+    new GetShardIteratorCommand({
+      StreamName: name,
+      ShardId: shardId,
+      ShardIteratorType: start.type,
+      StartingSequenceNumber: start.sequenceNumber,
+    }),
+  )
+  const records = []
+  let iterator = ShardIterator
+  while (iterator) {
+    const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }))
+    for (const r of out.Records || []) {
+      records.push({
+        shardId,
+        sequenceNumber: r.SequenceNumber,
+        partitionKey: r.PartitionKey,
+        data: Buffer.from(r.Data), // a copy: r.Data is a Uint8Array
+      })
+    }
+    if ((out.Records || []).length === 0 && out.MillisBehindLatest === 0) break
+    iterator = out.NextShardIterator
+  }
+  return records
+}
+
+// Every record in the stream: all shards, each from TRIM_HORIZON, in shard then sequence order.
+export async function readAll(client, name) {
+  const all = []
+  for (const shard of await listShards(client, name)) {
+    all.push(...(await readShard(client, name, shard.ShardId)))
+  }
+  return all
+}
+
+// Poll until the stream holds at least `count` records or `timeoutMs` passes, then return all
+// the records read (fewer than `count` on timeout: the caller asserts and reports).
+// Reads incrementally: each poll continues every shard after the last sequence number seen.
+// Options: intervalMs between polls; signal (AbortSignal) to give up early, e.g. when the process
+// under test dies — the promise then rejects with signal.reason.
+export async function waitForRecords(client, name, count, timeoutMs, { intervalMs = 250, signal } = {}) {
+  const deadline = Date.now() + timeoutMs
+  const perShard = new Map() // shardId -> records read so far, in order
+  let total = 0
+  for (;;) {
+    signal?.throwIfAborted()
+    for (const shard of await listShards(client, name)) {
+      const seen = perShard.get(shard.ShardId) || []
+      const last = seen[seen.length - 1]
+      const start = last ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: last.sequenceNumber } : { type: 'TRIM_HORIZON' }
+      const fresh = await readShard(client, name, shard.ShardId, start)
+      for (const r of fresh) seen.push(r)
+      total += fresh.length
+      perShard.set(shard.ShardId, seen)
+    }
+    if (total >= count || Date.now() >= deadline) break
+    await sleepOrAbort(Math.min(intervalMs, Math.max(0, deadline - Date.now())), signal)
+  }
+  return [...perShard.values()].flat()
+}
+
+function sleepOrAbort(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

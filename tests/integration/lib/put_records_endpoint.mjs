@@ -1,0 +1,87 @@
+// lib/put_records_endpoint.mjs — a Kinesis PutRecords endpoint of the tests' own, on 127.0.0.1.
+//
+// Role: the peer for behaviour kinesalite cannot show: per-record failures, HTTP errors and slow or
+// missing answers. It speaks the JSON 1.1 PutRecords protocol (X-Amz-Target Kinesis_20131202.PutRecords),
+// keeps every record it accepted, and asks a policy how to treat each request:
+//
+//   const ep = await startPutRecordsEndpoint({ policy })
+//   policy({ index, records }) -> { status?, body?, delayMs?, failRecord?(i) -> errorCode | null, hang? }
+//     index       0-based number of the request
+//     records     [{ data: Buffer, partitionKey }]
+//     status/body answer the whole request with that HTTP status and JSON body instead
+//     failRecord  per-record verdict: an ErrorCode string fails that record, null stores it
+//     delayMs     wait before answering; hang: never answer
+//   ep.endpoint, ep.accepted (Buffers in arrival order), ep.requests (count), ep.waitForRequests(n),
+//   ep.stop()
+import http from 'node:http'
+
+export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
+  const accepted = []
+  let requests = 0
+  const waiters = []
+  const hung = []
+  const server = http.createServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      const index = requests++
+      for (const w of waiters.splice(0)) w()
+      const target = req.headers['x-amz-target']
+      if (target !== 'Kinesis_20131202.PutRecords' || !String(req.headers.authorization || '').startsWith('AWS4-HMAC-SHA256 ')) {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+        res.end(JSON.stringify({ __type: 'UnknownOperationException', message: `bad target or no signature: ${target}` }))
+        return
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      const records = body.Records.map((r) => ({ data: Buffer.from(r.Data, 'base64'), partitionKey: r.PartitionKey }))
+      const verdict = policy({ index, records }) || {}
+      const answer = () => {
+        if (verdict.status) {
+          res.writeHead(verdict.status, { 'content-type': 'application/x-amz-json-1.1' })
+          res.end(JSON.stringify(verdict.body || {}))
+          return
+        }
+        let failed = 0
+        const results = records.map((r, i) => {
+          const code = verdict.failRecord ? verdict.failRecord(i) : null
+          if (code) {
+            failed++
+            return { ErrorCode: code, ErrorMessage: `injected ${code}` }
+          }
+          accepted.push(r.data)
+          return { SequenceNumber: String(accepted.length), ShardId: 'shardId-000000000000' }
+        })
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
+        res.end(JSON.stringify({ FailedRecordCount: failed, Records: results }))
+      }
+      if (verdict.hang) hung.push(res)
+      else if (verdict.delayMs) setTimeout(answer, verdict.delayMs)
+      else answer()
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    accepted,
+    get requests() {
+      return requests
+    },
+    // Resolves once at least n requests have arrived.
+    async waitForRequests(n, timeoutMs = 30000) {
+      const deadline = Date.now() + timeoutMs
+      while (requests < n) {
+        if (Date.now() > deadline) throw new Error(`only ${requests} of ${n} requests arrived in ${timeoutMs} ms`)
+        await new Promise((resolve) => {
+          waiters.push(resolve)
+          setTimeout(resolve, 200)
+        })
+      }
+    },
+    async stop() {
+      for (const res of hung) res.destroy()
+      server.closeAllConnections?.()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}

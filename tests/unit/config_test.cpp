@@ -1,0 +1,537 @@
+// Tests of ferry.yaml parsing (agent/config/config, agent/config/schema): every field, defaults, and errors
+// that say "file:line:col: key.path: message", all at once.
+#include "agent/config/config.h"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace ferry::config {
+namespace {
+
+// The error lines of a config that must not parse.
+std::vector<std::string> Errors(const std::string& yaml) {
+  auto r = ParseConfig(yaml, "ferry.yaml");
+  if (r.ok()) {
+    FAIL_CHECK("config parsed but should not have:\n" << yaml);
+    return {};
+  }
+  CHECK(r.error().code() == ErrorCode::kInvalidArgument);
+  std::vector<std::string> lines;
+  std::string text = r.error().message();
+  std::size_t at = 0;
+  while (true) {
+    std::size_t nl = text.find('\n', at);
+    lines.push_back(text.substr(at, nl - at));
+    if (nl == std::string::npos) break;
+    at = nl + 1;
+  }
+  return lines;
+}
+
+std::string OneError(const std::string& yaml) {
+  auto lines = Errors(yaml);
+  REQUIRE(lines.size() == 1);
+  return lines[0];
+}
+
+Config Parse(const std::string& yaml) {
+  auto r = ParseConfig(yaml, "ferry.yaml");
+  if (!r.ok()) FAIL("unexpected error: " << r.error().message());
+  return std::move(r.value());
+}
+
+// A valid flow, for tests about something else.
+const char* const kFlow =
+    "flows:\n"
+    "  - name: web\n"
+    "    files: /var/log/web.log\n"
+    "    kinesis: {stream: web-logs}\n";
+
+const char* const kFullConfig =
+    "state_dir: /srv/ferry\n"
+    "log_level: debug\n"
+    "shutdown_timeout: 30s\n"
+    "memory_limit: 64MiB\n"
+    "aws:\n"
+    "  region: eu-west-1\n"
+    "  access_key_id: AKIAIOSFODNN7EXAMPLE\n"
+    "  secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+    "  session_token: FwoGZXIvYXdzEXAMPLESESSIONTOKEN\n"
+    "  kinesis_endpoint: http://127.0.0.1:4567\n"
+    "flows:\n"
+    "  - name: web\n"
+    "    files: [\"/var/log/nginx/*.log\", \"/var/log/app[0-9].log\"]\n"
+    "    start_at: beginning\n"
+    "    max_record_bytes: 256KiB\n"
+    "    kinesis:\n"
+    "      stream: web-logs\n"
+    "      max_age: 500ms\n"
+    "  - name: sys\n"
+    "    files:\n"
+    "      - /var/log/syslog\n"
+    "      - \"*.log\"\n"
+    "    start_at: end\n"
+    "    max_record_bytes: 1MiB\n"
+    "    kinesis:\n"
+    "      stream: sys-logs\n"
+    "      max_age: 2m\n";
+
+// ---- valid configs
+
+TEST_CASE("A full config sets every field", "[config]") {
+  Config c = Parse(kFullConfig);
+  CHECK(c.file == "ferry.yaml");
+  CHECK(c.state_dir == "/srv/ferry");
+  CHECK(c.log_level == "debug");
+  CHECK(c.shutdown_timeout == Duration(30000));
+  CHECK(c.memory_limit == 64ULL << 20);
+  CHECK(c.aws.region == "eu-west-1");
+  CHECK(c.aws.access_key_id == "AKIAIOSFODNN7EXAMPLE");
+  CHECK(c.aws.secret_access_key == "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+  CHECK(c.aws.session_token == "FwoGZXIvYXdzEXAMPLESESSIONTOKEN");
+  CHECK(c.aws.kinesis_endpoint == "http://127.0.0.1:4567");
+  REQUIRE(c.flows.size() == 2);
+
+  const FlowOptions& web = c.flows[0];
+  CHECK(web.name == "web");
+  CHECK(web.files == std::vector<std::string>{"/var/log/nginx/*.log", "/var/log/app[0-9].log"});
+  CHECK(web.start_at == StartAt::kBeginning);
+  CHECK(web.max_record_bytes == 256 * 1024);
+  REQUIRE(web.kinesis.has_value());
+  CHECK(web.kinesis->stream == "web-logs");
+  CHECK(web.kinesis->max_age == Duration(500));
+
+  const FlowOptions& sys = c.flows[1];
+  CHECK(sys.name == "sys");
+  CHECK(sys.files == std::vector<std::string>{"/var/log/syslog", "*.log"});
+  CHECK(sys.start_at == StartAt::kEnd);
+  CHECK(sys.max_record_bytes == 1 << 20);
+  REQUIRE(sys.kinesis.has_value());
+  CHECK(sys.kinesis->stream == "sys-logs");
+  CHECK(sys.kinesis->max_age == Duration(120000));
+}
+
+TEST_CASE("A minimal config gets the defaults", "[config]") {
+  Config c = Parse(kFlow);
+  CHECK(c.state_dir == "/var/lib/ferry");
+  CHECK(c.log_level == "info");
+  CHECK(c.shutdown_timeout == Duration(10000));
+  CHECK(c.memory_limit == 32ULL << 20);
+  CHECK(c.aws.region.empty());
+  CHECK(c.aws.access_key_id.empty());
+  CHECK(c.aws.secret_access_key.empty());
+  CHECK(c.aws.session_token.empty());
+  CHECK(c.aws.kinesis_endpoint.empty());
+  REQUIRE(c.flows.size() == 1);
+  CHECK(c.flows[0].name == "web");
+  CHECK(c.flows[0].files == std::vector<std::string>{"/var/log/web.log"});  // one glob is a list of one
+  CHECK(c.flows[0].start_at == StartAt::kEnd);
+  CHECK(c.flows[0].max_record_bytes == 1 << 20);
+  REQUIRE(c.flows[0].kinesis.has_value());
+  CHECK(c.flows[0].kinesis->stream == "web-logs");
+  CHECK(c.flows[0].kinesis->max_age == Duration(1000));
+}
+
+TEST_CASE("max_record_bytes accepts 1B to 1MiB", "[config]") {
+  for (const char* size : {"1B", "1", "1MiB", "1048576", "1024KiB"}) {
+    INFO(size);
+    std::string yaml = std::string(kFlow) + "    max_record_bytes: " + size + "\n";
+    auto r = ParseConfig(yaml, "ferry.yaml");
+    REQUIRE(r.ok());
+  }
+}
+
+// ---- unknown keys
+
+TEST_CASE("An unknown top-level key names its position and the known keys", "[config]") {
+  CHECK(OneError(std::string(kFlow) + "bogus: 1\n") ==
+        "ferry.yaml:5:1: bogus: unknown key (known keys here: state_dir, log_level, shutdown_timeout, "
+        "memory_limit, aws, flows)");
+}
+
+TEST_CASE("An unknown key in aws is reported under aws", "[config]") {
+  CHECK(OneError("aws:\n"
+                 "  region: eu-west-1\n"
+                 "  regoin: eu-west-2\n" +
+                 std::string(kFlow)) ==
+        "ferry.yaml:3:3: aws.regoin: unknown key (known keys here: region, access_key_id, secret_access_key, "
+        "session_token, kinesis_endpoint)");
+}
+
+TEST_CASE("An unknown key in a second flow's kinesis section has the full path", "[config]") {
+  CHECK(OneError("flows:\n"
+                 "  - name: a\n"
+                 "    files: a.log\n"
+                 "    kinesis:\n"
+                 "      stream: s\n"
+                 "  - name: b\n"
+                 "    files: b.log\n"
+                 "    kinesis:\n"
+                 "      stream: s\n"
+                 "      max_agee: 1s\n") ==
+        "ferry.yaml:10:7: flows[1].kinesis.max_agee: unknown key (known keys here: stream, max_age)");
+}
+
+// ---- wrong types
+
+TEST_CASE("A list where a string is expected", "[config]") {
+  CHECK(OneError("state_dir: [a, b]\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:12: state_dir: expected a string, found a list");
+  CHECK(OneError("aws:\n  region:\n    - eu-west-1\n" + std::string(kFlow)) ==
+        "ferry.yaml:3:5: aws.region: expected a string, found a list");
+}
+
+TEST_CASE("A string where a mapping is expected", "[config]") {
+  CHECK(OneError("aws: eu-west-1\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:6: aws: expected a mapping of keys to values");
+  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n    kinesis: my-stream\n") ==
+        "ferry.yaml:4:14: flows[0].kinesis: expected a mapping of keys to values");
+  CHECK(OneError("flows:\n  - just-a-name\n") ==
+        "ferry.yaml:2:5: flows[0]: expected a mapping of keys to values");
+}
+
+TEST_CASE("A mapping where a list of globs is expected", "[config]") {
+  CHECK(OneError("flows:\n  - name: a\n    files: {a: b}\n    kinesis: {stream: s}\n") ==
+        "ferry.yaml:3:12: flows[0].files: expected a list of strings, found a mapping");
+  CHECK(OneError("flows:\n  - name: a\n    files: [a.log, [b.log]]\n    kinesis: {stream: s}\n") ==
+        "ferry.yaml:3:20: flows[0].files[1]: expected a string, found a list");
+}
+
+TEST_CASE("flows must be a non-empty list", "[config]") {
+  CHECK(OneError("flows:\n  name: a\n") == "ferry.yaml:2:3: flows: expected a non-empty list of flows");
+  CHECK(OneError("flows: []\n") == "ferry.yaml:1:8: flows: expected a non-empty list of flows");
+  CHECK(OneError("flows: web\n") == "ferry.yaml:1:8: flows: expected a non-empty list of flows");
+}
+
+// ---- missing keys
+
+TEST_CASE("Missing required keys are reported at their mapping", "[config]") {
+  CHECK(OneError("log_level: info\n") == "ferry.yaml:1:1: flows: missing required key");
+  auto errors = Errors(
+      "flows:\n"
+      "  - files: a.log\n"
+      "    kinesis: {stream: s}\n"
+      "  - name: b\n"
+      "    kinesis: {stream: s}\n"
+      "  - name: c\n"
+      "    files: c.log\n"
+      "    kinesis: {max_age: 1s}\n");
+  CHECK(errors == std::vector<std::string>{
+                      "ferry.yaml:2:5: flows[0].name: missing required key",
+                      "ferry.yaml:4:5: flows[1].files: missing required key",
+                      "ferry.yaml:8:14: flows[2].kinesis.stream: missing required key",
+                  });
+}
+
+TEST_CASE("A flow without a kinesis section has no destination", "[config]") {
+  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n") ==
+        "ferry.yaml:2:5: flows[0]: needs a destination: add a 'kinesis' section");
+}
+
+// ---- bad values
+
+TEST_CASE("start_at must be end or beginning", "[config]") {
+  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n    start_at: middle\n    kinesis: {stream: s}\n") ==
+        "ferry.yaml:4:15: flows[0].start_at: 'middle' is not one of: end, beginning");
+  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n    start_at: [end]\n    kinesis: {stream: s}\n") ==
+        "ferry.yaml:4:15: flows[0].start_at: expected a string, found a list");
+}
+
+TEST_CASE("log_level must be a known level", "[config]") {
+  CHECK(OneError("log_level: loud\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error");
+}
+
+TEST_CASE("Bad durations and sizes name the value and the units", "[config]") {
+  auto errors = Errors(
+      "shutdown_timeout: 10\n"
+      "memory_limit: 32MB\n"
+      "flows:\n"
+      "  - name: a\n"
+      "    files: a.log\n"
+      "    max_record_bytes: 2MiB\n"
+      "    kinesis: {stream: s, max_age: soon}\n");
+  CHECK(errors ==
+        std::vector<std::string>{
+            "ferry.yaml:1:19: shutdown_timeout: '10' is not a duration (a whole number with a unit: "
+            "ms, s, m, h)",
+            "ferry.yaml:2:15: memory_limit: '32MB' is not a size (a whole number with a unit: B, KiB, "
+            "MiB, GiB)",
+            "ferry.yaml:6:23: flows[0].max_record_bytes: must be between 1B and 1MiB",
+            "ferry.yaml:7:35: flows[0].kinesis.max_age: 'soon' is not a duration (a whole number with a "
+            "unit: ms, s, m, h)",
+        });
+  CHECK(OneError(std::string(kFlow) + "    max_record_bytes: 0\n") ==
+        "ferry.yaml:5:23: flows[0].max_record_bytes: must be between 1B and 1MiB");
+  CHECK(OneError(std::string(kFlow) + "    max_record_bytes: 1048577\n") ==
+        "ferry.yaml:5:23: flows[0].max_record_bytes: must be between 1B and 1MiB");
+  CHECK(
+      OneError("shutdown_timeout: -1s\n" + std::string(kFlow)) ==
+      "ferry.yaml:1:19: shutdown_timeout: '-1s' is not a duration (a whole number with a unit: ms, s, m, h)");
+  CHECK(OneError("shutdown_timeout: 100000h\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:19: shutdown_timeout: '100000h' is longer than ten years");
+}
+
+TEST_CASE("Empty strings and empty globs are refused", "[config]") {
+  auto errors = Errors(
+      "flows:\n"
+      "  - name: \"\"\n"
+      "    files: []\n"
+      "    kinesis: {stream: s}\n"
+      "  - name: b\n"
+      "    files: [\"\", y.log]\n"
+      "    kinesis: {stream: \"\"}\n");
+  CHECK(errors == std::vector<std::string>{
+                      "ferry.yaml:2:11: flows[0].name: must not be empty",
+                      "ferry.yaml:3:12: flows[0].files: needs at least one glob",
+                      "ferry.yaml:6:12: flows[1].files: a glob must not be empty",
+                      "ferry.yaml:7:23: flows[1].kinesis.stream: must not be empty",
+                  });
+}
+
+// ---- duplicates and cross-field rules
+
+TEST_CASE("A key given twice is an error at its second place", "[config]") {
+  CHECK(OneError("log_level: info\nlog_level: debug\n" + std::string(kFlow)) ==
+        "ferry.yaml:2:1: log_level: key given twice");
+  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n    kinesis: {stream: s, stream: t}\n") ==
+        "ferry.yaml:4:26: flows[0].kinesis.stream: key given twice");
+}
+
+TEST_CASE("Two flows with one name are an error", "[config]") {
+  CHECK(OneError("flows:\n"
+                 "  - name: a\n"
+                 "    files: x.log\n"
+                 "    kinesis: {stream: s}\n"
+                 "  - name: a\n"
+                 "    files: y.log\n"
+                 "    kinesis: {stream: t}\n") ==
+        "ferry.yaml:5:11: flows[1].name: flow name 'a' is used twice");
+}
+
+TEST_CASE("access_key_id and secret_access_key come together", "[config]") {
+  CHECK(OneError("aws:\n  access_key_id: AKIDEXAMPLE\n" + std::string(kFlow)) ==
+        "ferry.yaml:2:3: aws.secret_access_key: required when aws.access_key_id is set");
+  CHECK(OneError("aws:\n  secret_access_key: shh\n" + std::string(kFlow)) ==
+        "ferry.yaml:2:3: aws.access_key_id: required when aws.secret_access_key is set");
+  CHECK(OneError("aws:\n  session_token: tok\n" + std::string(kFlow)) ==
+        "ferry.yaml:2:3: aws.access_key_id: required when aws.session_token is set");
+  // The session token alone is allowed to be missing.
+  auto ok = ParseConfig("aws:\n  access_key_id: AKID\n  secret_access_key: shh\n" + std::string(kFlow), "f");
+  CHECK(ok.ok());
+}
+
+// ---- documents that are not configs
+
+TEST_CASE("An empty document is an error", "[config]") {
+  CHECK(OneError("") == "ferry.yaml: (document): the config is empty");
+  CHECK(OneError("# nothing but a comment\n\n") == "ferry.yaml: (document): the config is empty");
+  CHECK(OneError("~\n") == "ferry.yaml: (document): the config is empty");
+}
+
+TEST_CASE("A YAML syntax error names its line", "[config]") {
+  CHECK(OneError("flows:\n  - name: a\n    files: [a.log\n") ==
+        "ferry.yaml:4:1: (document): end of sequence flow not found");
+  CHECK(OneError("flows:\n  - name: a\n   files: a.log\n") ==
+        "ferry.yaml:3:4: (document): end of sequence not found");
+}
+
+TEST_CASE("Every error in a config is reported, one per line", "[config]") {
+  auto errors = Errors(
+      "log_level: loud\n"
+      "bogus: 1\n"
+      "aws:\n"
+      "  region: [x]\n"
+      "  access_key_id: AKIDEXAMPLE\n"
+      "flows:\n"
+      "  - name: a\n"
+      "    files: {a: b}\n"
+      "    kinesis: {stream: s}\n"
+      "  - name: a\n"
+      "    files: b.log\n");
+  CHECK(errors == std::vector<std::string>{
+                      "ferry.yaml:1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error",
+                      "ferry.yaml:2:1: bogus: unknown key (known keys here: state_dir, log_level, "
+                      "shutdown_timeout, memory_limit, aws, flows)",
+                      "ferry.yaml:4:11: aws.region: expected a string, found a list",
+                      "ferry.yaml:8:12: flows[0].files: expected a list of strings, found a mapping",
+                      "ferry.yaml:10:11: flows[1].name: flow name 'a' is used twice",
+                      "ferry.yaml:10:5: flows[1]: needs a destination: add a 'kinesis' section",
+                      "ferry.yaml:4:3: aws.secret_access_key: required when aws.access_key_id is set",
+                  });
+}
+
+TEST_CASE("A section written with nothing in it is an empty section", "[config]") {
+  Config c = Parse("aws:\n" + std::string(kFlow));
+  CHECK(c.aws.region.empty());
+  CHECK(c.aws.access_key_id.empty());
+  CHECK(c.aws.kinesis_endpoint.empty());
+  // An empty kinesis section still needs its stream.
+  CHECK(Errors("flows:\n  - name: a\n    files: a.log\n    kinesis:\n").size() == 1);
+}
+
+// A key written with no value is a null node, which yaml-cpp places where the next token starts; the error
+// must still point at the key's own line, not at the next flow or past the end of the file.
+TEST_CASE("A key with an empty value is reported on its own line", "[config]") {
+  SECTION("an empty list of files") {
+    std::string error = OneError("flows:\n  - name: a\n    files:\n    kinesis: {stream: s}\n");
+    INFO(error);
+    CHECK(error.rfind("ferry.yaml:3:", 0) == 0);
+    CHECK(error.find(": flows[0].files: expected a list of strings, found nothing") != std::string::npos);
+  }
+  SECTION("an empty section at the end of the file") {
+    std::string error = OneError("flows:\n  - name: a\n    files: a.log\n    kinesis:\n\n# end\n");
+    INFO(error);
+    CHECK(error.rfind("ferry.yaml:4:", 0) == 0);
+    CHECK(error.find(": flows[0].kinesis.stream: missing required key") != std::string::npos);
+  }
+  SECTION("an empty section before the next flow") {
+    std::string error = OneError(
+        "flows:\n"
+        "  - name: a\n"
+        "    files: a.log\n"
+        "    kinesis:\n"
+        "  - name: b\n"
+        "    files: b.log\n"
+        "    kinesis: {stream: s}\n");
+    INFO(error);
+    CHECK(error.rfind("ferry.yaml:4:", 0) == 0);
+    CHECK(error.find(": flows[0].kinesis.stream: missing required key") != std::string::npos);
+  }
+}
+
+TEST_CASE("A document that is not a mapping names the document", "[config]") {
+  CHECK(OneError("- a\n- b\n") == "ferry.yaml:1:1: (document): expected a mapping of keys to values");
+  CHECK(OneError("hello\n") == "ferry.yaml:1:1: (document): expected a mapping of keys to values");
+}
+
+// ---- DescribeConfig
+
+TEST_CASE("DescribeConfig is YAML with the effective values", "[config]") {
+  Config c = Parse(kFullConfig);
+  std::string text = DescribeConfig(c);
+  YAML::Node doc = YAML::Load(text);
+  REQUIRE(doc.IsMap());
+  CHECK(doc["state_dir"].as<std::string>() == "/srv/ferry");
+  CHECK(doc["log_level"].as<std::string>() == "debug");
+  CHECK(doc["shutdown_timeout"].as<std::string>() == "30s");
+  CHECK(doc["memory_limit"].as<std::string>() == "64MiB");
+  CHECK(doc["aws"]["region"].as<std::string>() == "eu-west-1");
+  CHECK(doc["aws"]["kinesis_endpoint"].as<std::string>() == "http://127.0.0.1:4567");
+  REQUIRE(doc["flows"].IsSequence());
+  REQUIRE(doc["flows"].size() == 2);
+  const YAML::Node web = doc["flows"][0];
+  CHECK(web["name"].as<std::string>() == "web");
+  CHECK(web["files"].as<std::vector<std::string>>() ==
+        std::vector<std::string>{"/var/log/nginx/*.log", "/var/log/app[0-9].log"});
+  CHECK(web["start_at"].as<std::string>() == "beginning");
+  CHECK(web["max_record_bytes"].as<std::string>() == "256KiB");
+  CHECK(web["kinesis"]["stream"].as<std::string>() == "web-logs");
+  CHECK(web["kinesis"]["max_age"].as<std::string>() == "500ms");
+  const YAML::Node sys = doc["flows"][1];
+  CHECK(sys["files"].as<std::vector<std::string>>() == std::vector<std::string>{"/var/log/syslog", "*.log"});
+  CHECK(sys["kinesis"]["max_age"].as<std::string>() == "2m");
+}
+
+TEST_CASE("DescribeConfig shows the defaults", "[config]") {
+  std::string text = DescribeConfig(Parse(kFlow));
+  YAML::Node doc = YAML::Load(text);
+  REQUIRE(doc.IsMap());
+  CHECK(doc["state_dir"].as<std::string>() == "/var/lib/ferry");
+  CHECK(doc["log_level"].as<std::string>() == "info");
+  CHECK(doc["shutdown_timeout"].as<std::string>() == "10s");
+  CHECK(doc["memory_limit"].as<std::string>() == "32MiB");
+  CHECK(doc["aws"].IsMap());
+  CHECK(doc["aws"].size() == 0);
+  const YAML::Node flow = doc["flows"][0];
+  CHECK(flow["start_at"].as<std::string>() == "end");
+  CHECK(flow["max_record_bytes"].as<std::string>() == "1MiB");
+  CHECK(flow["kinesis"]["max_age"].as<std::string>() == "1s");
+}
+
+TEST_CASE("DescribeConfig parses back into the same config", "[config]") {
+  Config c = Parse(kFlow);
+  auto again = ParseConfig(DescribeConfig(c), "described.yaml");
+  REQUIRE(again.ok());
+  CHECK(DescribeConfig(*again) == DescribeConfig(c));
+  CHECK(again->flows[0].files == c.flows[0].files);
+}
+
+TEST_CASE("DescribeConfig hides secrets and all but 4 characters of the key id", "[config]") {
+  Config c = Parse(kFullConfig);
+  std::string text = DescribeConfig(c);
+  CHECK(text.find("wJalrXUtnFEMI") == std::string::npos);
+  CHECK(text.find("EXAMPLEKEY") == std::string::npos);
+  CHECK(text.find("FwoGZXIvYXdz") == std::string::npos);
+  CHECK(text.find("SESSIONTOKEN") == std::string::npos);
+  CHECK(text.find("AKIAIOSFODNN7EXAMPLE") == std::string::npos);
+  CHECK(text.find("AKIA") == std::string::npos);
+
+  YAML::Node doc = YAML::Load(text);
+  CHECK(doc["aws"]["access_key_id"].as<std::string>() == "****************MPLE");
+  CHECK(doc["aws"]["secret_access_key"].as<std::string>() == "(set, hidden)");
+  CHECK(doc["aws"]["session_token"].as<std::string>() == "(set, hidden)");
+
+  // A key id of 4 characters or fewer is hidden entirely.
+  c.aws.access_key_id = "AK12";
+  std::string short_text = DescribeConfig(c);
+  CHECK(short_text.find("AK12") == std::string::npos);
+  CHECK(YAML::Load(short_text)["aws"]["access_key_id"].as<std::string>() == "****");
+}
+
+// ---- files
+
+TEST_CASE("LoadConfigFile names a missing file", "[config]") {
+  const std::string path = "/nonexistent-ferry-dir/ferry.yaml";
+  auto r = LoadConfigFile(path);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == ErrorCode::kNotFound);
+  CHECK(r.error().message() == "/nonexistent-ferry-dir/ferry.yaml: cannot open config file");
+}
+
+TEST_CASE("LoadConfigFile parses a file and names it in errors", "[config]") {
+  namespace fs = std::filesystem;
+  fs::path path = fs::temp_directory_path() / ("ferry-config-test-" + std::to_string(::getpid()) + ".yaml");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << kFlow;
+  }
+  auto good = LoadConfigFile(path.string());
+  REQUIRE(good.ok());
+  CHECK(good->file == path.string());
+  CHECK(good->flows.at(0).name == "web");
+
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << "log_level: loud\n" << kFlow;
+  }
+  auto bad = LoadConfigFile(path.string());
+  fs::remove(path);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message() ==
+        path.string() + ":1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error");
+}
+
+TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
+  std::string keys = DescribeKeys();
+  for (const char* key :
+       {"state_dir", "log_level", "shutdown_timeout", "memory_limit", "aws", "flows", "aws.region",
+        "aws.access_key_id", "aws.secret_access_key", "aws.session_token", "aws.kinesis_endpoint",
+        "flows[].name", "flows[].files", "flows[].start_at", "flows[].max_record_bytes", "flows[].kinesis",
+        "flows[].kinesis.stream", "flows[].kinesis.max_age"}) {
+    INFO(key);
+    CHECK(("\n" + keys).find("\n" + std::string(key) + " ") != std::string::npos);
+  }
+  CHECK(std::count(keys.begin(), keys.end(), '\n') == 18);
+}
+
+}  // namespace
+}  // namespace ferry::config

@@ -1,0 +1,150 @@
+// Tests of endpoint and region resolution (agent/aws/endpoint).
+#include "agent/aws/endpoint.h"
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+
+namespace ferry::aws {
+namespace {
+
+Environment Env(std::map<std::string, std::string, std::less<>> vars) {
+  return Environment(std::move(vars));
+}
+
+std::string EndpointError(std::string_view url) {
+  auto r = ResolveEndpoint("kinesis", "us-east-1", url);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == ErrorCode::kInvalidArgument);
+  return r.error().message();
+}
+
+TEST_CASE("The default endpoint is the regional amazonaws.com host", "[endpoint]") {
+  auto r = ResolveEndpoint("kinesis", "us-east-1", "");
+  REQUIRE(r.ok());
+  CHECK(r->url == "https://kinesis.us-east-1.amazonaws.com/");
+  CHECK(r->host == "kinesis.us-east-1.amazonaws.com");
+  CHECK(r->region == "us-east-1");
+  CHECK(r->service == "kinesis");
+
+  auto firehose = ResolveEndpoint("firehose", "ap-southeast-2", "");
+  REQUIRE(firehose.ok());
+  CHECK(firehose->url == "https://firehose.ap-southeast-2.amazonaws.com/");
+  CHECK(firehose->host == "firehose.ap-southeast-2.amazonaws.com");
+  CHECK(firehose->service == "firehose");
+}
+
+TEST_CASE("A custom http endpoint keeps its port in the host", "[endpoint]") {
+  for (const char* url : {"http://127.0.0.1:4567", "http://127.0.0.1:4567/"}) {
+    INFO(url);
+    auto r = ResolveEndpoint("kinesis", "us-east-1", url);
+    REQUIRE(r.ok());
+    CHECK(r->url == "http://127.0.0.1:4567/");
+    CHECK(r->host == "127.0.0.1:4567");
+    CHECK(r->region == "us-east-1");
+    CHECK(r->service == "kinesis");
+  }
+}
+
+TEST_CASE("A custom https endpoint with an explicit port", "[endpoint]") {
+  auto r = ResolveEndpoint("kinesis", "eu-west-1",
+                           "https://vpce-0123-abcd.kinesis.eu-west-1.vpce.amazonaws.com:8443/");
+  REQUIRE(r.ok());
+  CHECK(r->url == "https://vpce-0123-abcd.kinesis.eu-west-1.vpce.amazonaws.com:8443/");
+  CHECK(r->host == "vpce-0123-abcd.kinesis.eu-west-1.vpce.amazonaws.com:8443");
+  CHECK(r->region == "eu-west-1");
+}
+
+TEST_CASE("A custom endpoint without a port has a bare host", "[endpoint]") {
+  auto r = ResolveEndpoint("kinesis", "us-east-1", "https://kinesis.example.com");
+  REQUIRE(r.ok());
+  CHECK(r->url == "https://kinesis.example.com/");
+  CHECK(r->host == "kinesis.example.com");
+}
+
+// endpoint.h: host is "host, plus :port when not the scheme's default", as HTTP clients send Host.
+TEST_CASE("An explicit default port is left out of the host", "[endpoint]") {
+  auto https = ResolveEndpoint("kinesis", "us-east-1", "https://kinesis.example.com:443/");
+  REQUIRE(https.ok());
+  CHECK(https->host == "kinesis.example.com");
+  CHECK(https->url == "https://kinesis.example.com/");
+  auto http = ResolveEndpoint("kinesis", "us-east-1", "http://localhost:80/");
+  REQUIRE(http.ok());
+  CHECK(http->host == "localhost");
+  CHECK(http->url == "http://localhost/");
+  // The other scheme's default port is not a default here.
+  auto cross = ResolveEndpoint("kinesis", "us-east-1", "http://localhost:443/");
+  REQUIRE(cross.ok());
+  CHECK(cross->host == "localhost:443");
+  CHECK(cross->url == "http://localhost:443/");
+}
+
+TEST_CASE("An endpoint must be http or https", "[endpoint]") {
+  CHECK(EndpointError("ftp://kinesis.example.com/") ==
+        "endpoint 'ftp://kinesis.example.com/' must be an http:// or https:// URL");
+}
+
+TEST_CASE("An endpoint must have a host", "[endpoint]") {
+  CHECK(EndpointError("http://") == "endpoint 'http://' is not a valid URL: No host part in the URL");
+  CHECK(EndpointError("https:///") == "endpoint 'https:///' is not a valid URL: No host part in the URL");
+}
+
+TEST_CASE("An endpoint must not have a path", "[endpoint]") {
+  CHECK(EndpointError("https://kinesis.example.com/v1") ==
+        "endpoint 'https://kinesis.example.com/v1' must not have a path (the API is served at /)");
+  CHECK(EndpointError("http://127.0.0.1:4567/kinesis/") ==
+        "endpoint 'http://127.0.0.1:4567/kinesis/' must not have a path (the API is served at /)");
+}
+
+TEST_CASE("An endpoint must not carry a user, a query or a fragment", "[endpoint]") {
+  for (const char* url : {"https://user:pw@kinesis.example.com/", "https://kinesis.example.com/?a=b",
+                          "https://kinesis.example.com/#top"}) {
+    INFO(url);
+    CHECK(EndpointError(url) ==
+          fmt::format("endpoint '{}' must be scheme://host[:port] only (no user, query or fragment)", url));
+  }
+}
+
+TEST_CASE("Garbage is not an endpoint", "[endpoint]") {
+  CHECK(EndpointError("not a url") == "endpoint 'not a url' is not a valid URL: Bad scheme");
+  CHECK(EndpointError("kinesis.example.com") ==
+        "endpoint 'kinesis.example.com' is not a valid URL: Bad scheme");
+}
+
+TEST_CASE("ResolveRegion prefers the config", "[endpoint]") {
+  config::AwsOptions aws;
+  aws.region = "eu-central-1";
+  auto r = ResolveRegion(aws, Env({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-1"}}));
+  REQUIRE(r.ok());
+  CHECK(*r == "eu-central-1");
+}
+
+TEST_CASE("ResolveRegion falls back to AWS_REGION, then AWS_DEFAULT_REGION", "[endpoint]") {
+  config::AwsOptions aws;
+  auto both = ResolveRegion(aws, Env({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-1"}}));
+  REQUIRE(both.ok());
+  CHECK(*both == "us-west-2");
+
+  auto fallback = ResolveRegion(aws, Env({{"AWS_DEFAULT_REGION", "us-east-1"}}));
+  REQUIRE(fallback.ok());
+  CHECK(*fallback == "us-east-1");
+
+  // An empty variable counts as unset.
+  auto empty = ResolveRegion(aws, Env({{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "sa-east-1"}}));
+  REQUIRE(empty.ok());
+  CHECK(*empty == "sa-east-1");
+}
+
+TEST_CASE("ResolveRegion without any region is an error", "[endpoint]") {
+  config::AwsOptions aws;
+  auto r = ResolveRegion(aws, Env({{"AWS_PROFILE", "dev"}, {"AWS_REGION", ""}}));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(r.error().message() ==
+        "no AWS region: set aws.region in the config, or AWS_REGION / AWS_DEFAULT_REGION");
+}
+
+}  // namespace
+}  // namespace ferry::aws

@@ -1,0 +1,731 @@
+// Tests of ferry::net::HttpClient (agent/net/http_client.h) against a tiny HTTP/1.1 server that runs on
+// the same libuv loop as the client. Thread rules: single-threaded; the test body, the client, the server
+// and every callback run on the test's own uv_loop_t.
+#include "agent/net/http_client.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <uv.h>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using ferry::net::HttpClient;
+using ferry::net::HttpClientOptions;
+using ferry::net::HttpRequest;
+using ferry::net::HttpResponse;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+void EnsureCurlGlobalInit() {
+  // What ferry's main does once; the client itself never touches global state.
+  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  REQUIRE(rc == CURLE_OK);
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+int BoundPort(const uv_tcp_t* tcp) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getsockname(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return -1;
+  return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// LocalHttpServer: HTTP/1.1 over uv_tcp_t on 127.0.0.1, keep-alive, Content-Length bodies only.
+
+struct ServerRequest {
+  std::string method;
+  std::string target;
+  Headers headers;  // names lower-cased, values trimmed
+  std::string body;
+
+  const std::string* header(std::string_view name) const {
+    for (const auto& [n, v] : headers) {
+      if (n == name) return &v;
+    }
+    return nullptr;
+  }
+};
+
+std::string BuildResponse(int status, std::string_view reason, const Headers& headers,
+                          std::string_view body) {
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
+  for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  out += body;
+  return out;
+}
+
+class LocalHttpServer {
+ public:
+  struct Reply {
+    std::string bytes;  // written as is
+    bool close_after = false;
+  };
+  // Returns what to answer, or nullopt to never answer.
+  using Handler = std::function<std::optional<Reply>(const ServerRequest&)>;
+
+  LocalHttpServer(uv_loop_t* loop, Handler handler) : loop_(loop), handler_(std::move(handler)) {
+    uv_tcp_init(loop_, &listener_);
+    listener_.data = this;
+    sockaddr_in addr{};
+    uv_ip4_addr("127.0.0.1", 0, &addr);
+    start_error_ = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
+    if (start_error_ == 0) {
+      start_error_ = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128, &OnConnection);
+    }
+    port_ = BoundPort(&listener_);
+  }
+  LocalHttpServer(const LocalHttpServer&) = delete;
+  LocalHttpServer& operator=(const LocalHttpServer&) = delete;
+
+  int start_error() const { return start_error_; }
+  int port() const { return port_; }
+  int accepted() const { return accepted_; }
+  int requests() const { return requests_; }
+
+  // Runs for each complete request, before the handler.
+  std::function<void(const ServerRequest&)> on_request;
+
+  // Closes the listener and every connection.
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    const std::vector<Conn*> conns(conns_.begin(), conns_.end());
+    for (Conn* c : conns) CloseConn(c);
+  }
+
+ private:
+  struct Conn {
+    uv_tcp_t tcp;
+    LocalHttpServer* server = nullptr;
+    std::string in;
+    bool closing = false;
+    char read_buf[64 * 1024];
+  };
+  struct WriteReq {
+    uv_write_t req;
+    std::string data;
+    Conn* conn;
+    bool close_after;
+  };
+
+  static void OnConnection(uv_stream_t* listener, int status) {
+    auto* self = static_cast<LocalHttpServer*>(listener->data);
+    if (status < 0 || self->closed_) return;
+    auto* c = new Conn;
+    c->server = self;
+    uv_tcp_init(self->loop_, &c->tcp);
+    c->tcp.data = c;
+    if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
+      self->CloseConn(c);
+      return;
+    }
+    ++self->accepted_;
+    self->conns_.insert(c);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), &OnAlloc, &OnRead);
+  }
+
+  static void OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+    auto* c = static_cast<Conn*>(handle->data);
+    *buf = uv_buf_init(c->read_buf, sizeof c->read_buf);
+  }
+
+  static void OnRead(uv_stream_t* stream, ssize_t n, const uv_buf_t* /*buf*/) {
+    auto* c = static_cast<Conn*>(stream->data);
+    if (n < 0) {
+      c->server->CloseConn(c);
+      return;
+    }
+    c->in.append(c->read_buf, static_cast<size_t>(n));
+    c->server->Process(c);
+  }
+
+  void Process(Conn* c) {
+    while (!c->closing && !c->in.empty()) {
+      if (c->in[0] < 'A' || c->in[0] > 'Z') {  // not HTTP (a TLS ClientHello, say): hang up
+        CloseConn(c);
+        return;
+      }
+      const size_t head_end = c->in.find("\r\n\r\n");
+      if (head_end == std::string::npos) return;
+      ServerRequest req;
+      std::string_view head(c->in.data(), head_end);
+      const size_t line_end = std::min(head.find("\r\n"), head.size());
+      const std::string_view request_line = head.substr(0, line_end);
+      const size_t sp1 = request_line.find(' ');
+      const size_t sp2 = request_line.find(' ', sp1 + 1);
+      req.method = std::string(request_line.substr(0, sp1));
+      req.target = std::string(request_line.substr(sp1 + 1, sp2 - sp1 - 1));
+      head.remove_prefix(std::min(line_end + 2, head.size()));
+      while (!head.empty()) {
+        const size_t eol = std::min(head.find("\r\n"), head.size());
+        const std::string_view line = head.substr(0, eol);
+        head.remove_prefix(std::min(eol + 2, head.size()));
+        const size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        std::string name(line.substr(0, colon));
+        std::transform(name.begin(), name.end(), name.begin(), [](char ch) {
+          return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+        });
+        req.headers.emplace_back(std::move(name), std::string(Trim(line.substr(colon + 1))));
+      }
+      size_t length = 0;
+      if (const std::string* cl = req.header("content-length")) length = std::stoul(*cl);
+      if (c->in.size() < head_end + 4 + length) return;
+      req.body = c->in.substr(head_end + 4, length);
+      c->in.erase(0, head_end + 4 + length);
+
+      ++requests_;
+      if (on_request) on_request(req);
+      std::optional<Reply> reply = handler_(req);
+      if (reply && !c->closing) Write(c, std::move(reply->bytes), reply->close_after);
+    }
+  }
+
+  void Write(Conn* c, std::string data, bool close_after) {
+    auto* w = new WriteReq{{}, std::move(data), c, close_after};
+    w->req.data = w;
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1, &OnWritten) != 0) {
+      delete w;
+      CloseConn(c);
+    }
+  }
+
+  static void OnWritten(uv_write_t* req, int status) {
+    auto* w = static_cast<WriteReq*>(req->data);
+    // The connection is still allocated: a closing stream cancels its writes before its close callback.
+    if (w->close_after || status < 0) w->conn->server->CloseConn(w->conn);
+    delete w;
+  }
+
+  void CloseConn(Conn* c) {
+    if (c->closing) return;
+    c->closing = true;
+    conns_.erase(c);
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
+             [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+  }
+
+  uv_loop_t* loop_;
+  Handler handler_;
+  uv_tcp_t listener_{};
+  int start_error_ = 0;
+  int port_ = -1;
+  int accepted_ = 0;
+  int requests_ = 0;
+  bool closed_ = false;
+  std::unordered_set<Conn*> conns_;
+};
+
+// The routes the tests use.
+std::optional<LocalHttpServer::Reply> Route(const ServerRequest& req) {
+  using Reply = LocalHttpServer::Reply;
+  auto or_none = [](const std::string* v) { return v != nullptr ? *v : std::string("<none>"); };
+  if (req.target == "/echo") {
+    return Reply{BuildResponse(200, "OK",
+                               {{"X-Echo-Method", req.method},
+                                {"X-Echo-Header", or_none(req.header("x-test"))},
+                                {"X-Echo-Content-Type", or_none(req.header("content-type"))},
+                                {"X-Echo-User-Agent", or_none(req.header("user-agent"))},
+                                {"X-Saw-Expect", req.header("expect") != nullptr ? "yes" : "no"},
+                                {"X-Padded", "  padded value \t"}},
+                               req.body)};
+  }
+  if (req.target.starts_with("/n/")) return Reply{BuildResponse(200, "OK", {}, req.target.substr(3))};
+  if (req.target == "/status/500") {
+    return Reply{BuildResponse(500, "Internal Server Error", {{"Content-Type", "text/plain"}}, "boom")};
+  }
+  if (req.target == "/interim") {
+    return Reply{"HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n" +
+                 BuildResponse(201, "Created", {{"X-Final", "yes"}}, "done")};
+  }
+  if (req.target == "/close") return Reply{BuildResponse(200, "OK", {{"Connection", "close"}}, "bye"), true};
+  if (req.target == "/hang") return std::nullopt;
+  return Reply{BuildResponse(404, "Not Found", {}, "")};
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fixture: a loop, a server and a client. Tests end with CloseAll() (from a callback), Run(), Finish().
+
+// Runs the loop until it has nothing left to do; false if it was still busy after limit_ms.
+bool RunLoop(uv_loop_t* loop, std::uint64_t limit_ms = 15000) {
+  struct Watchdog {
+    uv_timer_t timer;
+    bool fired = false;
+  } watchdog;
+  uv_timer_init(loop, &watchdog.timer);
+  watchdog.timer.data = &watchdog;
+  uv_timer_start(
+      &watchdog.timer,
+      [](uv_timer_t* t) {
+        static_cast<Watchdog*>(t->data)->fired = true;
+        uv_stop(t->loop);
+      },
+      limit_ms, 0);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&watchdog.timer));  // does not keep the loop alive
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_close(reinterpret_cast<uv_handle_t*>(&watchdog.timer), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);  // finishes closing the watchdog
+  return !watchdog.fired;
+}
+
+struct Fixture {
+  uv_loop_t loop{};
+  std::unique_ptr<LocalHttpServer> server;
+  std::unique_ptr<HttpClient> client;
+  bool finished = false;
+
+  explicit Fixture(HttpClientOptions options = {}) {
+    EnsureCurlGlobalInit();
+    REQUIRE(uv_loop_init(&loop) == 0);
+    server = std::make_unique<LocalHttpServer>(&loop, Route);
+    client = std::make_unique<HttpClient>(&loop, std::move(options));
+    REQUIRE(server->start_error() == 0);
+    REQUIRE(server->port() > 0);
+  }
+  Fixture(const Fixture&) = delete;
+  Fixture& operator=(const Fixture&) = delete;
+  ~Fixture() {
+    if (!finished) {
+      // A REQUIRE failed while handles were open: leak them rather than destroy what the loop still uses.
+      (void)client.release();
+      (void)server.release();
+    }
+  }
+
+  std::string Url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(server->port()) + std::string(path);
+  }
+  // Closes the client, then (from its on_closed) the server.
+  void CloseAll() {
+    client->Close([this] { server->Close(); });
+  }
+  bool Run() { return RunLoop(&loop); }
+  // Destroys client and server, then closes the loop: 0 only if no handle is left.
+  int Finish() {
+    finished = true;
+    client.reset();
+    server.reset();
+    return uv_loop_close(&loop);
+  }
+};
+
+// The header's value, or "<missing>" (so a wrong client fails the CHECK instead of crashing the test).
+std::string HeaderOf(const HttpResponse& r, std::string_view name) {
+  const std::string* v = r.header(name);
+  return v != nullptr ? *v : std::string("<missing>");
+}
+
+HttpRequest Post(std::string url, std::string body = {}) {
+  HttpRequest req;
+  req.url = std::move(url);
+  req.body = std::move(body);
+  return req;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+TEST_CASE("HttpClient: a POST round-trips body and headers", "[http_client]") {
+  std::string body;
+  SECTION("small body") {
+    body = R"({"StreamName":"logs","Records":[]})";
+  }
+  SECTION("2 MiB body is sent without Expect: 100-continue") {
+    body.reserve(2 << 20);
+    for (int i = 0; body.size() < (2u << 20); ++i) body += "record " + std::to_string(i) + "\n";
+  }
+  HttpClientOptions options;
+  options.user_agent = "ferry-test/1";
+  Fixture f(options);
+
+  HttpRequest req = Post(f.Url("/echo"), body);
+  req.headers = {{"X-Test", "hello"}, {"Content-Type", "application/x-amz-json-1.1"}};
+  std::optional<HttpResponse> got;
+  bool inside_send = true;
+  bool ran_inside_send = false;
+  std::size_t in_flight_in_callback = 99;
+  f.client->Send(std::move(req), [&](HttpResponse&& r) {
+    ran_inside_send = inside_send;
+    in_flight_in_callback = f.client->in_flight();
+    got = std::move(r);
+    f.CloseAll();
+  });
+  inside_send = false;
+  CHECK(f.client->in_flight() == 1);
+  REQUIRE(f.Run());
+  CHECK(f.server->requests() == 1);
+  REQUIRE(f.Finish() == 0);
+
+  CHECK_FALSE(ran_inside_send);
+  CHECK(in_flight_in_callback == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->transport_ok());
+  CHECK(got->transport_error.empty());
+  CHECK(got->status == 200);
+  CHECK(got->body.size() == body.size());
+  CHECK(got->body == body);
+  CHECK(HeaderOf(*got, "x-echo-header") == "hello");
+  CHECK(HeaderOf(*got, "x-echo-method") == "POST");
+  CHECK(HeaderOf(*got, "x-echo-content-type") == "application/x-amz-json-1.1");
+  CHECK(HeaderOf(*got, "x-echo-user-agent") == "ferry-test/1");
+  CHECK(HeaderOf(*got, "x-saw-expect") == "no");
+  CHECK(HeaderOf(*got, "x-padded") == "padded value");
+  CHECK(HeaderOf(*got, "content-length") == std::to_string(body.size()));
+  CHECK(got->header("x-echo-header") != nullptr);
+  CHECK(got->header("X-Echo-Header") == nullptr);  // lookups take lower-case names
+  CHECK(got->header("x-missing") == nullptr);
+}
+
+TEST_CASE("HttpClient: a body-less request sends no Content-Type of curl's own", "[http_client]") {
+  Fixture f;
+  std::optional<HttpResponse> got;
+  f.client->Send(Post(f.Url("/echo")), [&](HttpResponse&& r) {
+    got = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->status == 200);
+  CHECK(got->body.empty());
+  CHECK(HeaderOf(*got, "x-echo-content-type") == "<none>");
+  CHECK(HeaderOf(*got, "x-echo-user-agent") == "ferry");
+}
+
+struct WindowStats {
+  int completed = 0;
+  int good = 0;
+  std::size_t max_in_flight = 0;
+  int server_requests = 0;
+  int accepted = 0;
+};
+
+// Sends `total` requests keeping `window` in flight, each next one sent from a completion callback.
+WindowStats SendWindowed(HttpClientOptions options, int total, int window) {
+  Fixture f(std::move(options));
+  WindowStats stats;
+  int sent = 0;
+  std::function<void()> send_next = [&] {
+    const int i = sent++;
+    f.client->Send(Post(f.Url("/n/" + std::to_string(i)), "record " + std::to_string(i)),
+                   [&, i](HttpResponse&& r) {
+                     ++stats.completed;
+                     if (r.transport_ok() && r.status == 200 && r.body == std::to_string(i)) ++stats.good;
+                     if (sent < total) {
+                       send_next();
+                     } else if (stats.completed == total) {
+                       f.CloseAll();
+                     }
+                   });
+    stats.max_in_flight = std::max(stats.max_in_flight, f.client->in_flight());
+  };
+  for (int i = 0; i < window; ++i) send_next();
+  REQUIRE(f.Run());
+  stats.server_requests = f.server->requests();
+  stats.accepted = f.server->accepted();
+  REQUIRE(f.Finish() == 0);
+  return stats;
+}
+
+TEST_CASE("HttpClient: 200 requests, 8 in flight, reuse keep-alive connections", "[http_client]") {
+  constexpr int kTotal = 200;
+  constexpr int kWindow = 8;
+  std::size_t max_connections = 0;
+  SECTION("default limit of 8 connections") {
+    max_connections = 8;
+  }
+  SECTION("limit of 2 connections: the rest queue inside curl") {
+    max_connections = 2;
+  }
+  HttpClientOptions options;
+  options.max_connections = max_connections;
+  const WindowStats stats = SendWindowed(options, kTotal, kWindow);
+  CHECK(stats.completed == kTotal);
+  CHECK(stats.good == kTotal);
+  CHECK(stats.max_in_flight == kWindow);
+  CHECK(stats.server_requests == kTotal);
+  CHECK(stats.accepted >= 1);
+  CHECK(stats.accepted <= static_cast<int>(max_connections));
+}
+
+TEST_CASE("HttpClient: connections closed by the server are replaced (fd numbers get reused)",
+          "[http_client]") {
+  // Two connections, each closed by the server after one response. When both responses arrive in the same
+  // loop iteration, curl closes the first socket and connects a queued transfer while handling the second:
+  // the new socket usually gets the fd number just freed, whose old uv_poll_t is still closing.
+  HttpClientOptions options;
+  options.max_connections = 2;
+  Fixture f(options);
+  constexpr int kTotal = 40;
+  int completed = 0;
+  int good = 0;
+  for (int i = 0; i < kTotal; ++i) {
+    f.client->Send(Post(f.Url("/close")), [&](HttpResponse&& r) {
+      ++completed;
+      if (r.transport_ok() && r.status == 200 && r.body == "bye") ++good;
+      if (completed == kTotal) f.CloseAll();
+    });
+  }
+  CHECK(f.client->in_flight() == kTotal);
+  REQUIRE(f.Run());
+  CHECK(completed == kTotal);
+  CHECK(good == kTotal);
+  CHECK(f.server->accepted() == kTotal);
+  REQUIRE(f.Finish() == 0);
+}
+
+TEST_CASE("HttpClient: a 500 is an HTTP response, not a transport error", "[http_client]") {
+  Fixture f;
+  std::optional<HttpResponse> got;
+  f.client->Send(Post(f.Url("/status/500"), "x"), [&](HttpResponse&& r) {
+    got = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->status == 500);
+  CHECK(got->transport_ok());
+  CHECK(got->body == "boom");
+  CHECK(HeaderOf(*got, "content-type") == "text/plain");
+}
+
+TEST_CASE("HttpClient: headers come from the final response, not from a 1xx", "[http_client]") {
+  Fixture f;
+  std::optional<HttpResponse> got;
+  f.client->Send(Post(f.Url("/interim"), "x"), [&](HttpResponse&& r) {
+    got = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->status == 201);
+  CHECK(got->body == "done");
+  CHECK(got->header("x-interim") == nullptr);
+  CHECK(HeaderOf(*got, "x-final") == "yes");
+  CHECK(got->headers.size() == 2);  // x-final, content-length
+}
+
+TEST_CASE("HttpClient: connection refused is a transport error", "[http_client]") {
+  Fixture f;
+  // A socket bound to a port but not listening: connecting to it is refused, and the port stays reserved
+  // (nobody else can start listening there) until the test closes it.
+  uv_tcp_t reserved;
+  uv_tcp_init(&f.loop, &reserved);
+  sockaddr_in addr{};
+  uv_ip4_addr("127.0.0.1", 0, &addr);
+  REQUIRE(uv_tcp_bind(&reserved, reinterpret_cast<const sockaddr*>(&addr), 0) == 0);
+  const int port = BoundPort(&reserved);
+  REQUIRE(port > 0);
+
+  std::optional<HttpResponse> got;
+  HttpRequest req = Post("http://127.0.0.1:" + std::to_string(port) + "/echo", "x");
+  f.client->Send(std::move(req), [&](HttpResponse&& r) {
+    got = std::move(r);
+    uv_close(reinterpret_cast<uv_handle_t*>(&reserved), nullptr);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  CHECK(f.server->requests() == 0);
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->status == 0);
+  CHECK_FALSE(got->transport_ok());
+  CHECK_THAT(got->transport_error, Catch::Contains("127.0.0.1:" + std::to_string(port)));
+  CHECK(got->headers.empty());
+  CHECK(got->body.empty());
+}
+
+TEST_CASE("HttpClient: a server that never answers times out after timeout_ms", "[http_client]") {
+  Fixture f;
+  std::optional<HttpResponse> got;
+  double elapsed_ms = 0;
+  HttpRequest req = Post(f.Url("/hang"), "x");
+  req.timeout_ms = 300;
+  const std::uint64_t start = uv_hrtime();
+  f.client->Send(std::move(req), [&](HttpResponse&& r) {
+    elapsed_ms = static_cast<double>(uv_hrtime() - start) / 1e6;
+    got = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  CHECK(f.server->requests() == 1);  // it timed out waiting for the answer, not for the connection
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->status == 0);
+  CHECK_FALSE(got->transport_ok());
+  CHECK_THAT(got->transport_error, Catch::Contains("timed out"));
+  CHECK_THAT(got->transport_error, Catch::Contains("127.0.0.1"));
+  CHECK(elapsed_ms >= 290);
+  CHECK(elapsed_ms < 2000);
+}
+
+TEST_CASE("HttpClient: Close() aborts transfers in flight, then closes every handle", "[http_client]") {
+  Fixture f;
+  std::vector<std::string> events;
+  std::optional<HttpResponse> aborted;
+  std::optional<HttpResponse> late;
+  bool inside_late_send = false;
+  bool late_ran_inside_send = false;
+  bool close_ran_inside_close = false;
+  bool inside_close = false;
+  std::size_t in_flight_after_close = 99;
+
+  f.server->on_request = [&](const ServerRequest& req) {
+    if (req.target != "/hang") return;
+    events.push_back("server has the request");
+    inside_close = true;
+    f.client->Close([&] {
+      close_ran_inside_close = inside_close;
+      in_flight_after_close = f.client->in_flight();
+      events.push_back("on_closed");
+      f.server->Close();
+    });
+    inside_close = false;
+    // A Send() after Close() fails, asynchronously too.
+    inside_late_send = true;
+    f.client->Send(Post(f.Url("/echo"), "late"), [&](HttpResponse&& r) {
+      late_ran_inside_send = inside_late_send;
+      events.push_back("late callback");
+      late = std::move(r);
+    });
+    inside_late_send = false;
+  };
+  HttpRequest req = Post(f.Url("/hang"), "x");
+  req.timeout_ms = 10000;
+  f.client->Send(std::move(req), [&](HttpResponse&& r) {
+    CHECK_FALSE(inside_close);
+    events.push_back("aborted callback");
+    aborted = std::move(r);
+  });
+  REQUIRE(f.Run());
+  CHECK(f.server->requests() == 1);
+  REQUIRE(f.Finish() == 0);  // uv_run returned and no handle is left
+
+  REQUIRE(aborted.has_value());
+  CHECK(aborted->status == 0);
+  CHECK(aborted->transport_error == "aborted");
+  CHECK_FALSE(close_ran_inside_close);
+  CHECK(in_flight_after_close == 0);
+  REQUIRE(late.has_value());
+  CHECK_FALSE(late_ran_inside_send);
+  CHECK(late->status == 0);
+  CHECK(late->transport_error == "client closed");
+  REQUIRE(events.size() == 4);
+  CHECK(events.front() == "server has the request");
+  const auto index = [&](std::string_view e) {
+    return std::find(events.begin(), events.end(), e) - events.begin();
+  };
+  CHECK(index("aborted callback") < index("on_closed"));
+  CHECK(index("late callback") < static_cast<std::ptrdiff_t>(events.size()));
+}
+
+TEST_CASE("HttpClient: bad requests fail through the callback, never inside Send", "[http_client]") {
+  Fixture f;
+  std::vector<HttpResponse> got;
+  bool inside_send = false;
+  bool any_inside_send = false;
+  constexpr std::size_t kCount = 5;
+  auto send = [&](HttpRequest req) {
+    inside_send = true;
+    f.client->Send(std::move(req), [&](HttpResponse&& r) {
+      any_inside_send = any_inside_send || inside_send;
+      got.push_back(std::move(r));
+      if (got.size() == kCount) f.CloseAll();
+    });
+    inside_send = false;
+  };
+  send(Post("ftp://127.0.0.1/file"));
+  send(Post("not a url"));
+  HttpRequest injected = Post(f.Url("/echo"));
+  injected.headers = {{"X-Test", "a\r\nX-Injected: 1"}};
+  send(std::move(injected));
+  HttpRequest bad_name = Post(f.Url("/echo"));
+  bad_name.headers = {{"X Test", "a"}};
+  send(std::move(bad_name));
+  HttpRequest bad_method = Post(f.Url("/echo"));
+  bad_method.method = "GET /x HTTP/1.1\r\n";
+  send(std::move(bad_method));
+  CHECK(f.client->in_flight() == kCount);
+  REQUIRE(f.Run());
+  CHECK(f.server->requests() == 0);
+  REQUIRE(f.Finish() == 0);
+  CHECK_FALSE(any_inside_send);
+  REQUIRE(got.size() == kCount);
+  for (const HttpResponse& r : got) {
+    CHECK(r.status == 0);
+    CHECK_FALSE(r.transport_ok());
+  }
+  CHECK_THAT(got[0].transport_error, Catch::Contains("scheme"));
+}
+
+TEST_CASE("HttpClient: https to a plain-HTTP port fails cleanly", "[http_client]") {
+  Fixture f;
+  std::optional<HttpResponse> got;
+  HttpRequest req = Post("https://127.0.0.1:" + std::to_string(f.server->port()) + "/echo", "x");
+  req.timeout_ms = 5000;
+  const std::uint64_t start = uv_hrtime();
+  double elapsed_ms = 0;
+  f.client->Send(std::move(req), [&](HttpResponse&& r) {
+    elapsed_ms = static_cast<double>(uv_hrtime() - start) / 1e6;
+    got = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  CHECK(f.server->accepted() == 1);
+  CHECK(f.server->requests() == 0);
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->status == 0);
+  CHECK_FALSE(got->transport_ok());
+  CHECK_THAT(got->transport_error, Catch::Contains("127.0.0.1"));
+  CHECK(elapsed_ms < 4000);  // a TLS failure, not the timeout
+}
+
+TEST_CASE("HttpClient: an unused client needs no Close, and Close completes asynchronously",
+          "[http_client]") {
+  EnsureCurlGlobalInit();
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  { HttpClient unused(&loop, HttpClientOptions{}); }
+  bool closed = false;
+  bool inside_close = false;
+  bool ran_inside_close = false;
+  {
+    HttpClient client(&loop, HttpClientOptions{});
+    inside_close = true;
+    client.Close([&] {
+      ran_inside_close = inside_close;
+      closed = true;
+    });
+    inside_close = false;
+    CHECK_FALSE(closed);
+    CHECK(RunLoop(&loop));
+  }
+  CHECK(closed);
+  CHECK_FALSE(ran_inside_close);
+  REQUIRE(uv_loop_close(&loop) == 0);
+}
+
+}  // namespace
