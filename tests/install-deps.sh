@@ -11,7 +11,9 @@ packages=(
   libssl-dev             # SHA-256/HMAC for SigV4, base64
   libyaml-cpp-dev        # ferry.yaml, with line and column marks for errors
   libspdlog-dev libfmt-dev  # logging and formatting
-  rapidjson-dev          # PutRecords JSON responses
+  rapidjson-dev          # PutRecords JSON responses, checkpoint files
+  libre2-dev             # multiline start patterns (linear-time regexes)
+  logrotate              # rotation tests drive the real logrotate
   liblz4-dev             # spool compression
   catch2                 # unit tests (v2, single header)
   clang-14 libclang-rt-14-dev  # libFuzzer targets

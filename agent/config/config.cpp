@@ -7,9 +7,11 @@
 #include <type_traits>
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include "agent/config/schema.h"
+#include "agent/source/discovery.h"
 
 namespace ferry::config {
 namespace {
@@ -27,6 +29,30 @@ const std::vector<Field<AwsOptions>>& AwsFields() {
       StringField<AwsOptions>("kinesis_endpoint", &AwsOptions::kinesis_endpoint,
                               "https://kinesis.<region>.amazonaws.com",
                               "Kinesis endpoint URL: a VPC interface endpoint or a local emulator"),
+  };
+  return fields;
+}
+
+const std::vector<Field<MultilineOptions>>& MultilineFields() {
+  static const std::vector<Field<MultilineOptions>> fields = {
+      Field<MultilineOptions>{
+          "start", "regex (RE2)", "",
+          "a line matching this starts a new record; other lines join the one before", true,
+          [](const YAML::Node& n, const std::string& p, MultilineOptions& out, ParseContext& ctx) {
+            std::string value;
+            if (!ReadString(n, p, ctx, value)) return;
+            RE2 re(value, RE2::Quiet);
+            if (!re.ok()) {
+              ctx.Fail(n, p, fmt::format("not a valid regular expression: {}", re.error()));
+              return;
+            }
+            out.start = std::move(value);
+          },
+          [](YAML::Emitter& e, const MultilineOptions& in) {
+            e << YAML::Key << "start" << YAML::Value << YAML::SingleQuoted << in.start;
+          }},
+      DurationField<MultilineOptions>("timeout", &MultilineOptions::timeout, "2s",
+                                      "a pending record is sent after this long without a new line"),
   };
   return fields;
 }
@@ -77,13 +103,25 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
                          [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
                            if (!ReadStringList(n, p, ctx, out.files)) return;
                            if (out.files.empty()) ctx.Fail(n, p, "needs at least one glob");
-                           for (const auto& glob : out.files) {
-                             if (glob.empty()) ctx.Fail(n, p, "a glob must not be empty");
-                           }
+                           auto valid = Discovery::Create({out.files, {}, true});
+                           if (!valid) ctx.Fail(n, p, valid.error().message());
                          },
                          [](YAML::Emitter& e, const FlowOptions& in) {
                            e << YAML::Key << "files" << YAML::Value << YAML::Flow << in.files;
                          }},
+      Field<FlowOptions>{"exclude", "list of globs", "",
+                         "files not to tail; a glob without '/' matches the file's base name", false,
+                         [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
+                           if (!ReadStringList(n, p, ctx, out.exclude)) return;
+                           auto valid = Discovery::Create({{"/ferry-exclude-check"}, out.exclude, true});
+                           if (!valid) ctx.Fail(n, p, valid.error().message());
+                         },
+                         [](YAML::Emitter& e, const FlowOptions& in) {
+                           if (!in.exclude.empty())
+                             e << YAML::Key << "exclude" << YAML::Value << YAML::Flow << in.exclude;
+                         }},
+      BoolField<FlowOptions>("exclude_compressed", &FlowOptions::exclude_compressed, "true",
+                             "skip compressed rotations (*.gz *.bz2 *.xz *.zst *.zip *.lz4)"),
       Field<FlowOptions>{"start_at", "end | beginning", "end",
                          "where to start in files present at the first start; files appearing later are read "
                          "from the beginning",
@@ -120,6 +158,39 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
                            e << YAML::Key << "max_record_bytes" << YAML::Value
                              << FormatByteSize(in.max_record_bytes);
                          }},
+      Field<FlowOptions>{
+          "oversize", "split | truncate", "split",
+          "what happens to a record over max_record_bytes: split into several, or cut and the rest dropped",
+          false,
+          [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
+            std::string value;
+            if (!ReadString(n, p, ctx, value)) return;
+            if (value == "split") {
+              out.oversize = Oversize::kSplit;
+            } else if (value == "truncate") {
+              out.oversize = Oversize::kTruncate;
+            } else {
+              ctx.Fail(n, p, fmt::format("'{}' is not one of: split, truncate", value));
+            }
+          },
+          [](YAML::Emitter& e, const FlowOptions& in) {
+            e << YAML::Key << "oversize" << YAML::Value
+              << (in.oversize == Oversize::kSplit ? "split" : "truncate");
+          }},
+      CountField<FlowOptions>("skip_header_lines", &FlowOptions::skip_header_lines, 0, 1'000'000, "0",
+                              "lines skipped at the start of every file read from its beginning"),
+      SectionField<FlowOptions>("multiline", "records of several lines (stack traces)",
+                                &FlowOptions::multiline, &MultilineFields),
+      DurationField<FlowOptions>("partial_line_timeout", &FlowOptions::partial_line_timeout, "5s",
+                                 "a last line without a newline is sent after the file is quiet this long"),
+      CountField<FlowOptions>("max_open_files", &FlowOptions::max_open_files, 1, 1'000'000, "1024",
+                              "open file descriptors of this flow at most; idle files are closed first"),
+      DurationField<FlowOptions>(
+          "close_inactive", &FlowOptions::close_inactive, "1m",
+          "a file read to its end that has not grown this long is closed (and reopened "
+          "when it grows)"),
+      DurationField<FlowOptions>("scan_interval", &FlowOptions::scan_interval, "10s",
+                                 "full rescan of the globs, for file systems without change events"),
       SectionField<FlowOptions>("kinesis", "send to a Kinesis data stream with PutRecords",
                                 &FlowOptions::kinesis, &KinesisFields),
   };
@@ -148,6 +219,9 @@ const std::vector<Field<Config>>& TopFields() {
           }},
       DurationField<Config>("shutdown_timeout", &Config::shutdown_timeout, "10s",
                             "on SIGTERM, how long requests in flight may take before ferry exits"),
+      DurationField<Config>(
+          "checkpoint_interval", &Config::checkpoint_interval, "5s",
+          "how often acknowledged file offsets are saved under state_dir (and at shutdown)"),
       ByteSizeField<Config>("memory_limit", &Config::memory_limit, "32MiB",
                             "bound on record bytes held in memory; reading pauses when it is reached"),
       SectionField<Config>("aws", "AWS region, credentials and endpoints", &Config::aws, &AwsFields),
@@ -248,6 +322,7 @@ std::string DescribeKeys() {
   DescribeFields(out, "", TopFields());
   DescribeFields(out, "aws", AwsFields());
   DescribeFields(out, "flows[]", FlowFields());
+  DescribeFields(out, "flows[].multiline", MultilineFields());
   DescribeFields(out, "flows[].kinesis", KinesisFields());
   return out;
 }

@@ -27,12 +27,27 @@ struct KinesisOptions {
 };
 
 enum class StartAt { kEnd, kBeginning };
+enum class Oversize { kSplit, kTruncate };
+
+struct MultilineOptions {
+  std::string start;       // RE2 pattern matching the first line of a record
+  Duration timeout{2000};  // a pending record is sent after this long without new lines
+};
 
 struct FlowOptions {
   std::string name;
-  std::vector<std::string> files;  // globs
+  std::vector<std::string> files;    // globs: * ? [...] and ** for any depth of folders
+  std::vector<std::string> exclude;  // globs; without '/' they match the base name
+  bool exclude_compressed = true;    // skip *.gz *.bz2 *.xz *.zst *.zip *.lz4
   StartAt start_at = StartAt::kEnd;
-  std::uint64_t max_record_bytes = 1 << 20;  // longer lines are split into records of this size
+  std::uint64_t max_record_bytes = 1 << 20;  // longer records are split or truncated (see oversize)
+  Oversize oversize = Oversize::kSplit;
+  std::uint64_t skip_header_lines = 0;  // lines skipped at the start of each file read from its start
+  std::optional<MultilineOptions> multiline;
+  Duration partial_line_timeout{5000};  // a last line without newline is sent after this quiet time
+  std::uint64_t max_open_files = 1024;  // open descriptors of this flow at most
+  Duration close_inactive{60000};       // a file at its end without growth this long is closed
+  Duration scan_interval{10000};        // full rescan for file systems without change events
   std::optional<KinesisOptions> kinesis;
 };
 
@@ -41,6 +56,7 @@ struct Config {
   std::string state_dir = "/var/lib/ferry";
   std::string log_level = "info";
   Duration shutdown_timeout{10000};
+  Duration checkpoint_interval{5000};
   std::uint64_t memory_limit = 32ULL << 20;
   AwsOptions aws;
   std::vector<FlowOptions> flows;

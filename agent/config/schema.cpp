@@ -1,6 +1,8 @@
 // Schema: error formatting and the typed scalar readers behind every field helper.
 #include "agent/config/schema.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 namespace ferry::config {
@@ -93,6 +95,38 @@ bool ReadByteSize(const YAML::Node& node, const std::string& path, ParseContext&
     return false;
   }
   out = *parsed;
+  return true;
+}
+
+bool ReadCount(const YAML::Node& node, const std::string& path, ParseContext& ctx, std::uint64_t min,
+               std::uint64_t max, std::uint64_t& out) {
+  std::string text;
+  if (!ReadString(node, path, ctx, text)) return false;
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    ctx.Fail(node, path, fmt::format("'{}' is not a whole number", text));
+    return false;
+  }
+  if (value < min || value > max) {
+    ctx.Fail(node, path, fmt::format("{} is out of range ({} to {})", value, min, max));
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+bool ReadBool(const YAML::Node& node, const std::string& path, ParseContext& ctx, bool& out) {
+  std::string text;
+  if (!ReadString(node, path, ctx, text)) return false;
+  if (text == "true") {
+    out = true;
+  } else if (text == "false") {
+    out = false;
+  } else {
+    ctx.Fail(node, path, fmt::format("'{}' is not true or false", text));
+    return false;
+  }
   return true;
 }
 

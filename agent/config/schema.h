@@ -61,6 +61,9 @@ bool ReadStringList(const YAML::Node& node, const std::string& path, ParseContex
                     std::vector<std::string>& out);
 bool ReadDuration(const YAML::Node& node, const std::string& path, ParseContext& ctx, Duration& out);
 bool ReadByteSize(const YAML::Node& node, const std::string& path, ParseContext& ctx, std::uint64_t& out);
+bool ReadCount(const YAML::Node& node, const std::string& path, ParseContext& ctx, std::uint64_t min,
+               std::uint64_t max, std::uint64_t& out);
+bool ReadBool(const YAML::Node& node, const std::string& path, ParseContext& ctx, bool& out);
 
 // Parses a YAML map into out through fields: unknown, duplicate and missing required keys are errors.
 template <typename S>
@@ -160,6 +163,38 @@ Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::str
                   },
                   [name, member](YAML::Emitter& e, const S& in) {
                     e << YAML::Key << std::string(name) << YAML::Value << FormatByteSize(in.*member);
+                  }};
+}
+
+template <typename S>
+Field<S> CountField(std::string_view name, std::uint64_t S::*member, std::uint64_t min, std::uint64_t max,
+                    std::string_view default_value, std::string_view doc) {
+  return Field<S>{name,
+                  "integer",
+                  default_value,
+                  doc,
+                  false,
+                  [member, min, max](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
+                    ReadCount(n, p, ctx, min, max, out.*member);
+                  },
+                  [name, member](YAML::Emitter& e, const S& in) {
+                    e << YAML::Key << std::string(name) << YAML::Value << in.*member;
+                  }};
+}
+
+template <typename S>
+Field<S> BoolField(std::string_view name, bool S::*member, std::string_view default_value,
+                   std::string_view doc) {
+  return Field<S>{name,
+                  "true | false",
+                  default_value,
+                  doc,
+                  false,
+                  [member](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
+                    ReadBool(n, p, ctx, out.*member);
+                  },
+                  [name, member](YAML::Emitter& e, const S& in) {
+                    e << YAML::Key << std::string(name) << YAML::Value << (in.*member ? "true" : "false");
                   }};
 }
 

@@ -45,8 +45,15 @@ Status Daemon::Build() {
 
   http_ = std::make_unique<net::HttpClient>(&loop_, net::HttpClientOptions{});
   FlowContext ctx{&loop_, *log_, *http_, budget_, acks_, clock_};
+  std::vector<Flow::Parts> parts;
   for (const auto& options : config_.flows) {
-    flows_.push_back(std::make_unique<Flow>(ctx, options, *endpoint, creds->credentials));
+    auto prepared = Flow::Prepare(options, config_.state_dir, config_.checkpoint_interval);
+    if (!prepared) return prepared.error();
+    parts.push_back(std::move(*prepared));
+  }
+  for (std::size_t i = 0; i < config_.flows.size(); ++i) {
+    flows_.push_back(
+        std::make_unique<Flow>(ctx, config_.flows[i], std::move(parts[i]), *endpoint, creds->credentials));
   }
   return Status::Ok();
 }

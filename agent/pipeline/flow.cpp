@@ -4,21 +4,35 @@
 #include <fmt/format.h>
 
 namespace ferry {
-namespace {
+Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const std::string& state_dir,
+                                  Duration checkpoint_interval) {
+  std::string where = fmt::format("flows '{}'", options.name);
+  auto discovery = Discovery::Create({options.files, options.exclude, options.exclude_compressed});
+  if (!discovery) return Error(ErrorCode::kInvalidArgument, where + ": " + discovery.error().message());
+  FramerOptions framing;
+  framing.max_record_bytes =
+      std::min<std::size_t>(options.max_record_bytes, kinesis::StreamPacker::MaxDataBytes());
+  framing.oversize = options.oversize == config::Oversize::kSplit ? Oversize::kSplit : Oversize::kTruncate;
+  framing.skip_header_lines = options.skip_header_lines;
+  if (options.multiline) framing.multiline_start = options.multiline->start;
+  auto framer = RecordFramer::Create(framing);
+  if (!framer) return Error(ErrorCode::kInvalidArgument, where + ": " + framer.error().message());
 
-TailerOptions TailerOptionsFor(const config::FlowOptions& options) {
   TailerOptions t;
   t.flow = options.name;
-  t.globs = options.files;
   t.start_at = options.start_at;
-  t.max_record_bytes = std::min<std::size_t>(options.max_record_bytes, kinesis::StreamPacker::MaxDataBytes());
-  return t;
+  t.max_open_files = options.max_open_files;
+  t.partial_line_timeout = options.partial_line_timeout;
+  if (options.multiline) t.multiline_timeout = options.multiline->timeout;
+  t.close_inactive = options.close_inactive;
+  t.scan_interval = options.scan_interval;
+  t.checkpoint_interval = checkpoint_interval;
+  t.checkpoint_path = CheckpointPath(state_dir, options.name);
+  return Parts{std::move(t), std::move(*discovery), std::move(*framer)};
 }
 
-}  // namespace
-
-Flow::Flow(const FlowContext& ctx, const config::FlowOptions& options, aws::ServiceEndpoint endpoint,
-           aws::Credentials credentials)
+Flow::Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts parts,
+           aws::ServiceEndpoint endpoint, aws::Credentials credentials)
     : name_(options.name),
       destination_(options.kinesis->stream, std::move(endpoint), std::move(credentials), ctx.clock),
       sender_(ctx.loop, ctx.log, ctx.http, destination_, SenderOptions{}),
@@ -26,7 +40,8 @@ Flow::Flow(const FlowContext& ctx, const config::FlowOptions& options, aws::Serv
                  [this](std::vector<WireRecord>&& records) { sender_.Submit(std::move(records)); }),
       packer_(collector_),
       chain_(packer_),
-      tailer_(ctx.loop, ctx.log, TailerOptionsFor(options), ctx.budget, ctx.acks, chain_) {}
+      tailer_(ctx.loop, ctx.log, ctx.clock, std::move(parts.tailer), std::move(parts.discovery),
+              std::move(parts.framer), ctx.budget, ctx.acks, chain_) {}
 
 void Flow::Start() {
   tailer_.Start();
@@ -35,7 +50,10 @@ void Flow::Start() {
 void Flow::Drain(Duration timeout, std::function<void(std::size_t)> on_drained) {
   tailer_.Stop([] {});
   collector_.FlushNow();
-  sender_.Drain(timeout, std::move(on_drained));
+  sender_.Drain(timeout, [this, on_drained = std::move(on_drained)](std::size_t undelivered) {
+    tailer_.SaveCheckpoints();  // after the last acknowledgements are in
+    on_drained(undelivered);
+  });
 }
 
 void Flow::Close(std::function<void()> on_closed) {

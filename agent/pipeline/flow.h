@@ -33,14 +33,25 @@ struct FlowContext {
 
 class Flow {
  public:
-  Flow(const FlowContext& ctx, const config::FlowOptions& options, aws::ServiceEndpoint endpoint,
+  // What a flow is built from that can fail to build (a glob, a pattern). Prepared for every flow before
+  // any flow exists, so a bad option stops ferry before it has opened a handle.
+  struct Parts {
+    TailerOptions tailer;
+    Discovery discovery;
+    RecordFramer framer;
+  };
+  static Result<Parts> Prepare(const config::FlowOptions& options, const std::string& state_dir,
+                               Duration checkpoint_interval);
+
+  Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts parts, aws::ServiceEndpoint endpoint,
        aws::Credentials credentials);
   Flow(const Flow&) = delete;
   Flow& operator=(const Flow&) = delete;
 
   const std::string& name() const { return name_; }
   void Start();
-  // Stops reading and sends what was read; on_drained gets the records given up after timeout.
+  // Stops reading and sends what was read; then writes the checkpoints. on_drained gets the records given
+  // up after timeout.
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_drained);
   // Closes every handle; call once the HTTP client has stopped.
   void Close(std::function<void()> on_closed);

@@ -1,49 +1,55 @@
-// FileTailer: scan, open, read passes and the close path of every libuv handle it owns.
+// FileTailer: discovery and identity, read passes, rotation and truncation, timers, and handle lifetimes.
 #include "agent/source/file_tailer.h"
 
+#include "agent/source/tailed_file.h"
+
+#include <dirent.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <vector>
+
+#include "agent/checkpoint/fingerprint.h"
+#include "agent/source/start_position.h"
 
 namespace ferry {
 namespace {
 
-// Arena block for what later stages add to a batch (partition keys); the read buffer gets its own block.
-constexpr std::size_t kSmallBlockBytes = 4096;
+// Housekeeping period: quiet-time flushes, closing drained and inactive files, descriptor hand-over.
+constexpr std::uint64_t kTickMs = 250;
+// A rescan after a directory event waits this long, so a burst of events costs one scan.
+constexpr std::uint64_t kRescanDelayMs = 20;
+// A file no glob names any more is closed once it has been at its end for this long.
+constexpr std::uint64_t kDrainQuietMs = 1000;
+// How long a shrunk file's read position is kept for a copy that may still appear.
+constexpr std::uint64_t kTruncationMemoryMs = 30'000;
+
+std::string Errno() {
+  return std::strerror(errno);
+}
 
 }  // namespace
 
-struct FileTailer::File {
-  FileTailer* owner = nullptr;
-  uv_fs_event_t watch{};
-  bool watching = false;
-  std::string path;
-  int fd = -1;
-  std::uint64_t offset = 0;  // next byte to read
-  std::string carry;         // bytes of an unfinished line, read before offset
-  SourceId source = 0;
-  int scans_gone = 0;  // scans since the path stopped naming this file
-};
-
-FileTailer::FileTailer(uv_loop_t* loop, spdlog::logger& log, TailerOptions options, MemoryBudget& budget,
-                       AckTracker& acks, BatchSink& sink)
+FileTailer::FileTailer(uv_loop_t* loop, spdlog::logger& log, const Clock& clock, TailerOptions options,
+                       Discovery discovery, RecordFramer framer, MemoryBudget& budget, AckTracker& acks,
+                       BatchSink& sink)
     : loop_(loop),
       log_(log),
+      clock_(clock),
       options_(std::move(options)),
+      discovery_(std::move(discovery)),
+      framer_(std::move(framer)),
       budget_(budget),
       acks_(acks),
-      sink_(sink),
-      framer_(options_.max_record_bytes) {
-  uv_timer_init(loop_, &scan_timer_);
-  uv_timer_init(loop_, &pass_timer_);
-  scan_timer_.data = this;
-  pass_timer_.data = this;
-  open_handles_ = 2;
+      sink_(sink) {
+  for (uv_timer_t* t : {&scan_timer_, &pass_timer_, &tick_timer_, &rescan_timer_, &checkpoint_timer_}) {
+    uv_timer_init(loop_, t);
+    t->data = this;
+    ++open_handles_;
+  }
 }
 
 FileTailer::~FileTailer() {
@@ -55,98 +61,253 @@ FileTailer::~FileTailer() {
 
 void FileTailer::Start() {
   budget_waiter_ = budget_.AddWaiter([this] { SchedulePass(); });
+  LoadCheckpoints();
   Scan();
-  first_scan_ = false;
+  first_start_ = false;
+  auto every = [](Duration d) { return static_cast<std::uint64_t>(std::max<Duration::rep>(d.count(), 1)); };
   uv_timer_start(
       &scan_timer_, [](uv_timer_t* t) { static_cast<FileTailer*>(t->data)->Scan(); },
-      options_.scan_interval_ms, options_.scan_interval_ms);
+      every(options_.scan_interval), every(options_.scan_interval));
+  uv_timer_start(
+      &tick_timer_, [](uv_timer_t* t) { static_cast<FileTailer*>(t->data)->Tick(); }, kTickMs, kTickMs);
+  if (!options_.checkpoint_path.empty()) {
+    uv_timer_start(
+        &checkpoint_timer_, [](uv_timer_t* t) { static_cast<FileTailer*>(t->data)->SaveCheckpoints(); },
+        every(options_.checkpoint_interval), every(options_.checkpoint_interval));
+  }
 }
 
 void FileTailer::WarnOnce(const std::string& path, const std::string& message) {
-  if (warned_.insert(path).second) log_.warn("flow {}: {}: {}", options_.flow, path, message);
+  if (warned_.insert(path + '\n' + message).second)
+    log_.warn("flow {}: {}: {}", options_.flow, path, message);
+}
+
+void FileTailer::ScheduleScan() {
+  if (stopping_ || scan_scheduled_) return;
+  scan_scheduled_ = true;
+  uv_timer_start(
+      &rescan_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<FileTailer*>(t->data);
+        self->scan_scheduled_ = false;
+        self->Scan();
+      },
+      kRescanDelayMs, 0);
 }
 
 void FileTailer::Scan() {
   if (stopping_) return;
+  bool first_scan = first_start_;
+  DiscoveryResult result = discovery_.Scan();
+  for (const auto& problem : result.problems) WarnOnce(problem, "skipped");
+  WatchDirectories(result.directories);
+
   std::set<FileKey> seen;
-  for (const auto& pattern : options_.globs) {
-    glob_t matches{};
-    int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches);
-    if (rc != 0 && rc != GLOB_NOMATCH) WarnOnce(pattern, "cannot expand glob");
-    for (std::size_t i = 0; rc == 0 && i < matches.gl_pathc; ++i) {
-      std::string path = matches.gl_pathv[i];
-      struct stat st {};
-      if (::stat(path.c_str(), &st) != 0) continue;  // vanished since the glob: the next scan decides
-      if (!S_ISREG(st.st_mode)) {
-        if (!S_ISDIR(st.st_mode)) WarnOnce(path, "not a regular file; skipped");
-        continue;
-      }
-      FileKey key{st.st_dev, st.st_ino};
-      seen.insert(key);
-      auto it = files_.find(key);
-      if (it == files_.end()) {
-        Open(path, st);
-      } else if (it->second->path != path) {
-        log_.info("flow {}: {} was renamed to {}; following it", options_.flow, it->second->path, path);
-        it->second->path = path;
-        ++counters_.renames;
-      }
-    }
-    globfree(&matches);
+  for (const FoundFile& found : result.files) {
+    seen.insert({found.st.st_dev, found.st.st_ino});
+    Discover(found, first_scan);
   }
-  // A file no glob names any more was rotated away or deleted: drain it from its descriptor, then close
-  // it once it has stayed at its end for a whole scan interval (a writer may still finish a line).
-  std::vector<FileKey> done;
+  // A file no glob names any more was rotated away or deleted: it is drained from its descriptor and
+  // closed once quiet (Tick). A closed one can no longer be read, so it is forgotten now.
+  std::vector<FileKey> lost;
   for (auto& [key, file] : files_) {
     if (seen.contains(key)) {
-      file->scans_gone = 0;
+      file->gone = false;
       continue;
     }
-    if (file->scans_gone++ == 0) {
-      log_.info("flow {}: {} is gone or renamed away; draining it", options_.flow, file->path);
-      continue;
+    if (file->fd < 0) {
+      lost.push_back(key);
+    } else if (!file->gone) {
+      file->gone = true;
+      file->gone_at = Now();
+      log_.info("flow {}: {} is gone or renamed out of the globs; draining it", options_.flow, file->path);
     }
-    struct stat st {};
-    if (::fstat(file->fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > file->offset) continue;
-    done.push_back(key);
   }
-  for (const auto& key : done) Close(key);
+  for (const auto& key : lost) Forget(key);
+  if (!scanned_once_) RecoverRotatedAway();
+  scanned_once_ = true;
+  if (!checkpoints_.empty() && waiting_.empty()) {
+    // Checkpoints no file claimed once every found file had its turn belong to files that are gone.
+    checkpoints_.clear();
+    claimed_.clear();
+  }
   SchedulePass();
 }
 
-void FileTailer::Open(const std::string& path, const struct stat& st) {
+void FileTailer::WatchDirectories(const std::vector<std::string>& directories) {
+  for (const auto& dir : directories) {
+    if (watches_.contains(dir)) continue;
+    auto watch = std::make_unique<Watch>();
+    watch->owner = this;
+    watch->dir = dir;
+    if (uv_fs_event_init(loop_, &watch->handle) != 0) continue;
+    watch->handle.data = watch.get();
+    ++open_handles_;
+    int rc = uv_fs_event_start(
+        &watch->handle,
+        [](uv_fs_event_t* h, const char* name, int, int) {
+          auto* w = static_cast<Watch*>(h->data);
+          w->owner->OnDirectoryEvent(w->dir, name);
+        },
+        dir.c_str(), 0);
+    if (rc != 0) {
+      WarnOnce(dir, std::string("no change events (") + uv_strerror(rc) + "); relying on the periodic scan");
+      uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), [](uv_handle_t* h) {
+        std::unique_ptr<Watch> owned(static_cast<Watch*>(h->data));
+        owned->owner->HandleClosed();
+      });
+      (void)watch.release();
+      continue;
+    }
+    watches_.emplace(dir, std::move(watch));
+  }
+}
+
+void FileTailer::OnDirectoryEvent(const std::string& dir, const char* name) {
+  if (name != nullptr) {
+    auto it = by_path_.find(dir == "/" ? "/" + std::string(name) : dir + "/" + name);
+    if (it != by_path_.end()) {
+      auto file = files_.find(it->second);
+      if (file != files_.end() && file->second->fd >= 0) {
+        SchedulePass();
+        return;
+      }
+    }
+  }
+  ScheduleScan();  // a create, rename or delete, or growth of a closed file
+}
+
+void FileTailer::Discover(const FoundFile& found, bool first_scan) {
+  FileKey key{found.st.st_dev, found.st.st_ino};
+  auto it = files_.find(key);
+  if (it == files_.end()) {
+    if (!OpenNew(found.path, found.st, first_scan)) {
+      bool queued =
+          std::any_of(waiting_.begin(), waiting_.end(), [&](const auto& w) { return w.first == found.path; });
+      if (!queued && open_count_ >= options_.max_open_files) waiting_.emplace_back(found.path, first_scan);
+    }
+    return;
+  }
+  File& file = *it->second;
+  if (file.path != found.path) {
+    log_.info("flow {}: {} was renamed to {}; following it", options_.flow, file.path, found.path);
+    if (by_path_[file.path] == key) by_path_.erase(file.path);
+    file.path = found.path;
+    ++counters_.renames;
+  }
+  by_path_[file.path] = key;
+  auto size = static_cast<std::uint64_t>(found.st.st_size);
+  if (file.fd < 0 && !file.held && size != file.offset) Reopen(file);
+}
+
+bool FileTailer::TakeDescriptorSlot() {
+  if (open_count_ < options_.max_open_files) return true;
+  // Make room by closing the file idle longest among those read to their end.
+  File* idle = nullptr;
+  for (auto& [key, file] : files_) {
+    if (file->fd < 0 || file->held || file->offset < file->size || !file->carry.empty()) continue;
+    if (idle == nullptr || file->changed_at < idle->changed_at) idle = file.get();
+  }
+  if (idle == nullptr) return false;
+  CloseDescriptor(*idle);
+  return true;
+}
+
+bool FileTailer::OpenNew(const std::string& path, const struct stat& st, bool first_scan) {
+  if (!TakeDescriptorSlot()) return false;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    WarnOnce(path, std::string("cannot open: ") + std::strerror(errno));
-    return;
+    WarnOnce(path, "cannot open: " + Errno());
+    return true;  // not a lack of descriptors: do not queue it
   }
   struct stat opened {};
-  if (::fstat(fd, &opened) != 0 || opened.st_ino != st.st_ino || opened.st_dev != st.st_dev) {
-    ::close(fd);  // replaced between stat and open; the next scan sees the new file
-    return;
+  if (::fstat(fd, &opened) != 0 || opened.st_ino != st.st_ino || opened.st_dev != st.st_dev ||
+      !S_ISREG(opened.st_mode)) {
+    ::close(fd);  // replaced between the scan and the open; the next scan sees the new file
+    return true;
   }
-  warned_.erase(path);
   auto file = std::make_unique<File>();
-  file->owner = this;
+  file->key = {opened.st_dev, opened.st_ino};
   file->path = path;
   file->fd = fd;
-  bool from_end = first_scan_ && options_.start_at == config::StartAt::kEnd;
-  file->offset = from_end ? static_cast<std::uint64_t>(opened.st_size) : 0;
-  file->source = acks_.Open(file->offset);
-  file->watch.data = file.get();
-  if (uv_fs_event_init(loop_, &file->watch) == 0) {
-    ++open_handles_;
-    file->watching = true;
-    int rc = uv_fs_event_start(
-        &file->watch,
-        [](uv_fs_event_t* h, const char*, int, int) { static_cast<File*>(h->data)->owner->SchedulePass(); },
-        path.c_str(), 0);
-    if (rc != 0)
-      log_.debug("flow {}: {}: no change events ({}); polling", options_.flow, path, uv_strerror(rc));
-  }
-  log_.info("flow {}: reading {} from offset {}", options_.flow, path, file->offset);
+  file->size = static_cast<std::uint64_t>(opened.st_size);
+  file->changed_at = Now();
+  ++open_count_;
   ++counters_.files_opened;
-  files_.emplace(FileKey{opened.st_dev, opened.st_ino}, std::move(file));
+  auto fingerprint = ReadFingerprint(fd, kFingerprintBytes);
+  if (fingerprint) file->fingerprint = *fingerprint;
+  auto matches = [fd](const Fingerprint& fp) {
+    auto m = MatchesPrefix(fd, fp);
+    return m.ok() && *m;
+  };
+
+  // The copy of a file that shrank a moment ago continues where the original was.
+  for (auto t = truncations_.begin(); t != truncations_.end(); ++t) {
+    if (t->fingerprint.length > 0 && file->size >= t->offset && matches(t->fingerprint)) {
+      Truncation from = std::move(*t);
+      truncations_.erase(t);
+      File& ref = *file;
+      by_path_[path] = file->key;
+      files_.emplace(file->key, std::move(file));
+      Continue(ref, std::move(from));
+      return true;
+    }
+  }
+  // A file whose first bytes equal those of a file being read may be a copytruncate copy: hold it back
+  // until the original shrinks (or copy_hold passes).
+  for (auto& [key, other] : files_) {
+    if (other->held || other->gone || other->fingerprint.length == 0) continue;
+    if (file->size >= other->fingerprint.length && matches(other->fingerprint)) {
+      file->held = true;
+      file->copy_of = key;
+      file->held_at = Now();
+      log_.info("flow {}: {} starts like {}; holding it back as a possible copytruncate copy", options_.flow,
+                path, other->path);
+      by_path_[path] = file->key;
+      files_.emplace(file->key, std::move(file));
+      return true;
+    }
+  }
+
+  FileFacts facts{opened.st_dev, opened.st_ino, file->size, matches};
+  StartDecision start = DecideStart(facts, checkpoints_, claimed_, first_scan, options_.start_at);
+  if (start.checkpoint >= 0 && start.reason != StartReason::kContentChanged) {
+    claimed_[static_cast<std::size_t>(start.checkpoint)] = true;
+  }
+  file->offset = start.offset;
+  file->framer = framer_.NewFileState(start.offset == 0);
+  file->source = acks_.Open(start.offset);
+  if (start.reason == StartReason::kShrunkWhileAway || start.reason == StartReason::kContentChanged) {
+    log_.warn("flow {}: {}: {}", options_.flow, path, ToString(start.reason));
+  } else {
+    log_.info("flow {}: reading {} from offset {} ({})", options_.flow, path, start.offset,
+              ToString(start.reason));
+  }
+  warned_.erase(path);
+  by_path_[path] = file->key;
+  files_.emplace(file->key, std::move(file));
+  return true;
+}
+
+bool FileTailer::Reopen(File& file) {
+  if (!TakeDescriptorSlot()) return false;
+  int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st {};
+  if (fd >= 0 && ::fstat(fd, &st) == 0 && FileKey{st.st_dev, st.st_ino} == file.key) {
+    auto same = MatchesPrefix(fd, file.fingerprint);
+    if (file.fingerprint.length == 0 || (same.ok() && *same)) {
+      file.fd = fd;
+      file.changed_at = Now();
+      ++open_count_;
+      return true;
+    }
+  }
+  if (fd >= 0) ::close(fd);
+  // The path now names other content (or nothing): the old file is done; a scan finds what is there now.
+  log_.info("flow {}: {} changed identity while closed; rescanning", options_.flow, file.path);
+  Forget(file.key);
+  ScheduleScan();
+  return false;
 }
 
 void FileTailer::SchedulePass() {
@@ -164,9 +325,13 @@ void FileTailer::SchedulePass() {
 
 void FileTailer::ReadPass() {
   bool more = false;
+  std::vector<File*> open;
   for (auto& [key, file] : files_) {
+    if (file->fd >= 0 && !file->held) open.push_back(file.get());
+  }
+  for (File* file : open) {
     if (!budget_.Fits(options_.read_chunk_bytes + file->carry.size())) {
-      budget_.MarkStarved();  // OnRoom schedules the next pass
+      budget_.MarkStarved();  // its waiter schedules the next pass
       return;
     }
     if (ReadChunk(*file) == options_.read_chunk_bytes) more = true;
@@ -179,23 +344,13 @@ std::size_t FileTailer::ReadChunk(File& file) {
   struct stat st {};
   if (::fstat(file.fd, &st) != 0) {
     ++counters_.read_errors;
-    WarnOnce(file.path, std::string("cannot stat: ") + std::strerror(errno));
+    WarnOnce(file.path, "cannot stat: " + Errno());
     return 0;
   }
-  auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size < file.offset) {
-    // Truncated in place: restart at 0 as a new source, so acks of the old bytes cannot move the new
-    // watermark.
-    log_.warn("flow {}: {} was truncated from {} to {} bytes; reading it from the start", options_.flow,
-              file.path, file.offset, size);
-    ++counters_.truncations;
-    acks_.Close(file.source);
-    file.offset = 0;
-    file.carry.clear();
-    file.source = acks_.Open(0);
-  }
-  if (size == file.offset) return 0;
-  std::size_t want = std::min<std::uint64_t>(size - file.offset, options_.read_chunk_bytes);
+  file.size = static_cast<std::uint64_t>(st.st_size);
+  if (file.size < file.offset) HandleTruncation(file, file.size);
+  if (file.size == file.offset) return 0;
+  std::size_t want = std::min<std::uint64_t>(file.size - file.offset, options_.read_chunk_bytes);
   std::size_t carried = file.carry.size();
   BatchRef batch(new Batch(file.source, file.offset - carried, &acks_, kSmallBlockBytes, &budget_));
   char* buf = batch->arena().Allocate(carried + want);
@@ -207,56 +362,127 @@ std::size_t FileTailer::ReadChunk(File& file) {
   if (n <= 0) {
     if (n < 0) {
       ++counters_.read_errors;
-      log_.error("flow {}: {}: read failed at offset {}: {}", options_.flow, file.path, file.offset,
-                 std::strerror(errno));
+      log_.error("flow {}: {}: read failed at offset {}: {}", options_.flow, file.path, file.offset, Errno());
     }
     return 0;
   }
   file.offset += static_cast<std::uint64_t>(n);
+  file.changed_at = Now();
   counters_.bytes_read += static_cast<std::uint64_t>(n);
   std::size_t total = carried + static_cast<std::size_t>(n);
   std::size_t consumed =
-      framer_.Frame({buf, total}, batch->start_offset(), batch->records(), counters_.framing);
+      framer_.Frame({buf, total}, batch->start_offset(), file.framer, batch->records(), counters_.framing);
   file.carry.assign(buf + consumed, total - consumed);
   batch->set_end_offset(batch->start_offset() + consumed);
-  bool has_records = !batch->records().empty();
-  batch->Seal();
-  if (has_records) sink_.Accept(std::move(batch));
+  // The fingerprint grows with a young file until it covers kFingerprintBytes.
+  if (file.fingerprint.length < kFingerprintBytes && file.offset > file.fingerprint.length) {
+    std::uint32_t length =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(file.offset, kFingerprintBytes));
+    auto fp = ReadFingerprint(file.fd, length);
+    if (fp) file.fingerprint = *fp;
+  }
+  Emit(file, std::move(batch));
   return static_cast<std::size_t>(n);
 }
 
-void FileTailer::EmitCarry(File& file) {
-  // The file is gone, so its unterminated last line will never be finished: ship it as it is.
-  if (file.carry.empty()) return;
-  BatchRef batch(new Batch(file.source, file.offset - file.carry.size(), &acks_, kSmallBlockBytes, &budget_));
-  std::string_view data = batch->arena().Copy(file.carry);
-  std::size_t consumed = framer_.Frame(data, batch->start_offset(), batch->records(), counters_.framing);
-  if (consumed < data.size()) {
-    batch->records().push_back(Record{data.substr(consumed), file.offset});
-    ++counters_.framing.records;
-  }
-  file.carry.clear();
-  batch->set_end_offset(file.offset);
-  batch->Seal();
-  sink_.Accept(std::move(batch));
+void FileTailer::Emit(File& file, BatchRef batch) {
+  (void)file;
+  bool has_records = !batch->records().empty();
+  batch->Seal();  // a batch of skipped bytes only (headers, empty lines) is finished here
+  if (has_records) sink_.Accept(std::move(batch));
 }
 
-void FileTailer::Close(FileKey key) {
+void FileTailer::Flush(File& file) {
+  if (file.carry.empty() && !framer_.HasPendingRecord(file.framer)) return;
+  ++counters_.partial_flushes;
+  BatchRef batch(new Batch(file.source, file.offset - file.carry.size(), &acks_, kSmallBlockBytes, &budget_));
+  std::string_view data = batch->arena().Copy(file.carry);
+  framer_.Flush(data, batch->start_offset(), file.framer, batch->records(), counters_.framing);
+  file.carry.clear();
+  batch->set_end_offset(file.offset);
+  Emit(file, std::move(batch));
+}
+
+void FileTailer::Tick() {
+  std::uint64_t now = Now();
+  std::vector<FileKey> done;
+  for (auto& [key, file] : files_) {
+    File& f = *file;
+    if (f.held) {
+      if (now - f.held_at >= static_cast<std::uint64_t>(options_.copy_hold.count())) {
+        // Its original never shrank: an ordinary file after all.
+        log_.info("flow {}: {} was not a copytruncate copy; reading it from 0", options_.flow, f.path);
+        f.held = false;
+        f.offset = 0;
+        f.framer = framer_.NewFileState(true);
+        f.source = acks_.Open(0);
+        SchedulePass();
+      }
+      continue;
+    }
+    if (f.fd < 0 || f.offset < f.size) continue;
+    std::uint64_t quiet = now - f.changed_at;
+    if (!f.carry.empty() || framer_.HasPendingRecord(f.framer)) {
+      auto timeout =
+          framer_.HasPendingRecord(f.framer) ? options_.multiline_timeout : options_.partial_line_timeout;
+      if (quiet >= static_cast<std::uint64_t>(timeout.count()) || f.gone) Flush(f);
+      continue;
+    }
+    if (f.gone && now - f.gone_at >= kDrainQuietMs && quiet >= kDrainQuietMs) {
+      done.push_back(key);
+    } else if (!f.gone &&
+               (quiet >= static_cast<std::uint64_t>(options_.close_inactive.count()) || !waiting_.empty())) {
+      CloseDescriptor(f);
+    }
+  }
+  for (const auto& key : done) {
+    log_.info("flow {}: {} drained; closing it at offset {}", options_.flow, files_[key]->path,
+              files_[key]->offset);
+    Forget(key);
+  }
+  std::erase_if(truncations_, [&](const Truncation& t) {
+    if (now - t.at < kTruncationMemoryMs) return false;
+    acks_.Close(t.source);
+    return true;
+  });
+  // Hand freed descriptors to files that wait for one.
+  std::vector<std::pair<std::string, bool>> waiting;
+  waiting.swap(waiting_);
+  for (auto& [path, first] : waiting) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || files_.contains({st.st_dev, st.st_ino}))
+      continue;
+    if (!OpenNew(path, st, first)) waiting_.emplace_back(path, first);
+  }
+  if (!waiting.empty()) SchedulePass();
+}
+
+void FileTailer::CloseDescriptor(File& file) {
+  if (file.fd < 0) return;
+  ::close(file.fd);
+  file.fd = -1;
+  --open_count_;
+  ++counters_.files_closed;
+}
+
+void FileTailer::Forget(FileKey key) {
   auto it = files_.find(key);
   if (it == files_.end()) return;
-  std::unique_ptr<File> file = std::move(it->second);
+  File& file = *it->second;
+  Flush(file);  // a file that is gone will never finish its last line
+  CloseDescriptor(file);
+  if (!file.held) acks_.Close(file.source);
+  auto path = by_path_.find(file.path);
+  if (path != by_path_.end() && path->second == key) by_path_.erase(path);
   files_.erase(it);
-  EmitCarry(*file);
-  log_.info("flow {}: closing {} at offset {}", options_.flow, file->path, file->offset);
-  ::close(file->fd);
-  file->fd = -1;
-  ++counters_.files_closed;
-  if (!file->watching) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(&file->watch), [](uv_handle_t* h) {
-    std::unique_ptr<File> owned(static_cast<File*>(h->data));
-    owned->owner->HandleClosed();
-  });
-  (void)file.release();  // freed by the close callback above
+}
+
+std::vector<TailedFileStatus> FileTailer::Files() const {
+  std::vector<TailedFileStatus> out;
+  for (const auto& [key, file] : files_) {
+    out.push_back({file->path, file->offset, file->size, acks_.committed(file->source), file->fd >= 0});
+  }
+  return out;
 }
 
 void FileTailer::HandleClosed() {
@@ -270,16 +496,18 @@ void FileTailer::Stop(std::function<void()> on_closed) {
   stopping_ = true;
   on_closed_ = std::move(on_closed);
   auto closed = [](uv_handle_t* h) { static_cast<FileTailer*>(h->data)->HandleClosed(); };
-  uv_close(reinterpret_cast<uv_handle_t*>(&scan_timer_), closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&pass_timer_), closed);
-  for (auto& [key, file] : files_) {
-    ::close(file->fd);
-    file->fd = -1;
-    if (file->watching) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&file->watch),
-               [](uv_handle_t* h) { static_cast<File*>(h->data)->owner->HandleClosed(); });
-    }
+  for (uv_timer_t* t : {&scan_timer_, &pass_timer_, &tick_timer_, &rescan_timer_, &checkpoint_timer_}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(t), closed);
   }
+  for (auto& [key, file] : files_) CloseDescriptor(*file);
+  for (auto& [dir, watch] : watches_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), [](uv_handle_t* h) {
+      std::unique_ptr<Watch> owned(static_cast<Watch*>(h->data));
+      owned->owner->HandleClosed();
+    });
+    (void)watch.release();
+  }
+  watches_.clear();
 }
 
 }  // namespace ferry

@@ -1,11 +1,31 @@
-// FileTailer: finds the files of one flow, follows them as they grow and rotate, and frames what it
-// reads into batches for the next stage.
+// FileTailer: finds the files of one flow, follows them as they grow and rotate, frames what it reads
+// into batches for the next stage, and keeps the flow's checkpoints.
 //
-// Files are known by (device, inode), so a renamed file keeps its place and is drained from its open
-// descriptor to the end. A periodic scan finds new files and rotations; inotify (libuv fs events) wakes
-// reading as soon as a file grows. Each read pass takes at most one chunk from each file, so a busy file
-// cannot starve the others, and no read starts unless the memory budget has room for it (backpressure).
-// Reads use pread(2) on regular files: the page cache answers them without blocking the loop for long.
+// Identity. A file is known by (device, inode) plus a fingerprint of its first bytes (up to 1 KiB), so a
+// renamed file keeps its place and is drained from its open descriptor to the end, and a reused inode or
+// a copy is recognised.
+//
+// Rotation. rename+create: the old inode is followed under its new name, or, when no glob names it any
+// more, drained to its end and closed; the new file is read from 0. copytruncate: the copy (a new inode
+// whose first bytes equal the live file's) is held back; when the live file shrinks, the copy continues
+// from the offset the live file had reached, with its unfinished line, and the truncated file is read from
+// 0. Deletion while reading: drained from the descriptor. Truncation in place: read again from 0. A
+// symlink swap is a change of identity behind the same path.
+//
+// Wake-ups. One inotify watch (libuv fs event) per directory the globs can match in: a change to an open
+// file schedules a read pass, anything else a rescan; a periodic full rescan covers file systems without
+// events. A read pass takes at most one chunk from each open file, so a busy file cannot starve the others,
+// and reads only while the memory budget has room (backpressure).
+//
+// Descriptors. At most max_open_files are open; a file at its end that has not grown for close_inactive is
+// closed, and reopened (identity and fingerprint checked) when it grows. Files waiting for a descriptor
+// get one as soon as another file reaches its end.
+//
+// Checkpoints. Every checkpoint_interval, and at shutdown (SaveCheckpoints), the acknowledged offset of
+// every known file (its AckTracker watermark) is written atomically under state_dir. At start they decide
+// where each file resumes (start_position.h).
+//
+// Reads use pread(2) on regular files, which the page cache answers without blocking the loop for long.
 // Loop thread only.
 #pragma once
 
@@ -16,17 +36,22 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <spdlog/logger.h>
 
 #include "agent/checkpoint/ack_tracker.h"
+#include "agent/checkpoint/checkpoint_store.h"
 #include "agent/config/config.h"
 #include "agent/core/batch_sink.h"
+#include "agent/core/clock.h"
 #include "agent/core/memory_budget.h"
-#include "agent/source/line_framer.h"
+#include "agent/source/discovery.h"
+#include "agent/source/record_framer.h"
 
 namespace ferry {
 
@@ -36,69 +61,125 @@ struct TailerCounters {
   std::uint64_t files_closed = 0;
   std::uint64_t renames = 0;
   std::uint64_t truncations = 0;
+  std::uint64_t copies_followed = 0;  // copytruncate copies continued from the original's offset
   std::uint64_t read_errors = 0;
+  std::uint64_t partial_flushes = 0;  // unfinished lines or multiline records sent after a quiet time
+  std::uint64_t checkpoint_writes = 0;
+  std::uint64_t checkpoint_errors = 0;
   FramingCounters framing;
 };
 
 struct TailerOptions {
   std::string flow;
-  std::vector<std::string> globs;
   config::StartAt start_at = config::StartAt::kEnd;
-  std::size_t max_record_bytes = 1 << 20;
   std::size_t read_chunk_bytes = 256 << 10;  // large reads keep syscalls per line near zero
-  std::uint64_t scan_interval_ms = 1000;
+  std::size_t max_open_files = 1024;
+  Duration partial_line_timeout{5000};
+  Duration multiline_timeout{2000};
+  Duration close_inactive{60000};
+  Duration scan_interval{10000};
+  Duration checkpoint_interval{5000};
+  Duration copy_hold{10000};    // how long a suspected copytruncate copy waits for its original to shrink
+  std::string checkpoint_path;  // empty: no checkpoints (tests)
+};
+
+// Per-file figures for status and metrics.
+struct TailedFileStatus {
+  std::string path;
+  std::uint64_t offset = 0;     // read up to here
+  std::uint64_t size = 0;       // at the last look
+  std::uint64_t committed = 0;  // acknowledged up to here
+  bool open = false;
 };
 
 class FileTailer {
  public:
-  FileTailer(uv_loop_t* loop, spdlog::logger& log, TailerOptions options, MemoryBudget& budget,
-             AckTracker& acks, BatchSink& sink);
+  FileTailer(uv_loop_t* loop, spdlog::logger& log, const Clock& clock, TailerOptions options,
+             Discovery discovery, RecordFramer framer, MemoryBudget& budget, AckTracker& acks,
+             BatchSink& sink);
   ~FileTailer();
   FileTailer(const FileTailer&) = delete;
   FileTailer& operator=(const FileTailer&) = delete;
 
-  // Scans once (files present now start at options.start_at) and starts following.
+  // Loads the checkpoints, scans once and starts following.
   void Start();
-  // Stops reading and closes every handle; on_closed runs once they are all closed.
+  // Stops reading and closes every handle; on_closed runs once they are all closed. File states are kept,
+  // so SaveCheckpoints still works afterwards.
   void Stop(std::function<void()> on_closed);
+  // Writes the checkpoint file now if anything changed since the last write.
+  void SaveCheckpoints();
 
   const TailerCounters& counters() const { return counters_; }
-  std::size_t open_files() const { return files_.size(); }
+  std::size_t open_files() const { return open_count_; }
+  std::size_t known_files() const { return files_.size(); }
+  std::vector<TailedFileStatus> Files() const;
 
  private:
   struct File;
+  struct Truncation;
+  struct Watch;
   using FileKey = std::pair<dev_t, ino_t>;
 
+  void LoadCheckpoints();
   void Scan();
-  void Open(const std::string& path, const struct stat& st);
+  void ScheduleScan();
+  void WatchDirectories(const std::vector<std::string>& directories);
+  void OnDirectoryEvent(const std::string& dir, const char* name);
+  void Discover(const FoundFile& found, bool first_scan);
+  bool OpenNew(const std::string& path, const struct stat& st, bool first_scan);
+  bool Reopen(File& file);
+  void RecoverRotatedAway();
+  bool TakeDescriptorSlot();
   void SchedulePass();
   void ReadPass();
-  // Reads at most one chunk; returns the bytes read.
   std::size_t ReadChunk(File& file);
-  void EmitCarry(File& file);
-  void Close(FileKey key);
+  void HandleTruncation(File& file, std::uint64_t size);
+  void Continue(File& copy, Truncation&& from);
+  void Flush(File& file);
+  void Emit(File& file, BatchRef batch);
+  void Tick();
+  void CloseDescriptor(File& file);
+  void Forget(FileKey key);
   void WarnOnce(const std::string& path, const std::string& message);
   void HandleClosed();
+  std::uint64_t Now() const { return uv_now(loop_); }
 
   uv_loop_t* loop_;
   spdlog::logger& log_;
+  const Clock& clock_;
   TailerOptions options_;
+  Discovery discovery_;
+  RecordFramer framer_;
   MemoryBudget& budget_;
   AckTracker& acks_;
   BatchSink& sink_;
-  LineFramer framer_;
   TailerCounters counters_;
 
   uv_timer_t scan_timer_{};
   uv_timer_t pass_timer_{};
-  bool first_scan_ = true;
+  uv_timer_t tick_timer_{};
+  uv_timer_t rescan_timer_{};  // debounced scan after a directory event
+  uv_timer_t checkpoint_timer_{};
   bool pass_scheduled_ = false;
+  bool scan_scheduled_ = false;
   bool stopping_ = false;
   int open_handles_ = 0;
   int budget_waiter_ = 0;
   std::function<void()> on_closed_;
+
   std::map<FileKey, std::unique_ptr<File>> files_;
+  std::map<std::string, FileKey> by_path_;
+  std::size_t open_count_ = 0;
+  std::vector<std::pair<std::string, bool>> waiting_;  // (path, present at first start) wanting a descriptor
+  std::vector<Truncation> truncations_;                // shrunk files whose copy may still turn up
+  std::map<std::string, std::unique_ptr<Watch>> watches_;
   std::set<std::string> warned_;  // paths already reported, so a bad file is logged once, not every scan
+
+  bool first_start_ = true;  // no checkpoint file existed
+  bool scanned_once_ = false;
+  std::vector<FileCheckpoint> checkpoints_;  // loaded at start; matched by files as they are found
+  std::vector<bool> claimed_;
+  std::string last_saved_;  // serialised form of the last write, to skip writes that change nothing
 };
 
 }  // namespace ferry

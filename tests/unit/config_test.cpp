@@ -77,7 +77,7 @@ const char* const kFullConfig =
     "  - name: sys\n"
     "    files:\n"
     "      - /var/log/syslog\n"
-    "      - \"*.log\"\n"
+    "      - \"/var/log/*.log\"\n"
     "    start_at: end\n"
     "    max_record_bytes: 1MiB\n"
     "    kinesis:\n"
@@ -111,7 +111,7 @@ TEST_CASE("A full config sets every field", "[config]") {
 
   const FlowOptions& sys = c.flows[1];
   CHECK(sys.name == "sys");
-  CHECK(sys.files == std::vector<std::string>{"/var/log/syslog", "*.log"});
+  CHECK(sys.files == std::vector<std::string>{"/var/log/syslog", "/var/log/*.log"});
   CHECK(sys.start_at == StartAt::kEnd);
   CHECK(sys.max_record_bytes == 1 << 20);
   REQUIRE(sys.kinesis.has_value());
@@ -154,7 +154,7 @@ TEST_CASE("max_record_bytes accepts 1B to 1MiB", "[config]") {
 TEST_CASE("An unknown top-level key names its position and the known keys", "[config]") {
   CHECK(OneError(std::string(kFlow) + "bogus: 1\n") ==
         "ferry.yaml:5:1: bogus: unknown key (known keys here: state_dir, log_level, shutdown_timeout, "
-        "memory_limit, aws, flows)");
+        "checkpoint_interval, memory_limit, aws, flows)");
 }
 
 TEST_CASE("An unknown key in aws is reported under aws", "[config]") {
@@ -169,11 +169,11 @@ TEST_CASE("An unknown key in aws is reported under aws", "[config]") {
 TEST_CASE("An unknown key in a second flow's kinesis section has the full path", "[config]") {
   CHECK(OneError("flows:\n"
                  "  - name: a\n"
-                 "    files: a.log\n"
+                 "    files: /a.log\n"
                  "    kinesis:\n"
                  "      stream: s\n"
                  "  - name: b\n"
-                 "    files: b.log\n"
+                 "    files: /b.log\n"
                  "    kinesis:\n"
                  "      stream: s\n"
                  "      max_agee: 1s\n") ==
@@ -192,7 +192,7 @@ TEST_CASE("A list where a string is expected", "[config]") {
 TEST_CASE("A string where a mapping is expected", "[config]") {
   CHECK(OneError("aws: eu-west-1\n" + std::string(kFlow)) ==
         "ferry.yaml:1:6: aws: expected a mapping of keys to values");
-  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n    kinesis: my-stream\n") ==
+  CHECK(OneError("flows:\n  - name: a\n    files: /a.log\n    kinesis: my-stream\n") ==
         "ferry.yaml:4:14: flows[0].kinesis: expected a mapping of keys to values");
   CHECK(OneError("flows:\n  - just-a-name\n") ==
         "ferry.yaml:2:5: flows[0]: expected a mapping of keys to values");
@@ -217,12 +217,12 @@ TEST_CASE("Missing required keys are reported at their mapping", "[config]") {
   CHECK(OneError("log_level: info\n") == "ferry.yaml:1:1: flows: missing required key");
   auto errors = Errors(
       "flows:\n"
-      "  - files: a.log\n"
+      "  - files: /a.log\n"
       "    kinesis: {stream: s}\n"
       "  - name: b\n"
       "    kinesis: {stream: s}\n"
       "  - name: c\n"
-      "    files: c.log\n"
+      "    files: /c.log\n"
       "    kinesis: {max_age: 1s}\n");
   CHECK(errors == std::vector<std::string>{
                       "ferry.yaml:2:5: flows[0].name: missing required key",
@@ -232,16 +232,17 @@ TEST_CASE("Missing required keys are reported at their mapping", "[config]") {
 }
 
 TEST_CASE("A flow without a kinesis section has no destination", "[config]") {
-  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n") ==
+  CHECK(OneError("flows:\n  - name: a\n    files: /a.log\n") ==
         "ferry.yaml:2:5: flows[0]: needs a destination: add a 'kinesis' section");
 }
 
 // ---- bad values
 
 TEST_CASE("start_at must be end or beginning", "[config]") {
-  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n    start_at: middle\n    kinesis: {stream: s}\n") ==
-        "ferry.yaml:4:15: flows[0].start_at: 'middle' is not one of: end, beginning");
-  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n    start_at: [end]\n    kinesis: {stream: s}\n") ==
+  CHECK(
+      OneError("flows:\n  - name: a\n    files: /a.log\n    start_at: middle\n    kinesis: {stream: s}\n") ==
+      "ferry.yaml:4:15: flows[0].start_at: 'middle' is not one of: end, beginning");
+  CHECK(OneError("flows:\n  - name: a\n    files: /a.log\n    start_at: [end]\n    kinesis: {stream: s}\n") ==
         "ferry.yaml:4:15: flows[0].start_at: expected a string, found a list");
 }
 
@@ -256,7 +257,7 @@ TEST_CASE("Bad durations and sizes name the value and the units", "[config]") {
       "memory_limit: 32MB\n"
       "flows:\n"
       "  - name: a\n"
-      "    files: a.log\n"
+      "    files: /a.log\n"
       "    max_record_bytes: 2MiB\n"
       "    kinesis: {stream: s, max_age: soon}\n");
   CHECK(errors ==
@@ -287,12 +288,12 @@ TEST_CASE("Empty strings and empty globs are refused", "[config]") {
       "    files: []\n"
       "    kinesis: {stream: s}\n"
       "  - name: b\n"
-      "    files: [\"\", y.log]\n"
+      "    files: [\"\", /y.log]\n"
       "    kinesis: {stream: \"\"}\n");
   CHECK(errors == std::vector<std::string>{
                       "ferry.yaml:2:11: flows[0].name: must not be empty",
                       "ferry.yaml:3:12: flows[0].files: needs at least one glob",
-                      "ferry.yaml:6:12: flows[1].files: a glob must not be empty",
+                      "ferry.yaml:6:12: flows[1].files: include pattern \"\" is empty",
                       "ferry.yaml:7:23: flows[1].kinesis.stream: must not be empty",
                   });
 }
@@ -302,17 +303,17 @@ TEST_CASE("Empty strings and empty globs are refused", "[config]") {
 TEST_CASE("A key given twice is an error at its second place", "[config]") {
   CHECK(OneError("log_level: info\nlog_level: debug\n" + std::string(kFlow)) ==
         "ferry.yaml:2:1: log_level: key given twice");
-  CHECK(OneError("flows:\n  - name: a\n    files: a.log\n    kinesis: {stream: s, stream: t}\n") ==
+  CHECK(OneError("flows:\n  - name: a\n    files: /a.log\n    kinesis: {stream: s, stream: t}\n") ==
         "ferry.yaml:4:26: flows[0].kinesis.stream: key given twice");
 }
 
 TEST_CASE("Two flows with one name are an error", "[config]") {
   CHECK(OneError("flows:\n"
                  "  - name: a\n"
-                 "    files: x.log\n"
+                 "    files: /x.log\n"
                  "    kinesis: {stream: s}\n"
                  "  - name: a\n"
-                 "    files: y.log\n"
+                 "    files: /y.log\n"
                  "    kinesis: {stream: t}\n") ==
         "ferry.yaml:5:11: flows[1].name: flow name 'a' is used twice");
 }
@@ -340,7 +341,7 @@ TEST_CASE("An empty document is an error", "[config]") {
 TEST_CASE("A YAML syntax error names its line", "[config]") {
   CHECK(OneError("flows:\n  - name: a\n    files: [a.log\n") ==
         "ferry.yaml:4:1: (document): end of sequence flow not found");
-  CHECK(OneError("flows:\n  - name: a\n   files: a.log\n") ==
+  CHECK(OneError("flows:\n  - name: a\n   files: /a.log\n") ==
         "ferry.yaml:3:4: (document): end of sequence not found");
 }
 
@@ -356,11 +357,11 @@ TEST_CASE("Every error in a config is reported, one per line", "[config]") {
       "    files: {a: b}\n"
       "    kinesis: {stream: s}\n"
       "  - name: a\n"
-      "    files: b.log\n");
+      "    files: /b.log\n");
   CHECK(errors == std::vector<std::string>{
                       "ferry.yaml:1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error",
                       "ferry.yaml:2:1: bogus: unknown key (known keys here: state_dir, log_level, "
-                      "shutdown_timeout, memory_limit, aws, flows)",
+                      "shutdown_timeout, checkpoint_interval, memory_limit, aws, flows)",
                       "ferry.yaml:4:11: aws.region: expected a string, found a list",
                       "ferry.yaml:8:12: flows[0].files: expected a list of strings, found a mapping",
                       "ferry.yaml:10:11: flows[1].name: flow name 'a' is used twice",
@@ -375,7 +376,7 @@ TEST_CASE("A section written with nothing in it is an empty section", "[config]"
   CHECK(c.aws.access_key_id.empty());
   CHECK(c.aws.kinesis_endpoint.empty());
   // An empty kinesis section still needs its stream.
-  CHECK(Errors("flows:\n  - name: a\n    files: a.log\n    kinesis:\n").size() == 1);
+  CHECK(Errors("flows:\n  - name: a\n    files: /a.log\n    kinesis:\n").size() == 1);
 }
 
 // A key written with no value is a null node, which yaml-cpp places where the next token starts; the error
@@ -388,7 +389,7 @@ TEST_CASE("A key with an empty value is reported on its own line", "[config]") {
     CHECK(error.find(": flows[0].files: expected a list of strings, found nothing") != std::string::npos);
   }
   SECTION("an empty section at the end of the file") {
-    std::string error = OneError("flows:\n  - name: a\n    files: a.log\n    kinesis:\n\n# end\n");
+    std::string error = OneError("flows:\n  - name: a\n    files: /a.log\n    kinesis:\n\n# end\n");
     INFO(error);
     CHECK(error.rfind("ferry.yaml:4:", 0) == 0);
     CHECK(error.find(": flows[0].kinesis.stream: missing required key") != std::string::npos);
@@ -397,10 +398,10 @@ TEST_CASE("A key with an empty value is reported on its own line", "[config]") {
     std::string error = OneError(
         "flows:\n"
         "  - name: a\n"
-        "    files: a.log\n"
+        "    files: /a.log\n"
         "    kinesis:\n"
         "  - name: b\n"
-        "    files: b.log\n"
+        "    files: /b.log\n"
         "    kinesis: {stream: s}\n");
     INFO(error);
     CHECK(error.rfind("ferry.yaml:4:", 0) == 0);
@@ -437,7 +438,8 @@ TEST_CASE("DescribeConfig is YAML with the effective values", "[config]") {
   CHECK(web["kinesis"]["stream"].as<std::string>() == "web-logs");
   CHECK(web["kinesis"]["max_age"].as<std::string>() == "500ms");
   const YAML::Node sys = doc["flows"][1];
-  CHECK(sys["files"].as<std::vector<std::string>>() == std::vector<std::string>{"/var/log/syslog", "*.log"});
+  CHECK(sys["files"].as<std::vector<std::string>>() ==
+        std::vector<std::string>{"/var/log/syslog", "/var/log/*.log"});
   CHECK(sys["kinesis"]["max_age"].as<std::string>() == "2m");
 }
 
@@ -522,15 +524,40 @@ TEST_CASE("LoadConfigFile parses a file and names it in errors", "[config]") {
 
 TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
   std::string keys = DescribeKeys();
-  for (const char* key :
-       {"state_dir", "log_level", "shutdown_timeout", "memory_limit", "aws", "flows", "aws.region",
-        "aws.access_key_id", "aws.secret_access_key", "aws.session_token", "aws.kinesis_endpoint",
-        "flows[].name", "flows[].files", "flows[].start_at", "flows[].max_record_bytes", "flows[].kinesis",
-        "flows[].kinesis.stream", "flows[].kinesis.max_age"}) {
+  for (const char* key : {"state_dir",
+                          "log_level",
+                          "shutdown_timeout",
+                          "memory_limit",
+                          "aws",
+                          "flows",
+                          "aws.region",
+                          "aws.access_key_id",
+                          "aws.secret_access_key",
+                          "aws.session_token",
+                          "aws.kinesis_endpoint",
+                          "flows[].name",
+                          "flows[].files",
+                          "flows[].start_at",
+                          "flows[].max_record_bytes",
+                          "flows[].kinesis",
+                          "flows[].kinesis.stream",
+                          "flows[].kinesis.max_age",
+                          "checkpoint_interval",
+                          "flows[].exclude",
+                          "flows[].exclude_compressed",
+                          "flows[].oversize",
+                          "flows[].skip_header_lines",
+                          "flows[].multiline",
+                          "flows[].multiline.start",
+                          "flows[].multiline.timeout",
+                          "flows[].partial_line_timeout",
+                          "flows[].max_open_files",
+                          "flows[].close_inactive",
+                          "flows[].scan_interval"}) {
     INFO(key);
     CHECK(("\n" + keys).find("\n" + std::string(key) + " ") != std::string::npos);
   }
-  CHECK(std::count(keys.begin(), keys.end(), '\n') == 18);
+  CHECK(std::count(keys.begin(), keys.end(), '\n') == 30);
 }
 
 }  // namespace

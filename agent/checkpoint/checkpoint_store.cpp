@@ -1,0 +1,438 @@
+// Checkpoint store: rapidjson writes and reads the JSON; POSIX calls (open, write, fsync, rename) make the
+// replacement atomic and durable. Stateless; any thread, one saver per path (see the header).
+#include "agent/checkpoint/checkpoint_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+namespace ferry {
+namespace {
+
+constexpr std::size_t kMaxEscapedFlowBytes = 200;
+constexpr std::size_t kCutEscapedFlowBytes = 183;  // + '~' + 16 hex digits = 200
+
+// "No space left on device (ENOSPC)": the text for people and the name to search for.
+std::string ErrnoText(int err) {
+  const char* name = strerrorname_np(err);
+  const char* text = strerrordesc_np(err);
+  return fmt::format("{} ({})", text != nullptr ? text : "unknown error",
+                     name != nullptr ? name : fmt::format("errno {}", err));
+}
+
+Error IoError(const std::string& path, std::string_view what, int err) {
+  return Error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+               fmt::format("checkpoint file {}: {}: {}", path, what, ErrnoText(err)));
+}
+
+// ---- parsing ----
+
+// Everything wrong with the content of a checkpoint file is kProtocol, so callers can quarantine it.
+Error Corrupt(std::string_view origin, std::string_view what) {
+  return Error(ErrorCode::kProtocol, fmt::format("checkpoint file {}: {}", origin, what));
+}
+
+// Reads one object's members, naming each by its full field path in errors ("files[3].offset").
+// HasMember + operator[] rather than FindMember: clang rejects rapidjson's member iterator comparisons
+// as ambiguous in C++20.
+class FieldReader {
+ public:
+  FieldReader(std::string_view origin, const rapidjson::Value& object, std::string prefix)
+      : origin_(origin), object_(object), prefix_(std::move(prefix)) {}
+
+  std::string Name(const char* member) const { return prefix_.empty() ? member : prefix_ + "." + member; }
+
+  Result<const rapidjson::Value*> Get(const char* member) const {
+    if (!object_.HasMember(member)) return Corrupt(origin_, fmt::format("{}: missing", Name(member)));
+    return &object_[member];
+  }
+
+  Result<std::uint64_t> Unsigned(const char* member) const {
+    auto v = Get(member);
+    if (!v.ok()) return v.error();
+    if (!(*v)->IsUint64())
+      return Corrupt(origin_, fmt::format("{}: expected an unsigned integer", Name(member)));
+    return (*v)->GetUint64();
+  }
+
+  Result<std::int64_t> Signed(const char* member) const {
+    auto v = Get(member);
+    if (!v.ok()) return v.error();
+    if (!(*v)->IsInt64()) return Corrupt(origin_, fmt::format("{}: expected an integer", Name(member)));
+    return (*v)->GetInt64();
+  }
+
+  Result<std::string> String(const char* member) const {
+    auto v = Get(member);
+    if (!v.ok()) return v.error();
+    if (!(*v)->IsString()) return Corrupt(origin_, fmt::format("{}: expected a string", Name(member)));
+    return std::string((*v)->GetString(), (*v)->GetStringLength());
+  }
+
+  Result<const rapidjson::Value*> Object(const char* member) const {
+    auto v = Get(member);
+    if (!v.ok()) return v.error();
+    if (!(*v)->IsObject()) return Corrupt(origin_, fmt::format("{}: expected an object", Name(member)));
+    return *v;
+  }
+
+ private:
+  std::string_view origin_;
+  const rapidjson::Value& object_;
+  std::string prefix_;
+};
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::uint64_t> ParseHash(std::string_view text) {
+  if (text.size() != 16) return std::nullopt;
+  std::uint64_t hash = 0;
+  for (char c : text) {
+    int d = HexDigit(c);
+    if (d < 0) return std::nullopt;
+    hash = (hash << 4) | static_cast<std::uint64_t>(d);
+  }
+  return hash;
+}
+
+Result<Fingerprint> ParseFingerprint(std::string_view origin, const rapidjson::Value& object,
+                                     const std::string& name) {
+  FieldReader r(origin, object, name);
+  auto length = r.Unsigned("length");
+  if (!length.ok()) return length.error();
+  if (*length > kFingerprintBytes) {
+    return Corrupt(origin,
+                   fmt::format("{}: {} is more than {}", r.Name("length"), *length, kFingerprintBytes));
+  }
+  auto hash_text = r.String("hash");
+  if (!hash_text.ok()) return hash_text.error();
+  auto hash = ParseHash(*hash_text);
+  if (!hash) return Corrupt(origin, fmt::format("{}: expected 16 hex digits", r.Name("hash")));
+  return Fingerprint{static_cast<std::uint32_t>(*length), *hash};
+}
+
+Result<FileCheckpoint> ParseFile(std::string_view origin, const rapidjson::Value& entry,
+                                 const std::string& name) {
+  if (!entry.IsObject()) return Corrupt(origin, fmt::format("{}: expected an object", name));
+  FieldReader r(origin, entry, name);
+  FileCheckpoint file;
+  auto dev = r.Unsigned("dev");
+  if (!dev.ok()) return dev.error();
+  file.dev = *dev;
+  auto ino = r.Unsigned("ino");
+  if (!ino.ok()) return ino.error();
+  file.ino = *ino;
+  auto fingerprint = r.Object("fingerprint");
+  if (!fingerprint.ok()) return fingerprint.error();
+  auto fp = ParseFingerprint(origin, **fingerprint, r.Name("fingerprint"));
+  if (!fp.ok()) return fp.error();
+  file.fingerprint = *fp;
+  auto path = r.String("path");
+  if (!path.ok()) return path.error();
+  file.path = std::move(*path);
+  auto offset = r.Unsigned("offset");
+  if (!offset.ok()) return offset.error();
+  file.offset = *offset;
+  auto updated = r.Signed("updated");
+  if (!updated.ok()) return updated.error();
+  file.updated = *updated;
+  return file;
+}
+
+// ---- files and folders ----
+
+std::string DirName(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// fsync on a folder makes the names in it (a rename, a new entry) durable.
+Status SyncDir(const std::string& path, const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError(path, fmt::format("opening folder {} to sync it", dir), errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  // EINVAL: this file system cannot sync folders; there is nothing more we can do.
+  if (rc != 0 && err != EINVAL) return IoError(path, fmt::format("fsync of folder {}", dir), err);
+  return Status::Ok();
+}
+
+// mkdir -p, syncing the parent of each folder it creates so the new folder survives a crash too.
+Status MakeDirs(const std::string& path, const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return Status::Ok();
+    return IoError(path, fmt::format("{} is not a folder", dir), ENOTDIR);
+  }
+  std::size_t at = 0;
+  while (at != std::string::npos) {
+    at = dir.find('/', at + 1);
+    std::string prefix = dir.substr(0, at);
+    if (prefix.empty() || prefix.back() == '/') continue;  // "//" or the root
+    if (::mkdir(prefix.c_str(), 0755) == 0) {
+      auto synced = SyncDir(path, DirName(prefix));
+      if (!synced.ok()) return synced;
+      continue;
+    }
+    int err = errno;
+    if (err != EEXIST) return IoError(path, fmt::format("creating folder {}", prefix), err);
+    if (::stat(prefix.c_str(), &st) != 0) return IoError(path, fmt::format("stat of {}", prefix), errno);
+    if (!S_ISDIR(st.st_mode)) return IoError(path, fmt::format("{} is not a folder", prefix), ENOTDIR);
+  }
+  return Status::Ok();
+}
+
+Status WriteAll(int fd, std::string_view data, const std::string& path, const std::string& tmp) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoError(path, fmt::format("writing {}", tmp), errno);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return Status::Ok();
+}
+
+// Writes `text` to `tmp` and makes it durable; the caller removes `tmp` on failure.
+Status WriteDurably(const std::string& path, const std::string& tmp, std::string_view text) {
+  // A .tmp left by a crash is removed first, so whatever it was (a symlink, a file of another owner) the
+  // new one is a fresh regular file. If it cannot be removed, the open below says why (EEXIST, EROFS, ...).
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError(path, fmt::format("creating {}", tmp), errno);
+  auto written = WriteAll(fd, text, path, tmp);
+  if (!written.ok()) {
+    ::close(fd);
+    return written;
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return IoError(path, fmt::format("fsync of {}", tmp), err);
+  }
+  if (::close(fd) != 0) return IoError(path, fmt::format("closing {}", tmp), errno);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EscapeFlowName(std::string_view flow) {
+  if (flow.empty()) return "%";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(flow.size());
+  std::size_t cut = 0;  // longest prefix of `out` within kCutEscapedFlowBytes that ends between escapes
+  for (std::size_t i = 0; i < flow.size(); ++i) {
+    auto c = static_cast<unsigned char>(flow[i]);
+    bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                 c == '-' || (c == '.' && i > 0);
+    if (plain) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+    if (out.size() <= kCutEscapedFlowBytes) cut = out.size();
+  }
+  if (out.size() <= kMaxEscapedFlowBytes) return out;
+  out.resize(cut);
+  return out + fmt::format("~{:016x}", Sha256Prefix64(flow));
+}
+
+std::string CheckpointPath(std::string_view state_dir, std::string_view flow) {
+  std::string path(state_dir);
+  if (!path.empty() && path.back() != '/') path.push_back('/');
+  path += "checkpoints/";
+  path += EscapeFlowName(flow);
+  path += ".json";
+  return path;
+}
+
+std::string SerializeCheckpoints(const CheckpointSet& set) {
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  w.SetIndent(' ', 2);
+  auto string = [&w](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+  w.StartObject();
+  w.Key("version");
+  w.Int(kCheckpointVersion);
+  w.Key("flow");
+  string(set.flow);
+  w.Key("files");
+  w.StartArray();
+  for (const auto& file : set.files) {
+    w.StartObject();
+    w.Key("dev");
+    w.Uint64(file.dev);
+    w.Key("ino");
+    w.Uint64(file.ino);
+    w.Key("fingerprint");
+    w.StartObject();
+    w.Key("length");
+    w.Uint(file.fingerprint.length);
+    w.Key("hash");
+    string(fmt::format("{:016x}", file.fingerprint.hash));
+    w.EndObject();
+    w.Key("path");
+    string(file.path);
+    w.Key("offset");
+    w.Uint64(file.offset);
+    w.Key("updated");
+    w.Int64(file.updated);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  std::string out(buf.GetString(), buf.GetSize());
+  out.push_back('\n');
+  return out;
+}
+
+Result<CheckpointSet> ParseCheckpoints(std::string_view text, std::string_view origin) {
+  if (text.empty()) return Corrupt(origin, "the file is empty");
+  rapidjson::Document doc;
+  // No encoding validation: paths are bytes and need not be UTF-8. Iterative parsing keeps the stack
+  // flat however deeply a corrupt file nests.
+  doc.Parse<rapidjson::kParseDefaultFlags | rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (doc.HasParseError()) {
+    return Corrupt(origin, fmt::format("not valid JSON at byte {}: {}", doc.GetErrorOffset(),
+                                       rapidjson::GetParseError_En(doc.GetParseError())));
+  }
+  if (!doc.IsObject()) return Corrupt(origin, "expected a JSON object at the top level");
+  FieldReader r(origin, doc, "");
+  // The version first: a file of another version may have any other shape.
+  auto version = r.Unsigned("version");
+  if (!version.ok()) return version.error();
+  if (*version != kCheckpointVersion) {
+    return Corrupt(origin, fmt::format("version {} is not supported (this ferry reads version {})", *version,
+                                       kCheckpointVersion));
+  }
+  CheckpointSet set;
+  auto flow = r.String("flow");
+  if (!flow.ok()) return flow.error();
+  set.flow = std::move(*flow);
+  auto files = r.Get("files");
+  if (!files.ok()) return files.error();
+  if (!(*files)->IsArray()) return Corrupt(origin, "files: expected an array");
+  set.files.reserve((*files)->Size());
+  for (rapidjson::SizeType i = 0; i < (*files)->Size(); ++i) {
+    auto file = ParseFile(origin, (**files)[i], fmt::format("files[{}]", i));
+    if (!file.ok()) return file.error();
+    set.files.push_back(std::move(*file));
+  }
+  return set;
+}
+
+Result<std::optional<CheckpointSet>> LoadCheckpoints(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<CheckpointSet>();  // first start
+    return IoError(path, "opening", errno);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return IoError(path, "fstat", err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(ErrorCode::kIo, fmt::format("checkpoint file {}: not a regular file", path));
+  }
+  std::string text;
+  text.resize(static_cast<std::size_t>(std::min<std::uint64_t>(st.st_size, kMaxCheckpointFileBytes) + 1));
+  std::size_t have = 0;
+  for (;;) {
+    if (have == text.size()) {
+      if (text.size() > kMaxCheckpointFileBytes) break;  // read one byte past the limit: too large
+      text.resize(std::min<std::size_t>(text.size() * 2, kMaxCheckpointFileBytes + 1));
+    }
+    ssize_t n = ::read(fd, text.data() + have, text.size() - have);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return IoError(path, "reading", err);
+    }
+    if (n == 0) break;
+    have += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (have > kMaxCheckpointFileBytes) {
+    return Corrupt(path, fmt::format("larger than {} bytes", kMaxCheckpointFileBytes));
+  }
+  text.resize(have);
+  auto set = ParseCheckpoints(text, path);
+  if (!set.ok()) return set.error();
+  return std::optional<CheckpointSet>(std::move(*set));
+}
+
+Status SaveCheckpoints(const std::string& path, const CheckpointSet& set) {
+  if (path.empty()) return Error(ErrorCode::kInvalidArgument, "checkpoint file: empty path");
+  for (std::size_t i = 0; i < set.files.size(); ++i) {
+    if (set.files[i].fingerprint.length > kFingerprintBytes) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("checkpoint file {}: files[{}].fingerprint.length: {} is more than {}", path,
+                               i, set.files[i].fingerprint.length, kFingerprintBytes));
+    }
+  }
+  std::string dir = DirName(path);
+  auto made = MakeDirs(path, dir);
+  if (!made.ok()) return made;
+  std::string tmp = path + ".tmp";
+  auto written = WriteDurably(path, tmp, SerializeCheckpoints(set));
+  if (!written.ok()) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return IoError(path, fmt::format("renaming {} over it", tmp), err);
+  }
+  return SyncDir(path, dir);
+}
+
+Status QuarantineCheckpoints(const std::string& path, std::int64_t now, std::string* moved_to) {
+  std::string base = fmt::format("{}.corrupt-{}", path, now);
+  std::string target = base;
+  struct stat st;
+  for (int n = 1;; ++n) {
+    if (::lstat(target.c_str(), &st) != 0) {
+      if (errno == ENOENT) break;
+      return IoError(path, fmt::format("stat of {}", target), errno);
+    }
+    if (n > 1000) return IoError(path, fmt::format("finding a free name like {}", base), EEXIST);
+    target = fmt::format("{}-{}", base, n);
+  }
+  if (::rename(path.c_str(), target.c_str()) != 0) {
+    return IoError(path, fmt::format("moving it aside to {}", target), errno);
+  }
+  if (moved_to != nullptr) *moved_to = target;
+  return SyncDir(path, DirName(path));
+}
+
+}  // namespace ferry

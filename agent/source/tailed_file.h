@@ -1,0 +1,53 @@
+// The per-file state of FileTailer, shared by the files that implement it (file_tailer.cpp,
+// tailer_rotation.cpp, tailer_checkpoints.cpp). Private to agent/source. Loop thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+
+#include "agent/checkpoint/fingerprint.h"
+#include "agent/source/file_tailer.h"
+
+namespace ferry {
+
+// Arena block for what later stages add to a batch (partition keys); the read buffer gets its own block.
+inline constexpr std::size_t kSmallBlockBytes = 4096;
+
+struct FileTailer::File {
+  FileKey key;
+  std::string path;
+  int fd = -1;
+  std::uint64_t offset = 0;  // next byte to read
+  std::uint64_t size = 0;    // at the last look
+  std::string carry;         // bytes of an unfinished record, read before offset
+  FramerState framer;
+  Fingerprint fingerprint;
+  SourceId source = 0;
+  std::uint64_t changed_at = 0;  // loop time of the last growth (or open)
+  bool gone = false;             // no glob names it any more: drain, then close
+  std::uint64_t gone_at = 0;
+  bool held = false;  // a suspected copytruncate copy of copy_of, not read yet
+  FileKey copy_of{};
+  std::uint64_t held_at = 0;
+};
+
+// Where a shrunk file had got to, so the copy made just before the truncation can continue from there.
+struct FileTailer::Truncation {
+  FileKey original;
+  Fingerprint fingerprint;
+  std::uint64_t offset = 0;
+  std::string carry;
+  FramerState framer;
+  SourceId source = 0;
+  std::uint64_t at = 0;
+};
+
+struct FileTailer::Watch {
+  FileTailer* owner = nullptr;
+  std::string dir;
+  uv_fs_event_t handle{};
+};
+
+}  // namespace ferry
