@@ -33,6 +33,26 @@ std::string Errno() {
 
 }  // namespace
 
+std::string ReadPrefix(int fd, std::size_t n) {
+  std::string out(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  out.resize(got);
+  return out;
+}
+
+bool PrefixAgrees(std::string_view a, std::string_view b) {
+  std::size_t n = std::min(a.size(), b.size());
+  return n > 0 && a.substr(0, n) == b.substr(0, n);
+}
+
+namespace {}  // namespace
+
 FileTailer::FileTailer(uv_loop_t* loop, spdlog::logger& log, const Clock& clock, TailerOptions options,
                        Discovery discovery, RecordFramer framer, MemoryBudget& budget, AckTracker& acks,
                        BatchSink& sink)
@@ -205,7 +225,8 @@ bool FileTailer::TakeDescriptorSlot() {
   // Make room by closing the file idle longest among those read to their end.
   File* idle = nullptr;
   for (auto& [key, file] : files_) {
-    if (file->fd < 0 || file->held || file->offset < file->size || !file->carry.empty()) continue;
+    if (file->fd < 0 || file->held || file->offset < file->size || !file->carry.empty())
+      continue;
     if (idle == nullptr || file->changed_at < idle->changed_at) idle = file.get();
   }
   if (idle == nullptr) return false;
@@ -234,58 +255,63 @@ bool FileTailer::OpenNew(const std::string& path, const struct stat& st, bool fi
   file->changed_at = Now();
   ++open_count_;
   ++counters_.files_opened;
-  auto fingerprint = ReadFingerprint(fd, kFingerprintBytes);
-  if (fingerprint) file->fingerprint = *fingerprint;
+  file->prefix = ReadPrefix(fd, std::min<std::uint64_t>(file->size, kFingerprintBytes));
+  file->fingerprint = FingerprintOf(file->prefix);
+  file->undecided = true;
+  warned_.erase(path);
+  by_path_[path] = file->key;
+  File& ref = *file;
+  files_.emplace(file->key, std::move(file));
+  Decide(ref, first_scan);
+  return true;
+}
+
+bool FileTailer::Decide(File& file, bool first_scan) {
+  // An empty file says nothing about itself yet (a new log, or a copy just begun): decide once it has bytes.
+  // It was empty at the first start too, so start_at cannot skip anything of it.
+  if (file.size == 0) return false;
+  file.undecided = false;
+  // The copy of a file that shrank a moment ago continues where the original was.
+  for (auto t = truncations_.begin(); t != truncations_.end(); ++t) {
+    if (PrefixAgrees(file.prefix, t->prefix)) {
+      Truncation from = std::move(*t);
+      truncations_.erase(t);
+      Continue(file, std::move(from));
+      return true;
+    }
+  }
+  // A file that starts like a file being read may be its copytruncate copy: hold it back until the
+  // original shrinks (or copy_hold passes).
+  for (auto& [key, other] : files_) {
+    if (other.get() == &file || other->fd < 0 || other->held || other->undecided || other->gone) continue;
+    if (PrefixAgrees(file.prefix, other->prefix)) {
+      file.held = true;
+      file.copy_of = key;
+      file.held_at = Now();
+      log_.info("flow {}: {} starts like {}; holding it back as a possible copytruncate copy", options_.flow,
+                file.path, other->path);
+      return true;
+    }
+  }
+  int fd = file.fd;
   auto matches = [fd](const Fingerprint& fp) {
     auto m = MatchesPrefix(fd, fp);
     return m.ok() && *m;
   };
-
-  // The copy of a file that shrank a moment ago continues where the original was.
-  for (auto t = truncations_.begin(); t != truncations_.end(); ++t) {
-    if (t->fingerprint.length > 0 && file->size >= t->offset && matches(t->fingerprint)) {
-      Truncation from = std::move(*t);
-      truncations_.erase(t);
-      File& ref = *file;
-      by_path_[path] = file->key;
-      files_.emplace(file->key, std::move(file));
-      Continue(ref, std::move(from));
-      return true;
-    }
-  }
-  // A file whose first bytes equal those of a file being read may be a copytruncate copy: hold it back
-  // until the original shrinks (or copy_hold passes).
-  for (auto& [key, other] : files_) {
-    if (other->held || other->gone || other->fingerprint.length == 0) continue;
-    if (file->size >= other->fingerprint.length && matches(other->fingerprint)) {
-      file->held = true;
-      file->copy_of = key;
-      file->held_at = Now();
-      log_.info("flow {}: {} starts like {}; holding it back as a possible copytruncate copy", options_.flow,
-                path, other->path);
-      by_path_[path] = file->key;
-      files_.emplace(file->key, std::move(file));
-      return true;
-    }
-  }
-
-  FileFacts facts{opened.st_dev, opened.st_ino, file->size, matches};
+  FileFacts facts{file.key.first, file.key.second, file.size, matches};
   StartDecision start = DecideStart(facts, checkpoints_, claimed_, first_scan, options_.start_at);
   if (start.checkpoint >= 0 && start.reason != StartReason::kContentChanged) {
     claimed_[static_cast<std::size_t>(start.checkpoint)] = true;
   }
-  file->offset = start.offset;
-  file->framer = framer_.NewFileState(start.offset == 0);
-  file->source = acks_.Open(start.offset);
+  file.offset = start.offset;
+  file.framer = framer_.NewFileState(start.offset == 0);
+  file.source = acks_.Open(start.offset);
   if (start.reason == StartReason::kShrunkWhileAway || start.reason == StartReason::kContentChanged) {
-    log_.warn("flow {}: {}: {}", options_.flow, path, ToString(start.reason));
+    log_.warn("flow {}: {}: {}", options_.flow, file.path, ToString(start.reason));
   } else {
-    log_.info("flow {}: reading {} from offset {} ({})", options_.flow, path, start.offset,
+    log_.info("flow {}: reading {} from offset {} ({})", options_.flow, file.path, start.offset,
               ToString(start.reason));
   }
-  warned_.erase(path);
-  by_path_[path] = file->key;
-  files_.emplace(file->key, std::move(file));
   return true;
 }
 
@@ -297,6 +323,7 @@ bool FileTailer::Reopen(File& file) {
     auto same = MatchesPrefix(fd, file.fingerprint);
     if (file.fingerprint.length == 0 || (same.ok() && *same)) {
       file.fd = fd;
+      file.prefix = ReadPrefix(fd, file.fingerprint.length);
       file.changed_at = Now();
       ++open_count_;
       return true;
@@ -348,6 +375,18 @@ std::size_t FileTailer::ReadChunk(File& file) {
     return 0;
   }
   file.size = static_cast<std::uint64_t>(st.st_size);
+  if (file.undecided) {
+    if (file.size == 0) return 0;
+    file.prefix = ReadPrefix(file.fd, std::min<std::uint64_t>(file.size, kFingerprintBytes));
+    file.fingerprint = FingerprintOf(file.prefix);
+    Decide(file, false);
+    if (file.held) return 0;
+  }
+  if (file.filling) {
+    // A copy that continues a truncated file fills up to the original's offset before it has anything new.
+    if (file.size <= file.offset) return 0;
+    file.filling = false;
+  }
   if (file.size < file.offset) HandleTruncation(file, file.size);
   if (file.size == file.offset) return 0;
   std::size_t want = std::min<std::uint64_t>(file.size - file.offset, options_.read_chunk_bytes);
@@ -374,12 +413,10 @@ std::size_t FileTailer::ReadChunk(File& file) {
       framer_.Frame({buf, total}, batch->start_offset(), file.framer, batch->records(), counters_.framing);
   file.carry.assign(buf + consumed, total - consumed);
   batch->set_end_offset(batch->start_offset() + consumed);
-  // The fingerprint grows with a young file until it covers kFingerprintBytes.
-  if (file.fingerprint.length < kFingerprintBytes && file.offset > file.fingerprint.length) {
-    std::uint32_t length =
-        static_cast<std::uint32_t>(std::min<std::uint64_t>(file.offset, kFingerprintBytes));
-    auto fp = ReadFingerprint(file.fd, length);
-    if (fp) file.fingerprint = *fp;
+  // The prefix and fingerprint grow with a young file until they cover kFingerprintBytes.
+  if (file.prefix.size() < kFingerprintBytes && file.offset > file.prefix.size()) {
+    file.prefix = ReadPrefix(file.fd, std::min<std::uint64_t>(file.offset, kFingerprintBytes));
+    file.fingerprint = FingerprintOf(file.prefix);
   }
   Emit(file, std::move(batch));
   return static_cast<std::size_t>(n);
@@ -461,6 +498,7 @@ void FileTailer::CloseDescriptor(File& file) {
   if (file.fd < 0) return;
   ::close(file.fd);
   file.fd = -1;
+  std::string().swap(file.prefix);  // kept only for open files; the fingerprint stays
   --open_count_;
   ++counters_.files_closed;
 }
@@ -471,7 +509,7 @@ void FileTailer::Forget(FileKey key) {
   File& file = *it->second;
   Flush(file);  // a file that is gone will never finish its last line
   CloseDescriptor(file);
-  if (!file.held) acks_.Close(file.source);
+  if (!file.held && !file.undecided) acks_.Close(file.source);
   auto path = by_path_.find(file.path);
   if (path != by_path_.end() && path->second == key) by_path_.erase(path);
   files_.erase(it);

@@ -127,6 +127,9 @@ class FileTailer {
   void OnDirectoryEvent(const std::string& dir, const char* name);
   void Discover(const FoundFile& found, bool first_scan);
   bool OpenNew(const std::string& path, const struct stat& st, bool first_scan);
+  // Where a newly found file starts: continuing a truncated file, held as a copy, or by its checkpoint.
+  // False while the file is empty and cannot tell yet.
+  bool Decide(File& file, bool first_scan);
   bool Reopen(File& file);
   void RecoverRotatedAway();
   bool TakeDescriptorSlot();

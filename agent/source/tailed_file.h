@@ -24,6 +24,10 @@ struct FileTailer::File {
   std::string carry;         // bytes of an unfinished record, read before offset
   FramerState framer;
   Fingerprint fingerprint;
+  std::string
+      prefix;  // the first bytes (up to kFingerprintBytes) while the file is open, to recognise copies
+  bool undecided = false;  // found empty: where to start is decided when it has bytes
+  bool filling = false;    // a copy continuing a truncated file, not yet as long as the original was read
   SourceId source = 0;
   std::uint64_t changed_at = 0;  // loop time of the last growth (or open)
   bool gone = false;             // no glob names it any more: drain, then close
@@ -36,7 +40,7 @@ struct FileTailer::File {
 // Where a shrunk file had got to, so the copy made just before the truncation can continue from there.
 struct FileTailer::Truncation {
   FileKey original;
-  Fingerprint fingerprint;
+  std::string prefix;
   std::uint64_t offset = 0;
   std::string carry;
   FramerState framer;
@@ -49,5 +53,10 @@ struct FileTailer::Watch {
   std::string dir;
   uv_fs_event_t handle{};
 };
+
+// The first n bytes of the file at fd (fewer if it is shorter), read with pread(2).
+std::string ReadPrefix(int fd, std::size_t n);
+// Whether two prefixes of files agree on all the bytes both have (and have some).
+bool PrefixAgrees(std::string_view a, std::string_view b);
 
 }  // namespace ferry

@@ -92,7 +92,7 @@ void FileTailer::SaveCheckpoints() {
   set.flow = options_.flow;
   std::int64_t now = clock_.UnixSeconds();
   for (const auto& [key, file] : files_) {
-    if (file->held) continue;
+    if (file->held || file->undecided) continue;
     set.files.push_back(FileCheckpoint{static_cast<std::uint64_t>(key.first),
                                        static_cast<std::uint64_t>(key.second), file->fingerprint, file->path,
                                        acks_.committed(file->source), 0});

@@ -15,15 +15,19 @@ void FileTailer::HandleTruncation(File& file, std::uint64_t size) {
   log_.warn("flow {}: {} shrank from {} to {} bytes (truncated or copytruncate); reading it again from 0",
             options_.flow, file.path, file.offset, size);
   ++counters_.truncations;
-  Truncation t{file.key,    file.fingerprint, file.offset, std::move(file.carry),
-               file.framer, file.source,      Now()};
+  Truncation t{file.key, std::move(file.prefix), file.offset, std::move(file.carry), file.framer, file.source,
+               Now()};
+  file.prefix.clear();
   file.carry.clear();
   file.offset = 0;
   file.fingerprint = {};
   file.framer = framer_.NewFileState(true);
   file.source = acks_.Open(0);
   for (auto& [key, other] : files_) {
-    if (other->held && other->copy_of == file.key) {
+    if (!other->held || other->copy_of != file.key) continue;
+    // Check again now that the copy is complete: it must start with what the original started with.
+    other->prefix = ReadPrefix(other->fd, kFingerprintBytes);
+    if (PrefixAgrees(other->prefix, t.prefix)) {
       Continue(*other, std::move(t));
       return;
     }
@@ -32,27 +36,19 @@ void FileTailer::HandleTruncation(File& file, std::uint64_t size) {
 }
 
 void FileTailer::Continue(File& copy, Truncation&& from) {
+  // The copy holds the original's bytes up to the truncation: it takes over the original's read offset,
+  // unfinished record and acknowledgement source, so the watermark and its checkpoint carry on in it. A
+  // copy still being written fills up to that offset first.
+  log_.info("flow {}: continuing in {} (the copy) from offset {}", options_.flow, copy.path, from.offset);
   ++counters_.copies_followed;
   copy.held = false;
+  copy.undecided = false;
   copy.changed_at = Now();
-  if (copy.size < from.offset) {
-    // The original was read past the point where it was copied: the copy holds nothing new. What was
-    // carried came from the original and is sent as it is.
-    log_.info("flow {}: {} is a copy of what was already read", options_.flow, copy.path);
-    copy.offset = copy.size;
-    copy.framer = from.framer;
-    copy.source = from.source;
-    copy.carry = std::move(from.carry);
-    Flush(copy);
-    acks_.Close(copy.source);
-    copy.source = acks_.Open(copy.offset);
-    return;
-  }
-  log_.info("flow {}: continuing in {} (the copy) from offset {}", options_.flow, copy.path, from.offset);
   copy.offset = from.offset;
+  copy.filling = copy.size < from.offset;
   copy.carry = std::move(from.carry);
   copy.framer = from.framer;
-  copy.source = from.source;  // the same bytes, so the same watermark
+  copy.source = from.source;
   SchedulePass();
 }
 
