@@ -14,17 +14,10 @@ int CheckCommand(std::span<const std::string_view> args) {
     fmt::print("{}", config::DescribeKeys());
     return kExitOk;
   }
-  auto path = ParseConfigFlag(args, "check");
-  if (!path) {
-    fmt::print(stderr, "ferry check: {}\n", path.error().message());
-    return kExitUsage;
-  }
-  auto config = config::LoadConfigFile(*path);
-  if (!config) {
-    fmt::print(stderr, "{}\n", config.error().message());
-    return kExitUsage;
-  }
-  fmt::print("# {}: valid; effective settings with defaults:\n{}", *path, config::DescribeConfig(*config));
+  auto config = LoadConfigFromArgs(args, "check");
+  if (!config) return kExitUsage;
+  fmt::print("# {}: valid; effective settings with defaults:\n{}", config->file,
+             config::DescribeConfig(*config));
   return kExitOk;
 }
 

@@ -1,6 +1,8 @@
 // The config flag: "-c FILE", "--config FILE" or "--config=FILE".
 #include "agent/cli/config_flag.h"
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 namespace ferry::cli {
@@ -21,6 +23,21 @@ Result<std::string> ParseConfigFlag(std::span<const std::string_view> args, std:
     }
   }
   return path;
+}
+
+std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_view> args,
+                                                 std::string_view command) {
+  auto path = ParseConfigFlag(args, command);
+  if (!path) {
+    fmt::print(stderr, "ferry {}: {}\n", command, path.error().message());
+    return std::nullopt;
+  }
+  auto config = config::LoadConfigFile(*path);
+  if (!config) {
+    fmt::print(stderr, "{}\n", config.error().message());
+    return std::nullopt;
+  }
+  return std::move(*config);
 }
 
 }  // namespace ferry::cli

@@ -1,10 +1,12 @@
-// The `-c FILE` / `--config FILE` flag shared by the commands that read a config.
+// The `-c FILE` / `--config FILE` flag and config loading shared by the commands that read a config.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "agent/config/config.h"
 #include "agent/core/result.h"
 
 namespace ferry::cli {
@@ -14,5 +16,9 @@ inline constexpr std::string_view kDefaultConfigPath = "/etc/ferry/ferry.yaml";
 
 // Returns the config path from args (or the default); any other argument is an error naming it.
 Result<std::string> ParseConfigFlag(std::span<const std::string_view> args, std::string_view command);
+
+// The config named by args, loaded and validated; every problem is printed to stderr and nothing returned.
+std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_view> args,
+                                                 std::string_view command);
 
 }  // namespace ferry::cli

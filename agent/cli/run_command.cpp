@@ -12,16 +12,8 @@
 namespace ferry::cli {
 
 int RunCommand(std::span<const std::string_view> args) {
-  auto path = ParseConfigFlag(args, "run");
-  if (!path) {
-    fmt::print(stderr, "ferry run: {}\n", path.error().message());
-    return kExitUsage;
-  }
-  auto config = config::LoadConfigFile(*path);
-  if (!config) {
-    fmt::print(stderr, "{}\n", config.error().message());
-    return kExitUsage;
-  }
+  auto config = LoadConfigFromArgs(args, "run");
+  if (!config) return kExitUsage;
   auto log = std::make_shared<spdlog::logger>("ferry", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   log->set_level(spdlog::level::from_str(config->log_level));
   log->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");

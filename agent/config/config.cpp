@@ -122,25 +122,11 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
                          }},
       BoolField<FlowOptions>("exclude_compressed", &FlowOptions::exclude_compressed, "true",
                              "skip compressed rotations (*.gz *.bz2 *.xz *.zst *.zip *.lz4)"),
-      Field<FlowOptions>{"start_at", "end | beginning", "end",
-                         "where to start in files present at the first start; files appearing later are read "
-                         "from the beginning",
-                         false,
-                         [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
-                           std::string value;
-                           if (!ReadString(n, p, ctx, value)) return;
-                           if (value == "end") {
-                             out.start_at = StartAt::kEnd;
-                           } else if (value == "beginning") {
-                             out.start_at = StartAt::kBeginning;
-                           } else {
-                             ctx.Fail(n, p, fmt::format("'{}' is not one of: end, beginning", value));
-                           }
-                         },
-                         [](YAML::Emitter& e, const FlowOptions& in) {
-                           e << YAML::Key << "start_at" << YAML::Value
-                             << (in.start_at == StartAt::kEnd ? "end" : "beginning");
-                         }},
+      EnumField<FlowOptions, StartAt>("start_at", &FlowOptions::start_at,
+                                      {{"end", StartAt::kEnd}, {"beginning", StartAt::kBeginning}},
+                                      "end | beginning", "end",
+                                      "where to start in files present at the first start; files appearing "
+                                      "later are read from the beginning"),
       Field<FlowOptions>{"max_record_bytes", "size", "1MiB",
                          "longest record; a longer line is split into records of this size (at most 1MiB, "
                          "the Kinesis limit)",
@@ -158,25 +144,10 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
                            e << YAML::Key << "max_record_bytes" << YAML::Value
                              << FormatByteSize(in.max_record_bytes);
                          }},
-      Field<FlowOptions>{
-          "oversize", "split | truncate", "split",
-          "what happens to a record over max_record_bytes: split into several, or cut and the rest dropped",
-          false,
-          [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
-            std::string value;
-            if (!ReadString(n, p, ctx, value)) return;
-            if (value == "split") {
-              out.oversize = Oversize::kSplit;
-            } else if (value == "truncate") {
-              out.oversize = Oversize::kTruncate;
-            } else {
-              ctx.Fail(n, p, fmt::format("'{}' is not one of: split, truncate", value));
-            }
-          },
-          [](YAML::Emitter& e, const FlowOptions& in) {
-            e << YAML::Key << "oversize" << YAML::Value
-              << (in.oversize == Oversize::kSplit ? "split" : "truncate");
-          }},
+      EnumField<FlowOptions, Oversize>(
+          "oversize", &FlowOptions::oversize,
+          {{"split", Oversize::kSplit}, {"truncate", Oversize::kTruncate}}, "split | truncate", "split",
+          "what happens to a record over max_record_bytes: split into several, or cut and the rest dropped"),
       CountField<FlowOptions>("skip_header_lines", &FlowOptions::skip_header_lines, 0, 1'000'000, "0",
                               "lines skipped at the start of every file read from its beginning"),
       SectionField<FlowOptions>("multiline", "records of several lines (stack traces)",

@@ -198,6 +198,35 @@ Field<S> BoolField(std::string_view name, bool S::*member, std::string_view defa
                   }};
 }
 
+// One of a fixed set of words, each naming a value of an enum. The type shown in docs lists the words.
+template <typename S, typename E>
+Field<S> EnumField(std::string_view name, E S::*member, std::vector<std::pair<std::string, E>> words,
+                   std::string_view type, std::string_view default_value, std::string_view doc) {
+  return Field<S>{name,
+                  type,
+                  default_value,
+                  doc,
+                  false,
+                  [member, words](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
+                    std::string value;
+                    if (!ReadString(n, p, ctx, value)) return;
+                    std::string known;
+                    for (const auto& [word, e] : words) {
+                      if (word == value) {
+                        out.*member = e;
+                        return;
+                      }
+                      known += (known.empty() ? "" : ", ") + word;
+                    }
+                    ctx.Fail(n, p, "'" + value + "' is not one of: " + known);
+                  },
+                  [name, member, words](YAML::Emitter& e, const S& in) {
+                    for (const auto& [word, value] : words) {
+                      if (value == in.*member) e << YAML::Key << std::string(name) << YAML::Value << word;
+                    }
+                  }};
+}
+
 // A field the user must see but never echo: `ferry check` shows whether it is set, not its value.
 template <typename S>
 Field<S> SecretField(std::string_view name, std::string S::*member, std::string_view doc) {

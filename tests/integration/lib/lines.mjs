@@ -11,7 +11,7 @@
 //   preview(buf) -> short printable form of a line.
 
 // Small seeded PRNG (mulberry32) so a failing run can be reproduced exactly.
-function rng(seed) {
+export function rng(seed) {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

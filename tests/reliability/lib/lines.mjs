@@ -13,19 +13,11 @@
 // Every line is distinct (the seq prefix), and the text varies in length (so line ends fall at every
 // offset of a read buffer), words, numbers, quotes, brackets, backslashes, tabs and some non-ASCII UTF-8.
 
+// A small seeded PRNG (mulberry32), so a line depends on nothing but its seq.
+import { rng } from '../../integration/lib/lines.mjs'
+
 export const SEQ_DIGITS = 10
 
-// mulberry32: a small seeded PRNG, so a line depends on nothing but its seq.
-function rng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const LEVELS = ['DEBUG', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR']
 const COMPONENTS = ['http', 'db', 'cache', 'auth', 'queue', 'billing', 'search', 'gc']
