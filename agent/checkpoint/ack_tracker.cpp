@@ -10,6 +10,7 @@ SourceId AckTracker::Open(std::uint64_t start_offset) {
 }
 
 void AckTracker::OnBatchDone(SourceId source, std::uint64_t start_offset, std::uint64_t end_offset) {
+  ++changes_;
   auto it = marks_.find(source);
   if (it != marks_.end()) it->second.Finish(start_offset, end_offset);
 }

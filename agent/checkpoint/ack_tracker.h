@@ -21,10 +21,13 @@ class AckTracker : public AckSink {
 
   // Offset of the source's finished prefix; 0 for an unknown source.
   std::uint64_t committed(SourceId source) const;
+  // Grows whenever a batch finishes, so a checkpoint writer can tell cheaply that nothing moved.
+  std::uint64_t changes() const { return changes_; }
 
  private:
   std::unordered_map<SourceId, Watermark> marks_;
   SourceId next_id_ = 1;
+  std::uint64_t changes_ = 0;
 };
 
 }  // namespace ferry

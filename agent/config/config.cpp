@@ -160,7 +160,7 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
           "close_inactive", &FlowOptions::close_inactive, "1m",
           "a file read to its end that has not grown this long is closed (and reopened "
           "when it grows)"),
-      DurationField<FlowOptions>("scan_interval", &FlowOptions::scan_interval, "10s",
+      DurationField<FlowOptions>("scan_interval", &FlowOptions::scan_interval, "30s",
                                  "full rescan of the globs, for file systems without change events"),
       SectionField<FlowOptions>("kinesis", "send to a Kinesis data stream with PutRecords",
                                 &FlowOptions::kinesis, &KinesisFields),

@@ -47,7 +47,7 @@ struct FlowOptions {
   Duration partial_line_timeout{5000};  // a last line without newline is sent after this quiet time
   std::uint64_t max_open_files = 1024;  // open descriptors of this flow at most
   Duration close_inactive{60000};       // a file at its end without growth this long is closed
-  Duration scan_interval{10000};        // full rescan for file systems without change events
+  Duration scan_interval{30000};        // full rescan for file systems without change events
   std::optional<KinesisOptions> kinesis;
 };
 

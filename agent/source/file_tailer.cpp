@@ -19,7 +19,7 @@ namespace ferry {
 namespace {
 
 // Housekeeping period: quiet-time flushes, closing drained and inactive files, descriptor hand-over.
-constexpr std::uint64_t kTickMs = 250;
+constexpr std::uint64_t kTickMs = 500;
 // A rescan after a directory event waits this long, so a burst of events costs one scan.
 constexpr std::uint64_t kRescanDelayMs = 20;
 // A file no glob names any more is closed once it has been at its end for this long.
@@ -225,8 +225,7 @@ bool FileTailer::TakeDescriptorSlot() {
   // Make room by closing the file idle longest among those read to their end.
   File* idle = nullptr;
   for (auto& [key, file] : files_) {
-    if (file->fd < 0 || file->held || file->offset < file->size || !file->carry.empty())
-      continue;
+    if (file->fd < 0 || file->held || file->offset < file->size || !file->carry.empty()) continue;
     if (idle == nullptr || file->changed_at < idle->changed_at) idle = file.get();
   }
   if (idle == nullptr) return false;

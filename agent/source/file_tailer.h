@@ -77,7 +77,7 @@ struct TailerOptions {
   Duration partial_line_timeout{5000};
   Duration multiline_timeout{2000};
   Duration close_inactive{60000};
-  Duration scan_interval{10000};
+  Duration scan_interval{30000};
   Duration checkpoint_interval{5000};
   Duration copy_hold{10000};    // how long a suspected copytruncate copy waits for its original to shrink
   std::string checkpoint_path;  // empty: no checkpoints (tests)
@@ -182,7 +182,8 @@ class FileTailer {
   bool scanned_once_ = false;
   std::vector<FileCheckpoint> checkpoints_;  // loaded at start; matched by files as they are found
   std::vector<bool> claimed_;
-  std::string last_saved_;  // serialised form of the last write, to skip writes that change nothing
+  std::string last_saved_;           // serialised form of the last write, to skip writes that change nothing
+  std::uint64_t saved_changes_ = 0;  // the change count at the last look, to skip even serialising
 };
 
 }  // namespace ferry

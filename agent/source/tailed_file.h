@@ -12,8 +12,10 @@
 
 namespace ferry {
 
-// Arena block for what later stages add to a batch (partition keys); the read buffer gets its own block.
-inline constexpr std::size_t kSmallBlockBytes = 4096;
+// Arena block for what later stages add to a batch (partition keys of a few records); the read buffer, and
+// the keys of a large batch, get blocks of their own size. Small, because thousands of files each holding a
+// batch of a few lines must not hold a page each.
+inline constexpr std::size_t kSmallBlockBytes = 256;
 
 struct FileTailer::File {
   FileKey key;

@@ -88,6 +88,11 @@ void FileTailer::RecoverRotatedAway() {
 
 void FileTailer::SaveCheckpoints() {
   if (options_.checkpoint_path.empty()) return;
+  // Nothing finished and no file came or went: the last write still says it all.
+  std::uint64_t changes = acks_.changes() + files_.size() + counters_.files_opened + counters_.renames +
+                          counters_.truncations + counters_.copies_followed;
+  if (!last_saved_.empty() && changes == saved_changes_) return;
+  saved_changes_ = changes;
   CheckpointSet set;
   set.flow = options_.flow;
   std::int64_t now = clock_.UnixSeconds();

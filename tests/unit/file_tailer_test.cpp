@@ -417,6 +417,58 @@ TEST_CASE("An inactive file is closed and reopened when it grows", "[tailer]") {
   CHECK(h.sink.records == Lines(1, 8));
 }
 
+TEST_CASE("A 50 MiB line becomes 1 MiB records, with memory bounded by the read chunk",
+          "[tailer][bad_input]") {
+  TempDir tmp;
+  fs::path live = tmp.path / "big.log";
+  constexpr std::size_t kLine = 50u << 20;
+  {
+    std::ofstream out(live, std::ios::binary);
+    std::string chunk(1 << 20, 'x');
+    for (std::size_t i = 0; i < kLine / chunk.size(); ++i) {
+      chunk[0] = static_cast<char>('a' + i % 26);  // each piece distinct
+      out << chunk;
+    }
+    out << "\nafter\n";
+  }
+  Harness h(tmp.path, {live.string()});
+  FramerOptions framing;
+  framing.max_record_bytes = 1 << 20;
+  h.Start(framing);
+  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 51; }, 60000));
+  for (std::size_t i = 0; i < 50; ++i) {
+    INFO(i);
+    CHECK(h.sink.records[i].size() == (1u << 20));
+    CHECK(h.sink.records[i][0] == static_cast<char>('a' + i % 26));
+  }
+  CHECK(h.sink.records[50] == "after");
+  CHECK(h.tailer->counters().framing.split_records == 49);
+}
+
+TEST_CASE("Binary bytes, NUL and invalid UTF-8 pass through unchanged", "[tailer][bad_input]") {
+  TempDir tmp;
+  fs::path live = tmp.path / "bin.log";
+  const std::string odd = std::string("nul") + '\0' + "inside\xff\xfe\xc3(" + "\x80" + "end";
+  { std::ofstream(live, std::ios::binary) << odd << '\n' << "plain\n"; }
+  Harness h(tmp.path, {live.string()});
+  h.Start();
+  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 2; }));
+  CHECK(h.sink.records[0] == odd);
+  CHECK(h.sink.records[1] == "plain");
+}
+
+TEST_CASE("A file that vanishes before it is read is skipped without harm", "[tailer][bad_input]") {
+  TempDir tmp;
+  Append(tmp.path / "a.log", 1, 5);
+  Append(tmp.path / "b.log", 6, 10);
+  Harness h(tmp.path, {(tmp.path / "*.log").string()});
+  fs::remove(tmp.path / "b.log");  // gone before the first scan finds it
+  h.Start();
+  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 5; }));
+  Append(tmp.path / "c.log", 11, 12);
+  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 7; }));
+}
+
 // ---- the start-position rules, without files
 
 Fingerprint Full(std::uint64_t hash) {
