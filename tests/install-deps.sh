@@ -12,6 +12,8 @@ packages=(
   libyaml-cpp-dev        # ferry.yaml, with line and column marks for errors
   libspdlog-dev libfmt-dev  # logging and formatting
   rapidjson-dev          # PutRecords JSON responses, checkpoint files
+  libsimdjson-dev        # UTF-8 validation of what is read (SIMD, GB/s)
+  libprotozero-dev       # protobuf wire format of KPL aggregated records
   libre2-dev             # multiline start patterns (linear-time regexes)
   logrotate              # rotation tests drive the real logrotate
   liblz4-dev             # spool compression

@@ -4,9 +4,12 @@
 namespace ferry {
 
 void Watermark::Finish(std::uint64_t start, std::uint64_t end) {
-  if (end <= committed_) return;
+  if (end <= committed_ || end <= start) return;  // nothing new; an empty range closes no gap
   if (start > committed_) {
-    pending_.emplace(start, end);
+    // Ranges of one source never overlap, but an empty one may share its start with the next: keep the
+    // longest range per start.
+    auto [it, fresh] = pending_.try_emplace(start, end);
+    if (!fresh && it->second < end) it->second = end;
     return;
   }
   committed_ = end;

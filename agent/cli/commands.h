@@ -14,6 +14,7 @@ inline constexpr int kExitUsage = 2;    // bad flags or a bad config
 
 int RunCommand(std::span<const std::string_view> args);
 int CheckCommand(std::span<const std::string_view> args);
+int StatusCommand(std::span<const std::string_view> args);
 int VersionCommand(std::span<const std::string_view> args);
 void PrintUsage();
 

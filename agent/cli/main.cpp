@@ -26,6 +26,8 @@ void PrintUsage() {
       "                     (FILE defaults to /etc/ferry/ferry.yaml)\n"
       "  check [-c FILE]    validate a config and print its effective settings, or every error\n"
       "  check --keys       list every config key with its type, default and meaning\n"
+      "  status [--state-dir DIR] [--json]\n"
+      "                     ask the ferry running with DIR (default /var/lib/ferry) for its status\n"
       "  version            print the version\n"
       "  help               print this help (also -h, --help)\n",
       kVersion);
@@ -63,6 +65,8 @@ int main(int argc, char** argv) {
       code = RunCommand(rest);
     } else if (command == "check") {
       code = CheckCommand(rest);
+    } else if (command == "status") {
+      code = StatusCommand(rest);
     } else if (command == "version" || command == "--version") {
       code = VersionCommand(rest);
     } else if (command == "help" || command == "-h" || command == "--help") {

@@ -7,6 +7,10 @@
 #include "agent/aws/credential_chain.h"
 #include "agent/aws/endpoint.h"
 #include "agent/core/masking.h"
+#include "agent/ops/status_report.h"
+#include "ferry/version.h"
+
+#include <unistd.h>
 
 namespace ferry {
 namespace {
@@ -22,6 +26,7 @@ Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::l
 
 Daemon::~Daemon() {
   flows_.clear();
+  status_.reset();
   http_.reset();
   uv_loop_close(&loop_);
 }
@@ -40,6 +45,16 @@ Status Daemon::Build() {
   auto endpoint = aws::ResolveEndpoint("kinesis", *region, config_.aws.kinesis_endpoint);
   if (!endpoint)
     return Error(ErrorCode::kInvalidArgument, "aws.kinesis_endpoint: " + endpoint.error().message());
+  // First, so a second ferry on the same state_dir stops here, before it touches checkpoints.
+  auto lock = StateLock::Acquire(config_.state_dir);
+  if (!lock) return lock.error();
+  lock_.emplace(std::move(*lock));
+  status_ = std::make_unique<StatusServer>(
+      &loop_, *log_, (std::filesystem::path(config_.state_dir) / kStatusSocketName).string(),
+      [this] { return StatusSnapshot(); });
+  Status listening = status_->Start();
+  if (!listening) return listening;
+
   log_->info("AWS region {}, credentials from {} (access key {}), Kinesis at {}", *region, creds->provider,
              MaskAllButLast(creds->credentials.access_key_id), endpoint->url);
 
@@ -60,7 +75,13 @@ Status Daemon::Build() {
 
 Status Daemon::Run() {
   Status built = Build();
-  if (!built) return built;
+  if (!built) {
+    if (status_) {
+      status_->Close([] {});
+      uv_run(&loop_, UV_RUN_DEFAULT);  // lets the listener's handle close
+    }
+    return built;
+  }
 
   for (uv_signal_t* sig : {&sigint_, &sigterm_}) {
     uv_signal_init(&loop_, sig);
@@ -75,6 +96,7 @@ Status Daemon::Run() {
       &stats_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->LogStats(); }, kStatsIntervalMs,
       kStatsIntervalMs);
 
+  started_at_ = uv_now(&loop_);
   log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_.state_dir);
   for (auto& flow : flows_) flow->Start();
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -117,7 +139,14 @@ void Daemon::CloseAll() {
     for (auto& flow : flows_) flow->Close([] {});
     for (uv_signal_t* sig : {&sigint_, &sigterm_}) uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&stats_timer_), nullptr);
+    status_->Close([] {});
   });
+}
+
+std::string Daemon::StatusSnapshot() const {
+  DaemonFacts facts{kVersion, static_cast<long>(::getpid()),
+                    static_cast<double>(uv_now(&loop_) - started_at_) / 1000.0};
+  return StatusJson(facts, flows_);
 }
 
 void Daemon::LogStats() {

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -17,6 +18,8 @@
 #include "agent/core/environment.h"
 #include "agent/core/memory_budget.h"
 #include "agent/net/http_client.h"
+#include "agent/ops/state_lock.h"
+#include "agent/ops/status_server.h"
 #include "agent/pipeline/flow.h"
 
 namespace ferry {
@@ -38,6 +41,7 @@ class Daemon {
   void OnFlowDrained(const Flow& flow, std::size_t undelivered);
   void CloseAll();
   void LogStats();
+  std::string StatusSnapshot() const;
 
   config::Config config_;
   Environment env_;
@@ -48,6 +52,9 @@ class Daemon {
   AckTracker acks_;
   std::unique_ptr<net::HttpClient> http_;
   std::vector<std::unique_ptr<Flow>> flows_;
+  std::optional<StateLock> lock_;
+  std::unique_ptr<StatusServer> status_;
+  std::uint64_t started_at_ = 0;  // loop time
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_timer_t stats_timer_{};

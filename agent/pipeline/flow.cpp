@@ -72,9 +72,53 @@ std::string Flow::Summary() const {
   return fmt::format(
       "flow {}: files open {}, bytes read {}, records read {} (split {}, empty lines {}), records sent {}, "
       "requests {}, records retried {}, failed requests {}, unsent {}",
-      name_, tailer_.open_files(), t.bytes_read, t.framing.records, t.framing.split_records,
+      name_, tailer_.open_files(), t.files.bytes_read, t.framing.records, t.framing.split_records,
       t.framing.empty_lines, s.records_sent, s.requests, s.records_retried, s.request_failures,
       sender_.unsent_records());
+}
+
+std::vector<std::pair<std::string_view, std::uint64_t>> Flow::Counters() const {
+  const TailerCounters& t = tailer_.counters();
+  const FileFigures& f = t.files;
+  const SenderCounters& s = sender_.counters();
+  std::uint64_t behind = 0;
+  for (const auto& file : tailer_.Files()) behind += file.bytes_behind();
+  return {
+      {"files_open", tailer_.open_files()},
+      {"files_known", tailer_.known_files()},
+      {"bytes_read", f.bytes_read},
+      {"bytes_behind", behind},
+      {"records_read", f.records},
+      {"records_sent", s.records_sent},
+      {"records_unsent", sender_.unsent_records()},
+      {"requests", s.requests},
+      {"request_failures", s.request_failures},
+      {"records_retried", s.records_retried},
+      {"payload_bytes", s.payload_bytes},
+      {"oversize_records", f.oversize_records},
+      {"truncated_bytes", t.framing.truncated_bytes},
+      {"empty_lines", t.framing.empty_lines},
+      {"header_lines", t.framing.header_lines},
+      {"multiline_records", t.framing.multiline_records},
+      {"partial_flushes", t.partial_flushes},
+      {"nul_records", f.nul_records},
+      {"invalid_utf8_records", f.invalid_utf8_records},
+      {"hole_bytes_skipped", f.hole_bytes_skipped},
+      {"rotations", f.rotations},
+      {"renames", t.renames},
+      {"truncations", t.truncations},
+      {"copies_followed", t.copies_followed},
+      {"files_opened", t.files_opened},
+      {"files_closed", t.files_closed},
+      {"skipped_not_regular", t.skipped_not_regular},
+      {"skipped_unreadable", t.skipped_unreadable},
+      {"skipped_broken_links", t.skipped_broken_links},
+      {"skipped_errors", t.skipped_errors},
+      {"vanished", t.vanished},
+      {"read_errors", t.read_errors},
+      {"checkpoint_writes", t.checkpoint_writes},
+      {"checkpoint_errors", t.checkpoint_errors},
+  };
 }
 
 }  // namespace ferry

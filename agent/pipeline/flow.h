@@ -4,9 +4,14 @@
 // drain the sender, close handles. Loop thread only.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <spdlog/logger.h>
 
@@ -58,6 +63,12 @@ class Flow {
 
   // One line of counters for the log.
   std::string Summary() const;
+
+  // Every counter and gauge of the flow by name, in a fixed order: what `ferry status` and metrics show.
+  std::vector<std::pair<std::string_view, std::uint64_t>> Counters() const;
+  // Errors the endpoint returned, by code.
+  const std::map<std::string, std::uint64_t>& Errors() const { return sender_.counters().errors; }
+  std::vector<TailedFileStatus> Files() const { return tailer_.Files(); }
 
  private:
   // Each stage is built after the one it feeds. Batches still held downstream when the flow is destroyed

@@ -306,8 +306,8 @@ class Discovery::Walk {
   void AddDir(const struct stat& st) {
     dirs_.push_back(Dir{path_.empty() ? std::string("/") : path_, Key{st.st_dev, st.st_ino}});
   }
-  void Problem(std::string_view reason) {
-    problems_.push_back((path_.empty() ? std::string("/") : path_) + ": " + std::string(reason));
+  void Problem(ScanProblemKind kind, std::string_view reason) {
+    problems_.push_back(ScanProblem{path_.empty() ? std::string("/") : path_, kind, std::string(reason)});
   }
 
   const Discovery& d_;
@@ -316,7 +316,7 @@ class Discovery::Walk {
   Masks next_;        // scratch: the states after the child name being judged
   std::vector<FoundFile> files_;
   std::vector<Dir> dirs_;
-  std::vector<std::string> problems_;
+  std::vector<ScanProblem> problems_;
   std::map<Key, Masks> visited_;  // the states each directory was walked with
   std::vector<Ancestor> stack_;
 };
@@ -331,7 +331,7 @@ DiscoveryResult Discovery::Walk::Run() {
   if (n_ == 0) return out;
   struct stat root;
   if (::stat("/", &root) != 0) {
-    Problem(ErrnoText(errno));
+    Problem(ScanProblemKind::kError, ErrnoText(errno));
   } else {
     Masks masks(n_);
     for (std::size_t i = 0; i < n_; ++i) masks[i] = d_.includes_[i].start;
@@ -393,7 +393,8 @@ void Discovery::Walk::Enter(const struct stat& st, Masks masks) {
     for (const auto& a : stack_) {
       if (a.key == key) {
         std::string_view back(path_.data(), a.path_size);
-        Problem("symlink loop (leads back to " + std::string(back.empty() ? "/" : back) + ")");
+        Problem(ScanProblemKind::kBrokenLink,
+                "symlink loop (leads back to " + std::string(back.empty() ? "/" : back) + ")");
         break;
       }
     }
@@ -438,23 +439,24 @@ int Discovery::Walk::StatPath(struct stat& st, bool listed) {
       if (!listed) break;  // a literal segment that does not exist (yet)
       struct stat lst;
       if (::lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
-        Problem("dangling symbolic link");
+        Problem(ScanProblemKind::kBrokenLink, "dangling symbolic link");
       } else {
-        Problem("vanished during the scan");
+        Problem(ScanProblemKind::kVanished, "vanished during the scan");
       }
       break;
     }
     case ENOTDIR:
-      if (listed) Problem("vanished during the scan");  // a parent was replaced by a file
+      if (listed)
+        Problem(ScanProblemKind::kVanished, "vanished during the scan");  // a parent was replaced by a file
       break;
     case ELOOP:
-      Problem("symlink loop");
+      Problem(ScanProblemKind::kBrokenLink, "symlink loop");
       break;
     case EACCES:
-      Problem("permission denied");
+      Problem(ScanProblemKind::kPermissionDenied, "permission denied");
       break;
     default:
-      Problem(ErrnoText(err));
+      Problem(ScanProblemKind::kError, ErrnoText(err));
       break;
   }
   return err;
@@ -465,17 +467,17 @@ void Discovery::Walk::Consider(const struct stat& st, bool dir_problem) {
   if (S_ISREG(mode)) {
     files_.push_back(FoundFile{path_, st});
   } else if (S_ISDIR(mode)) {
-    if (dir_problem) Problem("is a directory, not a file");
+    if (dir_problem) Problem(ScanProblemKind::kNotRegular, "is a directory, not a file");
   } else if (S_ISFIFO(mode)) {
-    Problem("is a FIFO, not a regular file");
+    Problem(ScanProblemKind::kNotRegular, "is a FIFO, not a regular file");
   } else if (S_ISSOCK(mode)) {
-    Problem("is a socket, not a regular file");
+    Problem(ScanProblemKind::kNotRegular, "is a socket, not a regular file");
   } else if (S_ISCHR(mode)) {
-    Problem("is a character device, not a regular file");
+    Problem(ScanProblemKind::kNotRegular, "is a character device, not a regular file");
   } else if (S_ISBLK(mode)) {
-    Problem("is a block device, not a regular file");
+    Problem(ScanProblemKind::kNotRegular, "is a block device, not a regular file");
   } else {
-    Problem("is not a regular file");
+    Problem(ScanProblemKind::kNotRegular, "is not a regular file");
   }
 }
 
@@ -488,11 +490,11 @@ void Discovery::Walk::List(const struct stat& st, const Masks& masks) {
   if (dir == nullptr) {
     const int err = errno;
     if (err == EACCES) {
-      Problem("permission denied (cannot list the directory)");
+      Problem(ScanProblemKind::kPermissionDenied, "permission denied (cannot list the directory)");
     } else if (err == ENOENT || err == ENOTDIR) {
-      Problem("vanished during the scan");
+      Problem(ScanProblemKind::kVanished, "vanished during the scan");
     } else {
-      Problem("cannot list the directory: " + ErrnoText(err));
+      Problem(ScanProblemKind::kError, "cannot list the directory: " + ErrnoText(err));
     }
     return;
   }
@@ -502,7 +504,7 @@ void Discovery::Walk::List(const struct stat& st, const Masks& masks) {
     errno = 0;
     const dirent* entry = ::readdir(dir);
     if (entry == nullptr) {
-      if (errno != 0) Problem("cannot list the directory: " + ErrnoText(errno));
+      if (errno != 0) Problem(ScanProblemKind::kError, "cannot list the directory: " + ErrnoText(errno));
       break;
     }
     const char* cname = entry->d_name;

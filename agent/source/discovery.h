@@ -34,6 +34,24 @@ struct FoundFile {
   struct stat st;  // from stat(2), symlinks followed; always a regular file
 };
 
+// Why a matched path is not read. The caller counts problems by kind and logs them with the path.
+enum class ScanProblemKind : std::uint8_t {
+  kNotRegular,        // a directory, FIFO, socket or device
+  kVanished,          // listed, then gone before it could be looked at
+  kPermissionDenied,  // cannot be looked at or listed
+  kBrokenLink,        // a dangling symbolic link or a symlink loop
+  kError,             // any other error of stat(2) or readdir(3)
+};
+
+struct ScanProblem {
+  std::string path;
+  ScanProblemKind kind;
+  std::string reason;  // what is wrong, for the log
+
+  std::string ToString() const { return path + ": " + reason; }
+  auto operator<=>(const ScanProblem&) const = default;
+};
+
 struct DiscoveryResult {
   // Each regular file matched by an include and no exclude, once: files reached by several paths
   // (symlinks) are deduplicated by (st_dev, st_ino), keeping the first path in sorted order. Sorted by path.
@@ -42,9 +60,9 @@ struct DiscoveryResult {
   // last segment; the deepest existing directory of a literal prefix that does not exist yet). Existing
   // directories only, once each by (st_dev, st_ino), sorted. The caller watches each with inotify.
   std::vector<std::string> directories;
-  // "path: reason" for matches that are not regular files, directories that cannot be listed, paths that
-  // vanished during the scan, symlink loops. Sorted, no duplicates.
-  std::vector<std::string> problems;
+  // Matches that are not regular files, directories that cannot be listed, paths that vanished during the
+  // scan, broken symlinks. Sorted by path, no duplicates.
+  std::vector<ScanProblem> problems;
 };
 
 class Discovery {

@@ -97,9 +97,38 @@ void FileTailer::Start() {
   }
 }
 
-void FileTailer::WarnOnce(const std::string& path, const std::string& message) {
-  if (warned_.insert(path + '\n' + message).second)
-    log_.warn("flow {}: {}: {}", options_.flow, path, message);
+bool FileTailer::WarnOnce(const std::string& path, const std::string& message) {
+  reported_in_scan_.insert(path);
+  auto [it, fresh] = warned_.try_emplace(path, message);
+  if (!fresh && it->second == message) return false;
+  it->second = message;
+  log_.warn("flow {}: {}: {}", options_.flow, path, message);
+  return true;
+}
+
+void FileTailer::Report(const std::string& path, ScanProblemKind kind, const std::string& message) {
+  if (kind == ScanProblemKind::kVanished) {
+    // Rotation deletes files all the time: worth a count and an info line, not a warning.
+    ++counters_.vanished;
+    log_.info("flow {}: {}: {}", options_.flow, path, message);
+    return;
+  }
+  if (!WarnOnce(path, message + "; not read")) return;
+  switch (kind) {
+    case ScanProblemKind::kNotRegular:
+      ++counters_.skipped_not_regular;
+      break;
+    case ScanProblemKind::kPermissionDenied:
+      ++counters_.skipped_unreadable;
+      break;
+    case ScanProblemKind::kBrokenLink:
+      ++counters_.skipped_broken_links;
+      break;
+    case ScanProblemKind::kVanished:
+    case ScanProblemKind::kError:
+      ++counters_.skipped_errors;
+      break;
+  }
 }
 
 void FileTailer::ScheduleScan() {
@@ -119,7 +148,8 @@ void FileTailer::Scan() {
   if (stopping_) return;
   bool first_scan = first_start_;
   DiscoveryResult result = discovery_.Scan();
-  for (const auto& problem : result.problems) WarnOnce(problem, "skipped");
+  reported_in_scan_.clear();
+  for (const auto& problem : result.problems) Report(problem.path, problem.kind, problem.reason);
   WatchDirectories(result.directories);
 
   std::set<FileKey> seen;
@@ -144,6 +174,8 @@ void FileTailer::Scan() {
     }
   }
   for (const auto& key : lost) Forget(key);
+  // A path that is no longer a problem is forgotten, so it is reported again if it becomes one.
+  std::erase_if(warned_, [&](const auto& w) { return !reported_in_scan_.contains(w.first); });
   if (!scanned_once_) RecoverRotatedAway();
   scanned_once_ = true;
   if (!checkpoints_.empty() && waiting_.empty()) {
@@ -214,6 +246,7 @@ void FileTailer::Discover(const FoundFile& found, bool first_scan) {
     if (by_path_[file.path] == key) by_path_.erase(file.path);
     file.path = found.path;
     ++counters_.renames;
+    CountRotation(file);
   }
   by_path_[file.path] = key;
   auto size = static_cast<std::uint64_t>(found.st.st_size);
@@ -237,13 +270,21 @@ bool FileTailer::OpenNew(const std::string& path, const struct stat& st, bool fi
   if (!TakeDescriptorSlot()) return false;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    WarnOnce(path, "cannot open: " + Errno());
+    int err = errno;
+    ScanProblemKind kind = err == ENOENT                   ? ScanProblemKind::kVanished
+                           : err == EACCES || err == EPERM ? ScanProblemKind::kPermissionDenied
+                                                           : ScanProblemKind::kError;
+    Report(path, kind,
+           kind == ScanProblemKind::kVanished ? "vanished before it could be opened"
+                                              : "cannot open: " + std::string(std::strerror(err)));
     return true;  // not a lack of descriptors: do not queue it
   }
   struct stat opened {};
   if (::fstat(fd, &opened) != 0 || opened.st_ino != st.st_ino || opened.st_dev != st.st_dev ||
       !S_ISREG(opened.st_mode)) {
     ::close(fd);  // replaced between the scan and the open; the next scan sees the new file
+    Report(path, ScanProblemKind::kVanished, "replaced between the scan and the open; looking again");
+    ScheduleScan();
     return true;
   }
   auto file = std::make_unique<File>();
@@ -386,7 +427,15 @@ std::size_t FileTailer::ReadChunk(File& file) {
     if (file.size <= file.offset) return 0;
     file.filling = false;
   }
-  if (file.size < file.offset) HandleTruncation(file, file.size);
+  if (file.size < file.offset) {
+    HandleTruncation(
+        file, fmt::format("shrank from {} to {} bytes (truncated, or copytruncate)", file.offset, file.size));
+  } else if (file.offset > 0 && file.size > file.offset && !PrefixUnchanged(file.fd, file.prefix)) {
+    // Truncated and written past the old offset before this look: only its first bytes tell.
+    HandleTruncation(file,
+                     "was truncated and has grown past the read offset since (its first bytes changed)");
+  }
+  if (file.skip_hole) SkipHole(file);
   if (file.size == file.offset) return 0;
   std::size_t want = std::min<std::uint64_t>(file.size - file.offset, options_.read_chunk_bytes);
   std::size_t carried = file.carry.size();
@@ -406,10 +455,12 @@ std::size_t FileTailer::ReadChunk(File& file) {
   }
   file.offset += static_cast<std::uint64_t>(n);
   file.changed_at = Now();
-  counters_.bytes_read += static_cast<std::uint64_t>(n);
   std::size_t total = carried + static_cast<std::size_t>(n);
+  FramingCounters framing;
   std::size_t consumed =
-      framer_.Frame({buf, total}, batch->start_offset(), file.framer, batch->records(), counters_.framing);
+      framer_.Frame({buf, total}, batch->start_offset(), file.framer, batch->records(), framing);
+  Count(file, static_cast<std::uint64_t>(n), framing);
+  CheckContent(file, batch->records(), {buf, consumed});
   file.carry.assign(buf + consumed, total - consumed);
   batch->set_end_offset(batch->start_offset() + consumed);
   // The prefix and fingerprint grow with a young file until they cover kFingerprintBytes.
@@ -433,7 +484,10 @@ void FileTailer::Flush(File& file) {
   ++counters_.partial_flushes;
   BatchRef batch(new Batch(file.source, file.offset - file.carry.size(), &acks_, kSmallBlockBytes, &budget_));
   std::string_view data = batch->arena().Copy(file.carry);
-  framer_.Flush(data, batch->start_offset(), file.framer, batch->records(), counters_.framing);
+  FramingCounters framing;
+  framer_.Flush(data, batch->start_offset(), file.framer, batch->records(), framing);
+  Count(file, 0, framing);
+  CheckContent(file, batch->records(), data);
   file.carry.clear();
   batch->set_end_offset(file.offset);
   Emit(file, std::move(batch));
@@ -489,8 +543,12 @@ void FileTailer::Tick() {
   waiting.swap(waiting_);
   for (auto& [path, first] : waiting) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || files_.contains({st.st_dev, st.st_ino}))
+    if (::stat(path.c_str(), &st) != 0) {
+      Report(path, errno == ENOENT ? ScanProblemKind::kVanished : ScanProblemKind::kError,
+             errno == ENOENT ? "vanished while waiting for a descriptor" : "cannot stat: " + Errno());
       continue;
+    }
+    if (!S_ISREG(st.st_mode) || files_.contains({st.st_dev, st.st_ino})) continue;
     if (!OpenNew(path, st, first)) waiting_.emplace_back(path, first);
   }
   if (!waiting.empty()) SchedulePass();
@@ -515,14 +573,6 @@ void FileTailer::Forget(FileKey key) {
   auto path = by_path_.find(file.path);
   if (path != by_path_.end() && path->second == key) by_path_.erase(path);
   files_.erase(it);
-}
-
-std::vector<TailedFileStatus> FileTailer::Files() const {
-  std::vector<TailedFileStatus> out;
-  for (const auto& [key, file] : files_) {
-    out.push_back({file->path, file->offset, file->size, acks_.committed(file->source), file->fd >= 0});
-  }
-  return out;
 }
 
 void FileTailer::HandleClosed() {

@@ -55,8 +55,21 @@
 
 namespace ferry {
 
-struct TailerCounters {
+// What a file gave and what happened to it; kept per file and summed per flow.
+struct FileFigures {
   std::uint64_t bytes_read = 0;
+  std::uint64_t records = 0;               // records emitted (pieces of split records included)
+  std::uint64_t oversize_records = 0;      // records over max_record_bytes (split or truncated)
+  std::uint64_t rotations = 0;             // renames, truncations, and copytruncate copies continued
+  std::uint64_t nul_records = 0;           // records holding NUL bytes (shipped unchanged)
+  std::uint64_t invalid_utf8_records = 0;  // records that are not valid UTF-8 (shipped unchanged)
+  std::uint64_t hole_bytes_skipped = 0;    // NUL bytes of a sparse hole at the start of a truncated file
+
+  FileFigures& operator+=(const FileFigures& o);
+};
+
+struct TailerCounters {
+  FileFigures files;  // the sum over every file this flow has read, including files since forgotten
   std::uint64_t files_opened = 0;
   std::uint64_t files_closed = 0;
   std::uint64_t renames = 0;
@@ -66,6 +79,12 @@ struct TailerCounters {
   std::uint64_t partial_flushes = 0;  // unfinished lines or multiline records sent after a quiet time
   std::uint64_t checkpoint_writes = 0;
   std::uint64_t checkpoint_errors = 0;
+  // Matched paths that are not read, each counted once while it stays the same problem.
+  std::uint64_t skipped_not_regular = 0;  // directories, FIFOs, sockets, devices
+  std::uint64_t skipped_unreadable = 0;   // permission denied
+  std::uint64_t skipped_broken_links = 0;
+  std::uint64_t skipped_errors = 0;  // other errors of stat, readdir or open
+  std::uint64_t vanished = 0;        // gone between the scan and the open
   FramingCounters framing;
 };
 
@@ -90,6 +109,10 @@ struct TailedFileStatus {
   std::uint64_t size = 0;       // at the last look
   std::uint64_t committed = 0;  // acknowledged up to here
   bool open = false;
+  FileFigures figures;
+
+  // Bytes in the file not read yet (at the last look).
+  std::uint64_t bytes_behind() const { return size > offset ? size - offset : 0; }
 };
 
 class FileTailer {
@@ -136,14 +159,25 @@ class FileTailer {
   void SchedulePass();
   void ReadPass();
   std::size_t ReadChunk(File& file);
-  void HandleTruncation(File& file, std::uint64_t size);
+  void HandleTruncation(File& file, const std::string& what);
   void Continue(File& copy, Truncation&& from);
   void Flush(File& file);
   void Emit(File& file, BatchRef batch);
   void Tick();
   void CloseDescriptor(File& file);
   void Forget(FileKey key);
-  void WarnOnce(const std::string& path, const std::string& message);
+  // Logs a warning about path once while the message stays the same; true if it was logged now.
+  bool WarnOnce(const std::string& path, const std::string& message);
+  // Logs a path that is not read (once while the message stays the same) and counts it.
+  void Report(const std::string& path, ScanProblemKind kind, const std::string& message);
+  // Adds what one read or flush of file gave to its figures and the flow's.
+  void Count(File& file, std::uint64_t bytes, const FramingCounters& framing);
+  void CountRotation(File& file);
+  // Counts the records that hold NUL bytes or invalid UTF-8, logging the first of each file.
+  void CheckContent(File& file, const std::vector<Record>& records, std::string_view framed);
+  // Skips the NUL bytes a writer without O_APPEND leaves at the start of a file it keeps writing after a
+  // truncation (a sparse hole).
+  void SkipHole(File& file);
   void HandleClosed();
   std::uint64_t Now() const { return uv_now(loop_); }
 
@@ -176,7 +210,10 @@ class FileTailer {
   std::vector<std::pair<std::string, bool>> waiting_;  // (path, present at first start) wanting a descriptor
   std::vector<Truncation> truncations_;                // shrunk files whose copy may still turn up
   std::map<std::string, std::unique_ptr<Watch>> watches_;
-  std::set<std::string> warned_;  // paths already reported, so a bad file is logged once, not every scan
+  // Paths reported, with their message, so a bad path is logged and counted once, not every scan; a path
+  // not reported by the latest scan is dropped.
+  std::map<std::string, std::string> warned_;
+  std::set<std::string> reported_in_scan_;
 
   bool first_start_ = true;  // no checkpoint file existed
   bool scanned_once_ = false;

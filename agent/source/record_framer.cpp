@@ -349,4 +349,15 @@ std::size_t RecordFramer::Run(std::string_view bytes, std::uint64_t offset, Fram
   return Pass(*this, bytes, offset, state, out, counters, at_end).Run();
 }
 
+FramingCounters& FramingCounters::operator+=(const FramingCounters& o) {
+  records += o.records;
+  empty_lines += o.empty_lines;
+  split_records += o.split_records;
+  truncated_records += o.truncated_records;
+  truncated_bytes += o.truncated_bytes;
+  header_lines += o.header_lines;
+  multiline_records += o.multiline_records;
+  return *this;
+}
+
 }  // namespace ferry

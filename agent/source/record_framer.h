@@ -59,6 +59,8 @@ struct FramingCounters {
   std::uint64_t truncated_bytes = 0;    // record bytes dropped by truncation (final terminators not counted)
   std::uint64_t header_lines = 0;       // header lines skipped
   std::uint64_t multiline_records = 0;  // records of more than one line, counted when the second is seen
+
+  FramingCounters& operator+=(const FramingCounters& o);
 };
 
 // Per-file framing state, kept by the tailer next to its carry and passed to every call for that file.

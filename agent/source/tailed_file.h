@@ -37,6 +37,9 @@ struct FileTailer::File {
   bool held = false;  // a suspected copytruncate copy of copy_of, not read yet
   FileKey copy_of{};
   std::uint64_t held_at = 0;
+  bool skip_hole = false;       // truncated: NUL bytes at its start are a writer's sparse hole, not data
+  bool content_warned = false;  // NUL or invalid UTF-8 was logged for this file
+  FileFigures figures;
 };
 
 // Where a shrunk file had got to, so the copy made just before the truncation can continue from there.
@@ -60,5 +63,7 @@ struct FileTailer::Watch {
 std::string ReadPrefix(int fd, std::size_t n);
 // Whether two prefixes of files agree on all the bytes both have (and have some).
 bool PrefixAgrees(std::string_view a, std::string_view b);
+// Whether the file at fd still starts with `prefix` (at most kFingerprintBytes).
+bool PrefixUnchanged(int fd, std::string_view prefix);
 
 }  // namespace ferry

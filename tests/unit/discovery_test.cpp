@@ -4,6 +4,7 @@
 // under a mkdtemp(3) directory and removes it at the end. Single-threaded; no global state is touched. Run as
 // root, the unreadable-directory check is skipped with a warning (permissions do not apply to root).
 #include "agent/source/discovery.h"
+#include "tests/unit/without_file_capabilities.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,8 +109,8 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 
 // Whether some problem starts with "path: " and mentions `words`.
 bool HasProblem(const DiscoveryResult& r, const std::string& path, const std::string& words) {
-  return std::any_of(r.problems.begin(), r.problems.end(), [&](const std::string& p) {
-    return p.rfind(path + ": ", 0) == 0 && p.find(words) != std::string::npos;
+  return std::any_of(r.problems.begin(), r.problems.end(), [&](const ScanProblem& p) {
+    return p.path == path && p.reason.find(words) != std::string::npos;
   });
 }
 
@@ -227,6 +228,8 @@ TEST_CASE("A FIFO that matches is a problem", "[discovery]") {
   auto r = Make({t / "*.log"}).Scan();
   CHECK(Rel(t, r) == Paths{"a.log"});
   CHECK(HasProblem(r, t / "pipe.log", "FIFO"));
+  REQUIRE(r.problems.size() == 1);
+  CHECK(r.problems[0].kind == ScanProblemKind::kNotRegular);
   auto literal = Make({t / "pipe.log"}).Scan();  // the same through a literal segment
   CHECK(literal.files.empty());
   CHECK(HasProblem(literal, t / "pipe.log", "FIFO"));
@@ -267,6 +270,8 @@ TEST_CASE("Symlink loops terminate and are reported", "[discovery]") {
   auto r = Make({t / "**/*.log"}).Scan();
   CHECK(Rel(t, r) == Paths{"a/b/x.log"});
   CHECK(HasProblem(r, t / "a/self.log", "symlink loop"));
+  CHECK(std::all_of(r.problems.begin(), r.problems.end(),
+                    [](const ScanProblem& p) { return p.kind == ScanProblemKind::kBrokenLink; }));
   CHECK(HasProblem(r, t / "a/ping.log", "symlink loop"));
   CHECK(HasProblem(r, t / "a/b/up", "symlink loop"));
   auto dirs = Make({t / "**/*.log"}).Scan().directories;
@@ -279,18 +284,16 @@ TEST_CASE("An unreadable directory is reported", "[discovery]") {
   TempTree t;
   t.Files({"open/a.log", "closed/b.log"});
   REQUIRE(::chmod((t / "closed").c_str(), 0) == 0);
+  testing::WithoutFileCapabilities as_user;  // root, too, is refused
+  REQUIRE(as_user.active());
   auto r = Make({t / "*/*.log"}).Scan();
-  if (::geteuid() == 0) {
-    WARN("running as root: permission checks do not apply, the unreadable-directory check is skipped");
-    CHECK(Rel(t, r) == Paths{"closed/b.log", "open/a.log"});
-  } else {
-    CHECK(Rel(t, r) == Paths{"open/a.log"});
-    CHECK(HasProblem(r, t / "closed", "permission denied"));
-    CHECK_FALSE(Contains(r.directories, t / "closed"));
-    auto literal = Make({t / "closed/b.log"}).Scan();
-    CHECK(literal.files.empty());
-    CHECK(HasProblem(literal, t / "closed/b.log", "permission denied"));
-  }
+  CHECK(Rel(t, r) == Paths{"open/a.log"});
+  CHECK(HasProblem(r, t / "closed", "permission denied"));
+  CHECK(r.problems.at(0).kind == ScanProblemKind::kPermissionDenied);
+  CHECK_FALSE(Contains(r.directories, t / "closed"));
+  auto literal = Make({t / "closed/b.log"}).Scan();
+  CHECK(literal.files.empty());
+  CHECK(HasProblem(literal, t / "closed/b.log", "permission denied"));
 }
 
 TEST_CASE("Directories: every listed one, and the literal parents of patterns", "[discovery]") {

@@ -23,132 +23,12 @@
 #include "agent/checkpoint/fingerprint.h"
 #include "agent/source/file_tailer.h"
 #include "agent/source/start_position.h"
+#include "tests/unit/tailer_harness.h"
 
 namespace ferry {
 namespace {
 
-namespace fs = std::filesystem;
-
-// Collects record bytes; acknowledges them at once unless told to hold them.
-class CollectingSink : public BatchSink {
- public:
-  void Accept(BatchRef batch) override {
-    for (const auto& r : batch->records()) records.emplace_back(r.data);
-    if (ack) {
-      batch->Ack(batch->records().size());
-    } else {
-      held.push_back(std::move(batch));
-    }
-  }
-  std::vector<std::string> records;
-  std::vector<BatchRef> held;
-  bool ack = true;
-};
-
-std::string Line(int i) {
-  return fmt::format("line {:05d} some text", i);
-}
-
-void Append(const fs::path& path, int from, int to) {
-  std::ofstream out(path, std::ios::app | std::ios::binary);
-  for (int i = from; i <= to; ++i) out << Line(i) << '\n';
-}
-
-std::vector<std::string> Lines(int from, int to) {
-  std::vector<std::string> out;
-  for (int i = from; i <= to; ++i) out.push_back(Line(i));
-  return out;
-}
-
-std::map<std::string, int> Counts(const std::vector<std::string>& records) {
-  std::map<std::string, int> counts;
-  for (const auto& r : records) ++counts[r];
-  return counts;
-}
-
-// Set FERRY_TEST_LOG=1 to see the tailer's log while debugging a test.
-spdlog::sink_ptr LogSink() {
-  if (std::getenv("FERRY_TEST_LOG") != nullptr) return std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  return std::make_shared<spdlog::sinks::null_sink_mt>();
-}
-
-class Harness {
- public:
-  explicit Harness(const fs::path& dir, std::vector<std::string> globs, bool checkpoints = true)
-      : dir_(dir), log_("test", LogSink()), budget_(64 << 20) {
-    uv_loop_init(&loop_);
-    options.flow = "test";
-    options.start_at = config::StartAt::kBeginning;
-    options.scan_interval = Duration(50);
-    options.checkpoint_interval = Duration(50);
-    options.partial_line_timeout = Duration(100);
-    options.close_inactive = Duration(60000);
-    options.copy_hold = Duration(500);
-    if (checkpoints) options.checkpoint_path = (dir / "state" / "checkpoints" / "test.json").string();
-    globs_ = std::move(globs);
-  }
-  ~Harness() {
-    Stop();
-    uv_loop_close(&loop_);
-  }
-
-  void Start(FramerOptions framing = {}) {
-    auto discovery = Discovery::Create({globs_, {}, true});
-    REQUIRE(discovery.ok());
-    auto framer = RecordFramer::Create(framing);
-    REQUIRE(framer.ok());
-    tailer = std::make_unique<FileTailer>(&loop_, log_, clock_, options, std::move(*discovery),
-                                          std::move(*framer), budget_, acks_, sink);
-    tailer->Start();
-  }
-
-  // Runs the loop until pred holds or timeout_ms passes; returns pred().
-  template <typename Pred>
-  bool RunUntil(Pred pred, int timeout_ms = 5000) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_NOWAIT);
-      usleep(2000);
-    }
-    return true;
-  }
-  void RunFor(int ms) {
-    RunUntil([] { return false; }, ms);
-  }
-
-  void Stop() {
-    if (!tailer) return;
-    bool closed = false;
-    tailer->Stop([&] { closed = true; });
-    while (!closed) uv_run(&loop_, UV_RUN_ONCE);
-    tailer->SaveCheckpoints();
-    sink.held.clear();
-    tailer.reset();
-  }
-
-  TailerOptions options;
-  CollectingSink sink;
-  std::unique_ptr<FileTailer> tailer;
-
- private:
-  fs::path dir_;
-  std::vector<std::string> globs_;
-  uv_loop_t loop_{};
-  spdlog::logger log_;
-  SystemClock clock_;
-  MemoryBudget budget_;
-  AckTracker acks_;
-};
-
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/ferry-tailer-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
+using namespace ferry::testing;  // NOLINT(google-build-using-namespace)
 
 TEST_CASE("Tailer reads a file from the beginning and follows appends", "[tailer]") {
   TempDir tmp;
@@ -415,58 +295,6 @@ TEST_CASE("An inactive file is closed and reopened when it grows", "[tailer]") {
   Append(live, 6, 8);
   REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 8; }, 2000));
   CHECK(h.sink.records == Lines(1, 8));
-}
-
-TEST_CASE("A 50 MiB line becomes 1 MiB records, with memory bounded by the read chunk",
-          "[tailer][bad_input]") {
-  TempDir tmp;
-  fs::path live = tmp.path / "big.log";
-  constexpr std::size_t kLine = 50u << 20;
-  {
-    std::ofstream out(live, std::ios::binary);
-    std::string chunk(1 << 20, 'x');
-    for (std::size_t i = 0; i < kLine / chunk.size(); ++i) {
-      chunk[0] = static_cast<char>('a' + i % 26);  // each piece distinct
-      out << chunk;
-    }
-    out << "\nafter\n";
-  }
-  Harness h(tmp.path, {live.string()});
-  FramerOptions framing;
-  framing.max_record_bytes = 1 << 20;
-  h.Start(framing);
-  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 51; }, 60000));
-  for (std::size_t i = 0; i < 50; ++i) {
-    INFO(i);
-    CHECK(h.sink.records[i].size() == (1u << 20));
-    CHECK(h.sink.records[i][0] == static_cast<char>('a' + i % 26));
-  }
-  CHECK(h.sink.records[50] == "after");
-  CHECK(h.tailer->counters().framing.split_records == 49);
-}
-
-TEST_CASE("Binary bytes, NUL and invalid UTF-8 pass through unchanged", "[tailer][bad_input]") {
-  TempDir tmp;
-  fs::path live = tmp.path / "bin.log";
-  const std::string odd = std::string("nul") + '\0' + "inside\xff\xfe\xc3(" + "\x80" + "end";
-  { std::ofstream(live, std::ios::binary) << odd << '\n' << "plain\n"; }
-  Harness h(tmp.path, {live.string()});
-  h.Start();
-  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 2; }));
-  CHECK(h.sink.records[0] == odd);
-  CHECK(h.sink.records[1] == "plain");
-}
-
-TEST_CASE("A file that vanishes before it is read is skipped without harm", "[tailer][bad_input]") {
-  TempDir tmp;
-  Append(tmp.path / "a.log", 1, 5);
-  Append(tmp.path / "b.log", 6, 10);
-  Harness h(tmp.path, {(tmp.path / "*.log").string()});
-  fs::remove(tmp.path / "b.log");  // gone before the first scan finds it
-  h.Start();
-  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 5; }));
-  Append(tmp.path / "c.log", 11, 12);
-  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 7; }));
 }
 
 // ---- the start-position rules, without files

@@ -53,6 +53,24 @@ TEST_CASE("A range after a gap waits for the gap to close", "[watermark]") {
   CHECK(w.gaps() == 0);
 }
 
+TEST_CASE("An empty range after a gap does not hide the range that starts where it does", "[watermark]") {
+  // A read in the middle of a long line consumes nothing: its batch is empty and finishes at once, while
+  // the batch before it (the line's first piece) is still being sent.
+  Watermark w(0);
+  w.Finish(100, 100);
+  w.Finish(100, 200);
+  CHECK(w.gaps() == 1);
+  w.Finish(0, 100);
+  CHECK(w.committed() == 200);
+  CHECK(w.gaps() == 0);
+  // The other order too.
+  Watermark v(0);
+  v.Finish(100, 200);
+  v.Finish(100, 100);
+  v.Finish(0, 100);
+  CHECK(v.committed() == 200);
+}
+
 TEST_CASE("Stale ranges before the watermark are ignored", "[watermark]") {
   Watermark w(100);
   w.Finish(50, 80);

@@ -80,11 +80,13 @@ export function writeConfig(path, { stateDir, endpoint, stream, files, startAt =
 //   .exited      Promise<{ code, signal }> resolving when ferry has exited
 //   .exitStatus  null while running, then { code, signal }
 // AWS_* variables are removed from ferry's environment so that it can only use the config's
-// fake credentials and endpoint, never a developer's real ones. opts.env adds variables.
-export function startFerry(configPath, { args = [], env = {} } = {}) {
+// fake credentials and endpoint, never a developer's real ones. opts.env adds variables; opts.prefix
+// is a command that runs ferry (e.g. setpriv with its options).
+export function startFerry(configPath, { args = [], env = {}, prefix = [] } = {}) {
   const bin = ferryBinary()
   const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
-  const child = spawn(bin, ['run', '-c', configPath, ...args], {
+  const argv = [...prefix, bin, 'run', '-c', configPath, ...args]
+  const child = spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...childEnv, ...env },
   })

@@ -1,0 +1,72 @@
+// StatusReport: writes the status document with RapidJSON's writer (no DOM is built).
+#include "agent/ops/status_report.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace ferry {
+
+std::string StatusJson(const DaemonFacts& daemon, const std::vector<std::unique_ptr<Flow>>& flows) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto key = [&w](std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); };
+  auto string = [&w](std::string_view v) { w.String(v.data(), static_cast<rapidjson::SizeType>(v.size())); };
+  w.StartObject();
+  key("ferry");
+  string(daemon.version);
+  key("pid");
+  w.Int64(daemon.pid);
+  key("uptime_seconds");
+  w.Double(daemon.uptime_seconds);
+  key("flows");
+  w.StartArray();
+  for (const auto& flow : flows) {
+    w.StartObject();
+    key("name");
+    string(flow->name());
+    key("counters");
+    w.StartObject();
+    for (const auto& [name, value] : flow->Counters()) {
+      key(name);
+      w.Uint64(value);
+    }
+    w.EndObject();
+    key("errors");
+    w.StartObject();
+    for (const auto& [code, count] : flow->Errors()) {
+      key(code);
+      w.Uint64(count);
+    }
+    w.EndObject();
+    key("files");
+    w.StartArray();
+    for (const auto& f : flow->Files()) {
+      w.StartObject();
+      key("path");
+      string(f.path);
+      for (auto [name, value] : {std::pair<std::string_view, std::uint64_t>{"offset", f.offset},
+                                 {"size", f.size},
+                                 {"committed", f.committed},
+                                 {"bytes_behind", f.bytes_behind()},
+                                 {"bytes_read", f.figures.bytes_read},
+                                 {"lines", f.figures.records},
+                                 {"oversize", f.figures.oversize_records},
+                                 {"rotations", f.figures.rotations},
+                                 {"nul_records", f.figures.nul_records},
+                                 {"invalid_utf8_records", f.figures.invalid_utf8_records}}) {
+        key(name);
+        w.Uint64(value);
+      }
+      key("open");
+      w.Bool(f.open);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+}  // namespace ferry
