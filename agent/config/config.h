@@ -21,9 +21,23 @@ struct AwsOptions {
   std::string kinesis_endpoint;  // empty: https://kinesis.<region>.amazonaws.com
 };
 
+// How records get their partition keys (see kinesis/partition_key_policy.h for the rules).
+struct PartitionKeyOptions {
+  enum class Kind { kRandom, kTemplate, kJsonField, kRegex };
+  Kind kind = Kind::kRandom;
+  std::string text;  // the template, the field path, or the regex
+  std::string fallback = "random";
+};
+
 struct KinesisOptions {
   std::string stream;
-  Duration max_age{1000};  // a partly filled PutRecords request is sent after this long
+  Duration max_age{1000};  // a record waits at most this long before its request is sent
+  PartitionKeyOptions partition_key;
+  std::string explicit_hash_key;  // decimal; empty: none
+  bool aggregate = true;          // KPL aggregation per predicted shard
+  std::uint64_t aggregate_max_bytes = 50 << 10;
+  std::uint64_t aggregate_max_records = 1000;
+  Duration shard_map_refresh{60000};  // ListShards again this often (and when a prediction was wrong)
 };
 
 enum class StartAt { kEnd, kBeginning };

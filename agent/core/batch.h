@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -48,6 +50,10 @@ class Batch {
   std::uint64_t end_offset() const { return end_offset_; }
   void set_end_offset(std::uint64_t end) { end_offset_ = end; }
 
+  // The path of the file the records were read from (empty if none), for keys and templates.
+  std::string_view origin() const { return origin_ ? std::string_view(*origin_) : std::string_view(); }
+  void set_origin(std::shared_ptr<const std::string> origin) { origin_ = std::move(origin); }
+
   Arena& arena() { return arena_; }
   std::vector<Record>& records() { return records_; }
   const std::vector<Record>& records() const { return records_; }
@@ -58,21 +64,31 @@ class Batch {
   void Ack(std::size_t n);
   // Called by the producer once the batch holds all its records.
   void Seal();
+  // For a batch that stands for `count` records it does not hold itself (an aggregate of its parents'
+  // records, acknowledged as a whole with Ack(count)).
+  void SealAs(std::size_t count);
+
+  // For a batch built from records of other batches (a KPL aggregate, a packed Firehose record): when this
+  // batch is done it acknowledges `records` records of `parent`, whose bytes stay alive until then. A batch
+  // destroyed before it is done leaves its parents unacknowledged (their records were given up).
+  void AddParent(Batch* parent, std::uint32_t records);
 
   void AddRef() { ++refs_; }
   // Out of line: GCC's -Wuse-after-free misreads two inlined Unref calls on one batch.
   void Unref();
 
  private:
-  ~Batch() = default;
+  ~Batch();
   void ReportIfDone();
 
   SourceId source_;
   std::uint64_t start_offset_;
   std::uint64_t end_offset_;
   AckSink* sink_;
+  std::shared_ptr<const std::string> origin_;
   Arena arena_;
   std::vector<Record> records_;
+  std::vector<std::pair<Batch*, std::uint32_t>> parents_;  // each holds a reference
   std::size_t sealed_count_ = 0;
   std::size_t acked_ = 0;
   std::uint32_t refs_ = 0;

@@ -13,7 +13,10 @@ Environment Environment::FromProcess() {
     if (eq == std::string_view::npos) continue;
     vars.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
   }
-  return Environment(std::move(vars));
+  Environment env(std::move(vars));
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') env.set_hostname(host);
+  return env;
 }
 
 std::optional<std::string> Environment::Get(std::string_view name) const {

@@ -20,8 +20,13 @@ class Environment {
   // The value of name, or nothing when it is unset or empty.
   std::optional<std::string> Get(std::string_view name) const;
 
+  // The host's name (gethostname(2) for FromProcess), for ${hostname} in partition keys.
+  const std::string& hostname() const { return hostname_; }
+  void set_hostname(std::string hostname) { hostname_ = std::move(hostname); }
+
  private:
   std::map<std::string, std::string, std::less<>> vars_;
+  std::string hostname_ = "localhost";
 };
 
 }  // namespace ferry

@@ -27,6 +27,19 @@ void Sender::Submit(std::vector<WireRecord>&& records) {
   Pump();
 }
 
+std::size_t Sender::UserRecords(const std::vector<WireRecord>& records) {
+  std::size_t n = 0;
+  for (const auto& r : records) n += r.user_records;
+  return n;
+}
+
+std::size_t Sender::unsent_user_records() const {
+  std::size_t n = in_flight_user_records_;
+  for (const auto& r : ready_) n += UserRecords(r.records);
+  for (const auto& [due, r] : waiting_) n += UserRecords(r.records);
+  return n;
+}
+
 std::size_t Sender::unsent_records() const {
   std::size_t n = in_flight_records_;
   for (const auto& r : ready_) n += r.records.size();
@@ -47,11 +60,13 @@ void Sender::Send(std::shared_ptr<Request> request) {
   http_request.timeout_ms = options_.request_timeout_ms;
   ++in_flight_;
   in_flight_records_ += request->records.size();
+  in_flight_user_records_ += UserRecords(request->records);
   ++counters_.requests;
   counters_.payload_bytes += http_request.body.size();
   http_.Send(std::move(http_request), [this, request](net::HttpResponse&& response) {
     --in_flight_;
     in_flight_records_ -= request->records.size();
+    in_flight_user_records_ -= UserRecords(request->records);
     OnResponse(*request, response);
     Pump();
     CheckDrained();
@@ -77,6 +92,7 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
     if (outcome.record_errors[i].empty()) {
       request.records[i].Ack();
       ++counters_.records_sent;
+      counters_.user_records_sent += request.records[i].user_records;
     } else {
       ++codes[outcome.record_errors[i]];
       ++counters_.errors[outcome.record_errors[i]];
@@ -144,7 +160,7 @@ void Sender::CheckDrained() {
 
 void Sender::FinishDrain() {
   if (!on_drained_) return;
-  std::size_t undelivered = unsent_records();
+  std::size_t undelivered = unsent_user_records();
   abandoned_ = true;
   ready_.clear();
   waiting_.clear();

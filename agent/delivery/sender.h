@@ -32,7 +32,8 @@ struct SenderOptions {
 
 struct SenderCounters {
   std::uint64_t requests = 0;
-  std::uint64_t records_sent = 0;  // acknowledged by the endpoint
+  std::uint64_t records_sent = 0;       // records acknowledged by the endpoint (aggregates count once)
+  std::uint64_t user_records_sent = 0;  // the user records inside them
   std::uint64_t records_retried = 0;
   std::uint64_t request_failures = 0;           // whole requests that failed
   std::uint64_t payload_bytes = 0;              // request bodies sent
@@ -58,6 +59,9 @@ class Sender {
   const SenderCounters& counters() const { return counters_; }
   std::size_t in_flight() const { return in_flight_; }
   std::size_t unsent_records() const;
+  // The user records inside the unsent records (what the log and the shutdown report count).
+  std::size_t unsent_user_records() const;
+  static std::size_t UserRecords(const std::vector<WireRecord>& records);
 
  private:
   struct Request {
@@ -88,6 +92,7 @@ class Sender {
   std::multimap<std::uint64_t, Request> waiting_;  // due time (loop ms) -> request
   std::size_t in_flight_ = 0;
   std::size_t in_flight_records_ = 0;
+  std::size_t in_flight_user_records_ = 0;
   uv_timer_t retry_timer_{};
   uv_timer_t drain_timer_{};
   bool draining_ = false;

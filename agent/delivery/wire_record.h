@@ -12,8 +12,9 @@ namespace ferry {
 struct WireRecord {
   std::string_view data;
   std::string_view partition_key;
-  BatchRef batch;                  // keeps data and partition_key alive
-  std::uint32_t user_records = 1;  // source records inside (more than 1 once records are aggregated)
+  BatchRef batch;                        // keeps data and the keys alive
+  std::uint32_t user_records = 1;        // source records inside (more than 1 once records are aggregated)
+  std::string_view explicit_hash_key{};  // decimal; empty: Kinesis hashes the partition key
 
   // Bytes this record counts against request limits (PutRecords counts data and partition key).
   std::size_t size() const { return data.size() + partition_key.size(); }

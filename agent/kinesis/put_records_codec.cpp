@@ -44,7 +44,9 @@ std::string_view StringMember(const rapidjson::Value& object, const char* name) 
 
 void EncodePutRecords(std::string_view stream, std::span<const WireRecord> records, std::string& out) {
   std::size_t estimate = 64 + stream.size();
-  for (const auto& r : records) estimate += 40 + 4 * (r.data.size() + 2) / 3 + r.partition_key.size();
+  for (const auto& r : records) {
+    estimate += 64 + 4 * (r.data.size() + 2) / 3 + r.partition_key.size() + r.explicit_hash_key.size();
+  }
   out.reserve(out.size() + estimate);
   StringOut stream_out(out);
   rapidjson::Writer<StringOut> w(stream_out);
@@ -64,6 +66,10 @@ void EncodePutRecords(std::string_view stream, std::span<const WireRecord> recor
     out.push_back('"');
     w.Key("PartitionKey");
     w.String(r.partition_key.data(), static_cast<rapidjson::SizeType>(r.partition_key.size()));
+    if (!r.explicit_hash_key.empty()) {
+      w.Key("ExplicitHashKey");
+      w.String(r.explicit_hash_key.data(), static_cast<rapidjson::SizeType>(r.explicit_hash_key.size()));
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -72,7 +78,8 @@ void EncodePutRecords(std::string_view stream, std::span<const WireRecord> recor
 
 Result<std::vector<RecordResult>> DecodePutRecordsResponse(std::string_view body, std::size_t count) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(),
+                                            body.size());  // iterative: deep nesting cannot exhaust the stack
   if (doc.HasParseError()) {
     return Error(ErrorCode::kProtocol,
                  fmt::format("PutRecords response is not JSON: {} at byte {}",
@@ -104,7 +111,8 @@ Result<std::vector<RecordResult>> DecodePutRecordsResponse(std::string_view body
 ServiceError DecodeServiceError(int status, std::string_view body) {
   ServiceError out;
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(),
+                                            body.size());  // iterative: deep nesting cannot exhaust the stack
   if (!doc.HasParseError() && doc.IsObject()) {
     std::string_view type = StringMember(doc, "__type");
     if (auto hash = type.rfind('#'); hash != std::string_view::npos) type.remove_prefix(hash + 1);

@@ -16,7 +16,8 @@ namespace ferry::kinesis {
 inline constexpr std::string_view kPutRecordsTarget = "Kinesis_20131202.PutRecords";
 inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
 
-// {"StreamName":...,"Records":[{"Data":"<base64>","PartitionKey":...},...]} appended to out.
+// {"StreamName":...,"Records":[{"Data":"<base64>","PartitionKey":...[,"ExplicitHashKey":...]},...]}
+// appended to out.
 void EncodePutRecords(std::string_view stream, std::span<const WireRecord> records, std::string& out);
 
 // One entry per request record: empty error_code means the record was stored.

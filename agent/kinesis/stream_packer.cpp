@@ -1,17 +1,180 @@
-// StreamPacker: one wire record per source record, each with a fresh random partition key.
+// StreamPacker: keys, the predicted shard, and the aggregators' flushes.
 #include "agent/kinesis/stream_packer.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+
+#include <fmt/format.h>
 
 namespace ferry::kinesis {
 
-void StreamPacker::Accept(BatchRef batch) {
-  constexpr std::size_t kKey = RandomPartitionKeys::kKeyBytes;
-  // One arena allocation holds the keys of the whole batch.
-  char* keys = batch->arena().Allocate(batch->records().size() * kKey);
-  for (const Record& record : batch->records()) {
-    keys_.Next(keys);
-    collector_.Add(WireRecord{record.data, {keys, kKey}, batch, 1});
-    keys += kKey;
+StreamPacker::StreamPacker(uv_loop_t* loop, RequestCollector& collector, PartitionKeyPolicy keys,
+                           PackingOptions options, MemoryBudget* budget)
+    : loop_(loop), collector_(collector), keys_(std::move(keys)), options_(options), budget_(budget) {
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+  if (!keys_.ExplicitHashKey().empty()) {
+    auto parsed = ParseHashKey(keys_.ExplicitHashKey());  // validated when the policy was made
+    if (parsed.ok()) fixed_hash_key_ = *parsed;
   }
+}
+
+void StreamPacker::Accept(BatchRef batch) {
+  const std::string_view hash_key = keys_.ExplicitHashKey();
+  const bool aggregate = options_.aggregate && !slots_.empty();
+  for (const Record& record : batch->records()) {
+    ++counters_.user_records;
+    counters_.user_bytes += record.data.size();
+    if (aggregate && shared_keys_) {
+      AddShared(record, batch);
+      continue;
+    }
+    std::string_view key = keys_.KeyFor(record.data, batch->origin(), batch->arena());
+    if (!aggregate) {
+      Raw(record.data, key, hash_key, batch);
+      continue;
+    }
+    const Shard* shard = map_->ShardFor(fixed_hash_key_ ? *fixed_hash_key_ : HashKeyOf(key));
+    AddTo(slots_[static_cast<std::size_t>(shard - map_->open_shards().data())], key, hash_key, record, batch);
+  }
+  if (aggregate) ArmTimer();
+}
+
+void StreamPacker::AddShared(const Record& record, const BatchRef& batch) {
+  Slot* slot = &slots_[current_];
+  if (!slot->aggregator.Fits(slot->key, {}, record.data.size())) {
+    Flush(*slot);
+    current_ = (current_ + 1) % slots_.size();
+    slot = &slots_[current_];
+  }
+  AddTo(*slot, slot->key, {}, record, batch);
+}
+
+void StreamPacker::AddTo(Slot& slot, std::string_view key, std::string_view hash_key, const Record& record,
+                         const BatchRef& batch) {
+  if (!slot.aggregator.Fits(key, hash_key, record.data.size())) {
+    Flush(slot);
+    if (!slot.aggregator.Fits(key, hash_key, record.data.size())) {
+      // Too large to aggregate at all; a shared key lives in the slot, so the record gets a copy.
+      Raw(record.data, shared_keys_ ? batch->arena().Copy(key) : key, hash_key, batch);
+      return;
+    }
+  }
+  if (slot.aggregator.empty()) slot.since = uv_now(loop_);
+  slot.aggregator.Add(key, hash_key, record.data);
+  if (!slot.parents.empty() && slot.parents.back().first.get() == batch.get()) {
+    ++slot.parents.back().second;
+  } else {
+    slot.parents.emplace_back(batch, 1);
+  }
+}
+
+void StreamPacker::Raw(std::string_view data, std::string_view key, std::string_view hash_key,
+                       BatchRef batch) {
+  ++counters_.raw_records;
+  counters_.kinesis_bytes += data.size();
+  WireRecord record{data, key, std::move(batch), 1, hash_key};
+  collector_.Add(std::move(record));
+}
+
+void StreamPacker::Flush(Slot& slot) {
+  const Aggregator& agg = slot.aggregator;
+  if (agg.empty()) return;
+  if (agg.records() == 1) {
+    BatchRef parent = std::move(slot.parents.front().first);
+    // A shared key belongs to the slot and outlives this record only as a copy.
+    std::string_view key =
+        shared_keys_ ? parent->arena().Copy(agg.first_partition_key()) : agg.first_partition_key();
+    Raw(agg.first_data(), key, agg.first_explicit_hash_key(), std::move(parent));
+  } else {
+    std::size_t bytes = agg.encoded_bytes();
+    BatchRef out(new Batch(0, 0, nullptr, bytes, budget_));
+    char* buf = out->arena().Allocate(bytes);
+    Status written = agg.Finish({buf, bytes});
+    if (!written) {
+      // Only a sizing bug gets here (HashKeyOf already stopped a process whose libcrypto lacks MD5);
+      // sending a corrupt aggregate would lose every record in it at the consumer.
+      fmt::print(stderr, "ferry: internal error: {}\n", written.error().message());
+      std::abort();
+    }
+    for (auto& [parent, n] : slot.parents) out->AddParent(parent.get(), n);
+    std::string_view key = out->arena().Copy(agg.first_partition_key());
+    out->records().push_back(Record{{buf, bytes}, 0});
+    const auto users = static_cast<std::uint32_t>(agg.records());
+    out->SealAs(users);  // acknowledged as a whole, for every user record in it
+    ++counters_.aggregates;
+    counters_.aggregated_records += agg.records();
+    counters_.kinesis_bytes += bytes;
+    WireRecord record{{buf, bytes}, key, std::move(out), users, agg.first_explicit_hash_key()};
+    collector_.Add(std::move(record));
+  }
+  slot.aggregator.Reset();
+  slot.parents.clear();
+}
+
+void StreamPacker::SetShardMap(std::shared_ptr<const ShardMap> map) {
+  for (Slot& slot : slots_) Flush(slot);
+  map_ = std::move(map);
+  slots_.clear();
+  if (!map_ || map_->open_shards().empty()) return;
+  slots_.reserve(map_->open_shards().size());
+  shared_keys_ = keys_.kind() == PartitionKeySpec::Kind::kRandom && !fixed_hash_key_;
+  current_ = 0;
+  for (const Shard& shard : map_->open_shards()) {
+    Slot slot{Aggregator(options_.limits), {}, 0, {}};
+    if (shared_keys_) {
+      // A random key that hashes into this shard: one in N tries for N equal shards; a tiny shard may
+      // need many, and one that is never hit turns shared keys off.
+      char key[RandomPartitionKeys::kKeyBytes];
+      for (int tries = 0; tries < 1'000'000 && slot.key.empty(); ++tries) {
+        random_.Next(key);
+        HashKey h = HashKeyOf({key, sizeof key});
+        if (shard.start <= h && h <= shard.end) slot.key.assign(key, sizeof key);
+      }
+      if (slot.key.empty()) shared_keys_ = false;
+    }
+    slots_.push_back(std::move(slot));
+  }
+}
+
+void StreamPacker::FlushNow() {
+  for (Slot& slot : slots_) Flush(slot);
+}
+
+void StreamPacker::ArmTimer() {
+  if (timer_armed_) return;
+  // Due when the oldest waiting aggregate reaches max_age.
+  std::optional<std::uint64_t> oldest;
+  for (const Slot& slot : slots_) {
+    if (!slot.aggregator.empty()) oldest = std::min(oldest.value_or(slot.since), slot.since);
+  }
+  if (!oldest) return;
+  const auto age = static_cast<std::uint64_t>(std::max<Duration::rep>(options_.max_age.count(), 1));
+  const std::uint64_t now = uv_now(loop_);
+  const std::uint64_t due = *oldest + age;
+  timer_armed_ = true;
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<StreamPacker*>(t->data)->OnTimer(); },
+      due > now ? due - now : 0, 0);
+}
+
+void StreamPacker::OnTimer() {
+  timer_armed_ = false;
+  const std::uint64_t now = uv_now(loop_);
+  const auto age = static_cast<std::uint64_t>(options_.max_age.count());
+  for (Slot& slot : slots_) {
+    if (!slot.aggregator.empty() && now - slot.since >= age) Flush(slot);
+  }
+  ArmTimer();
+}
+
+void StreamPacker::Close(std::function<void()> on_closed) {
+  on_closed_ = std::move(on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
+    auto* self = static_cast<StreamPacker*>(h->data);
+    if (self->on_closed_) self->on_closed_();
+  });
 }
 
 }  // namespace ferry::kinesis

@@ -1,29 +1,115 @@
-// StreamPacker: turns a flow's records into Kinesis wire records (data plus partition key) and feeds
-// them to the request collector. This is where KPL aggregation per predicted shard will sit.
-// Loop thread only.
+// StreamPacker: turns a flow's records into Kinesis wire records and feeds them to the request collector.
+//
+// Each record gets its partition key (and the optional explicit hash key) from the flow's key policy. With
+// aggregation on and a shard map loaded, records are packed into KPL aggregated records, one aggregator per
+// predicted shard, so every sub-record of an aggregate belongs to the shard the aggregate lands on (the KCL
+// drops sub-records of another shard). Without a map (not loaded yet, or ListShards failing) records go
+// raw: a wrong prediction would lose data at the consumer, a raw record cannot. A lone record is sent raw,
+// and so is a record too large to aggregate.
+//
+// Random keys: records only need to spread over the shards, and a sub-record's key serves nothing once it
+// is inside an aggregate, so each shard's aggregator has one random key that hashes into its shard and
+// every sub-record shares it. The key table then holds one key instead of one per record, and no record
+// costs an MD5. Records fill one shard's aggregate at a time, moving round the shards, so aggregates leave
+// full and the shards get equal shares.
+//
+// An aggregate is a batch of its own (its arena holds the encoded bytes) whose parents are the batches its
+// records came from: acknowledging the aggregate acknowledges each of them (Batch::AddParent). Aggregates
+// wait at most max_age for more records. Loop thread only.
 #pragma once
 
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "agent/core/batch_sink.h"
+#include "agent/core/memory_budget.h"
+#include "agent/core/units.h"
 #include "agent/delivery/request_collector.h"
+#include "agent/kinesis/aggregator.h"
+#include "agent/kinesis/hash_key.h"
+#include "agent/kinesis/partition_key_policy.h"
 #include "agent/kinesis/partition_keys.h"
+#include "agent/kinesis/shard_map.h"
 
 namespace ferry::kinesis {
 
 // PutRecords limit on one record: data plus partition key (AWS API reference).
 inline constexpr std::size_t kMaxRecordBytes = 1 << 20;
 
+struct PackingOptions {
+  bool aggregate = true;
+  AggregatorOptions limits;
+  Duration max_age{500};  // an aggregate is handed on after this long at the latest
+};
+
+struct PackerCounters {
+  std::uint64_t user_records = 0;
+  std::uint64_t aggregates = 0;          // aggregated Kinesis records made
+  std::uint64_t aggregated_records = 0;  // user records inside them
+  std::uint64_t raw_records = 0;         // user records sent as records of their own
+  std::uint64_t user_bytes = 0;          // record data of user records
+  std::uint64_t kinesis_bytes = 0;       // data of the Kinesis records made (aggregates and raw)
+};
+
 class StreamPacker : public BatchSink {
  public:
-  explicit StreamPacker(RequestCollector& collector) : collector_(collector) {}
+  StreamPacker(uv_loop_t* loop, RequestCollector& collector, PartitionKeyPolicy keys, PackingOptions options,
+               MemoryBudget* budget);
+  StreamPacker(const StreamPacker&) = delete;
+  StreamPacker& operator=(const StreamPacker&) = delete;
 
   void Accept(BatchRef batch) override;
 
-  // Longest record data this packer can send with its partition keys.
-  static constexpr std::size_t MaxDataBytes() { return kMaxRecordBytes - RandomPartitionKeys::kKeyBytes; }
+  // Uses a new shard map; aggregates predicted with the old one are sent first. An empty map turns
+  // aggregation off until a real one comes.
+  void SetShardMap(std::shared_ptr<const ShardMap> map);
+  // Hands every aggregate on now (shutdown, or a caught-up source).
+  void FlushNow();
+  // Closes the age timer; on_closed runs when it is closed.
+  void Close(std::function<void()> on_closed);
+
+  const PackerCounters& counters() const { return counters_; }
+  const ShardMap* shard_map() const { return map_.get(); }
 
  private:
+  struct Slot {
+    Aggregator aggregator;
+    std::vector<std::pair<BatchRef, std::uint32_t>> parents;  // batches its records came from, in order
+    std::uint64_t since = 0;                                  // loop time of its first record
+    std::string key;  // random keys: this shard's shared key (empty if none was found)
+  };
+
+  void Raw(std::string_view data, std::string_view key, std::string_view hash_key, BatchRef batch);
+  // Random keys with a shard map: into the current shard's aggregate under its shared key.
+  void AddShared(const Record& record, const BatchRef& batch);
+  void AddTo(Slot& slot, std::string_view key, std::string_view hash_key, const Record& record,
+             const BatchRef& batch);
+  void Flush(Slot& slot);
+  void ArmTimer();
+  void OnTimer();
+
+  uv_loop_t* loop_;
   RequestCollector& collector_;
-  RandomPartitionKeys keys_;
+  PartitionKeyPolicy keys_;
+  PackingOptions options_;
+  MemoryBudget* budget_;
+  std::shared_ptr<const ShardMap> map_;
+  std::vector<Slot> slots_;   // one per open shard of map_, in its order
+  bool shared_keys_ = false;  // random keys, shared per shard (see above)
+  std::size_t current_ = 0;   // the slot being filled with shared keys
+  RandomPartitionKeys random_;
+  std::optional<HashKey> fixed_hash_key_;
+  uv_timer_t timer_{};
+  bool timer_armed_ = false;
+  std::function<void()> on_closed_;
+  PackerCounters counters_;
 };
 
 }  // namespace ferry::kinesis

@@ -62,7 +62,7 @@ Status Daemon::Build() {
   FlowContext ctx{&loop_, *log_, *http_, budget_, acks_, clock_};
   std::vector<Flow::Parts> parts;
   for (const auto& options : config_.flows) {
-    auto prepared = Flow::Prepare(options, config_.state_dir, config_.checkpoint_interval);
+    auto prepared = Flow::Prepare(options, config_.state_dir, config_.checkpoint_interval, env_.hostname());
     if (!prepared) return prepared.error();
     parts.push_back(std::move(*prepared));
   }

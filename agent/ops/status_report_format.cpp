@@ -133,7 +133,8 @@ void AppendFlow(std::string& out, const Value& flow) {
 
 Result<std::string> FormatStatusReport(std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(),
+                                            json.size());  // iterative: no recursion depth to exhaust
   if (doc.HasParseError()) {
     return Error(ErrorCode::kProtocol,
                  fmt::format("status reply is not valid JSON: {} (at byte {})",

@@ -19,6 +19,7 @@
 #include "agent/config/config.h"
 #include "agent/delivery/request_collector.h"
 #include "agent/delivery/sender.h"
+#include "agent/kinesis/shard_map_loader.h"
 #include "agent/kinesis/stream_destination.h"
 #include "agent/kinesis/stream_packer.h"
 #include "agent/pipeline/plugin_chain.h"
@@ -44,9 +45,11 @@ class Flow {
     TailerOptions tailer;
     Discovery discovery;
     RecordFramer framer;
+    kinesis::PartitionKeyPolicy keys;
+    kinesis::PackingOptions packing;
   };
   static Result<Parts> Prepare(const config::FlowOptions& options, const std::string& state_dir,
-                               Duration checkpoint_interval);
+                               Duration checkpoint_interval, const std::string& hostname);
 
   Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts parts, aws::ServiceEndpoint endpoint,
        aws::Credentials credentials);
@@ -73,7 +76,19 @@ class Flow {
  private:
   // Each stage is built after the one it feeds. Batches still held downstream when the flow is destroyed
   // point only at the daemon's AckTracker and MemoryBudget, which outlive every flow.
+  void RefreshShardMap();
+  void UseShardMap(kinesis::ShardMap map);
+  void StartReading();
+
   std::string name_;
+  spdlog::logger& log_;
+  uv_loop_t* loop_;
+  kinesis::ShardMapLoader shards_;
+  uv_timer_t refresh_timer_{};
+  Duration refresh_every_;
+  bool aggregate_;
+  bool reading_ = false;
+  bool draining_ = false;
   kinesis::StreamDestination destination_;
   Sender sender_;
   RequestCollector collector_;

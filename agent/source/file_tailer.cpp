@@ -46,6 +46,12 @@ std::string ReadPrefix(int fd, std::size_t n) {
   return out;
 }
 
+std::shared_ptr<const std::string> FileTailer::Origin(File& file) {
+  // Shared by the file's batches until it is renamed.
+  if (!file.origin || *file.origin != file.path) file.origin = std::make_shared<const std::string>(file.path);
+  return file.origin;
+}
+
 bool PrefixAgrees(std::string_view a, std::string_view b) {
   std::size_t n = std::min(a.size(), b.size());
   return n > 0 && a.substr(0, n) == b.substr(0, n);
@@ -440,6 +446,7 @@ std::size_t FileTailer::ReadChunk(File& file) {
   std::size_t want = std::min<std::uint64_t>(file.size - file.offset, options_.read_chunk_bytes);
   std::size_t carried = file.carry.size();
   BatchRef batch(new Batch(file.source, file.offset - carried, &acks_, kSmallBlockBytes, &budget_));
+  batch->set_origin(Origin(file));
   char* buf = batch->arena().Allocate(carried + want);
   std::memcpy(buf, file.carry.data(), carried);
   ssize_t n;
@@ -483,6 +490,7 @@ void FileTailer::Flush(File& file) {
   if (file.carry.empty() && !framer_.HasPendingRecord(file.framer)) return;
   ++counters_.partial_flushes;
   BatchRef batch(new Batch(file.source, file.offset - file.carry.size(), &acks_, kSmallBlockBytes, &budget_));
+  batch->set_origin(Origin(file));
   std::string_view data = batch->arena().Copy(file.carry);
   FramingCounters framing;
   framer_.Flush(data, batch->start_offset(), file.framer, batch->records(), framing);

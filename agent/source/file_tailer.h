@@ -163,6 +163,8 @@ class FileTailer {
   void Continue(File& copy, Truncation&& from);
   void Flush(File& file);
   void Emit(File& file, BatchRef batch);
+  // The file's path as its batches carry it, shared by them until the file is renamed.
+  static std::shared_ptr<const std::string> Origin(File& file);
   void Tick();
   void CloseDescriptor(File& file);
   void Forget(FileKey key);

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "agent/checkpoint/fingerprint.h"
@@ -37,9 +38,11 @@ struct FileTailer::File {
   bool held = false;  // a suspected copytruncate copy of copy_of, not read yet
   FileKey copy_of{};
   std::uint64_t held_at = 0;
-  bool skip_hole = false;       // truncated: NUL bytes at its start are a writer's sparse hole, not data
-  bool content_warned = false;  // NUL or invalid UTF-8 was logged for this file
+  bool skip_hole = false;        // truncated: NUL bytes at its start are a writer's sparse hole, not data
+  bool content_warned = false;   // NUL or invalid UTF-8 was logged for this file
+  bool oversize_warned = false;  // an oversize record was logged for this file
   FileFigures figures;
+  std::shared_ptr<const std::string> origin;  // the path as batches carry it (Origin())
 };
 
 // Where a shrunk file had got to, so the copy made just before the truncation can continue from there.

@@ -24,6 +24,11 @@ void FileTailer::Count(File& file, std::uint64_t bytes, const FramingCounters& f
   file.figures += add;
   counters_.files += add;
   counters_.framing += framing;
+  if (add.oversize_records > 0 && !file.oversize_warned) {
+    file.oversize_warned = true;
+    log_.warn("flow {}: {}: a record is longer than max_record_bytes; it is {} (counted as oversize_records)",
+              options_.flow, file.path, framing.truncated_records > 0 ? "truncated" : "split into pieces");
+  }
 }
 
 void FileTailer::CountRotation(File& file) {

@@ -281,6 +281,43 @@ TEST_CASE("Batch without a sink finishes quietly", "[batch]") {
   CHECK(batch->records().size() == 1);
 }
 
+TEST_CASE("A batch built from other batches acknowledges its parents when it is done", "[batch]") {
+  RecordingSink sink;
+  BatchRef a(new Batch(1, 0, &sink, 64, nullptr));
+  BatchRef b(new Batch(2, 100, &sink, 64, nullptr));
+  AddRecords(*a, 3);
+  AddRecords(*b, 2);
+  a->Seal();
+  b->Seal();
+  BatchRef aggregate(new Batch(0, 0, nullptr, 64, nullptr));
+  aggregate->AddParent(a.get(), 2);
+  aggregate->AddParent(a.get(), 1);  // the same parent again: one entry
+  aggregate->AddParent(b.get(), 2);
+  aggregate->records().push_back({aggregate->arena().Copy("aggregate"), 0});
+  aggregate->Seal();
+  a = BatchRef();  // only the aggregate keeps the parents alive now
+  b = BatchRef();
+  CHECK(sink.calls.empty());
+  aggregate->Ack(1);
+  CHECK(sink.calls == std::vector<Call>{{1, 0, 30}, {2, 100, 120}});
+}
+
+TEST_CASE("A batch freed before it is done leaves its parents unacknowledged", "[batch]") {
+  RecordingSink sink;
+  BatchRef a(new Batch(1, 0, &sink, 64, nullptr));
+  AddRecords(*a, 2);
+  a->Seal();
+  {
+    BatchRef aggregate(new Batch(0, 0, nullptr, 64, nullptr));
+    aggregate->AddParent(a.get(), 2);
+    aggregate->records().push_back({aggregate->arena().Copy("x"), 0});
+    aggregate->Seal();
+  }
+  CHECK(sink.calls.empty());
+  a->Ack(2);  // the records are acknowledged some other way (sent again)
+  CHECK(sink.calls == std::vector<Call>{{1, 0, 20}});
+}
+
 TEST_CASE("Batch keeps its identity and records", "[batch]") {
   BatchRef batch(new Batch(9, 1234, nullptr, 256, nullptr));
   CHECK(batch->source() == 9);

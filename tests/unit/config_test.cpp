@@ -177,7 +177,9 @@ TEST_CASE("An unknown key in a second flow's kinesis section has the full path",
                  "    kinesis:\n"
                  "      stream: s\n"
                  "      max_agee: 1s\n") ==
-        "ferry.yaml:10:7: flows[1].kinesis.max_agee: unknown key (known keys here: stream, max_age)");
+        "ferry.yaml:10:7: flows[1].kinesis.max_agee: unknown key (known keys here: stream, max_age, "
+        "partition_key, explicit_hash_key, aggregate, "
+        "aggregate_max_bytes, aggregate_max_records, shard_map_refresh)");
 }
 
 // ---- wrong types
@@ -522,6 +524,45 @@ TEST_CASE("LoadConfigFile parses a file and names it in errors", "[config]") {
         path.string() + ":1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error");
 }
 
+TEST_CASE("Kinesis partition keys: random, templates, fields and regexes, with their errors", "[config]") {
+  const std::string head = "flows:\n  - name: a\n    files: /a.log\n    kinesis:\n      stream: s\n";
+  using Kind = PartitionKeyOptions::Kind;
+  CHECK(Parse(head).flows[0].kinesis->partition_key.kind == Kind::kRandom);
+  auto fixed = Parse(head + "      partition_key: \"${hostname}-${flow}\"\n").flows[0].kinesis->partition_key;
+  CHECK(fixed.kind == Kind::kTemplate);
+  CHECK(fixed.text == "${hostname}-${flow}");
+  auto field =
+      Parse(head + "      partition_key: {field: user.id, fallback: \"${hostname}\"}\n").flows[0].kinesis;
+  CHECK(field->partition_key.kind == Kind::kJsonField);
+  CHECK(field->partition_key.text == "user.id");
+  CHECK(field->partition_key.fallback == "${hostname}");
+  auto regex = Parse(head + "      partition_key: {regex: 'user=(\\w+)'}\n").flows[0].kinesis->partition_key;
+  CHECK(regex.kind == Kind::kRegex);
+  CHECK(regex.fallback == "random");
+  CHECK(OneError(head + "      partition_key: \"${host}\"\n") ==
+        "ferry.yaml:6:22: flows[0].kinesis.partition_key: partition key template \"${host}\" uses unknown "
+        "variable "
+        "${host}; the variables are ${hostname}, ${flow} and ${file}");
+  CHECK(OneError(head + "      partition_key: {field: a, regex: b}\n")
+            .find("needs exactly one of field or regex") != std::string::npos);
+  CHECK(OneError(head + "      partition_key: {regex: 'no group'}\n")
+            .find("flows[0].kinesis.partition_key: ") != std::string::npos);
+  CHECK(OneError(head + "      partition_key: {colour: red}\n").find("partition_key.colour: unknown key") !=
+        std::string::npos);
+  CHECK(OneError(head + "      explicit_hash_key: \"-1\"\n").find("flows[0].kinesis.explicit_hash_key: ") !=
+        std::string::npos);
+  CHECK(Parse(head + "      explicit_hash_key: \"340282366920938463463374607431768211455\"\n")
+            .flows[0]
+            .kinesis->explicit_hash_key == "340282366920938463463374607431768211455");
+  CHECK(OneError(head + "      aggregate_max_bytes: 2MiB\n") ==
+        "ferry.yaml:6:28: flows[0].kinesis.aggregate_max_bytes: must be between 1KiB and 1MiB (the Kinesis "
+        "record "
+        "limit)");
+  auto agg = Parse(head + "      aggregate: false\n      aggregate_max_records: 10\n").flows[0].kinesis;
+  CHECK_FALSE(agg->aggregate);
+  CHECK(agg->aggregate_max_records == 10);
+}
+
 TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
   std::string keys = DescribeKeys();
   for (const char* key : {"state_dir",
@@ -553,11 +594,17 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
                           "flows[].partial_line_timeout",
                           "flows[].max_open_files",
                           "flows[].close_inactive",
-                          "flows[].scan_interval"}) {
+                          "flows[].scan_interval",
+                          "flows[].kinesis.partition_key",
+                          "flows[].kinesis.explicit_hash_key",
+                          "flows[].kinesis.aggregate",
+                          "flows[].kinesis.aggregate_max_bytes",
+                          "flows[].kinesis.aggregate_max_records",
+                          "flows[].kinesis.shard_map_refresh"}) {
     INFO(key);
     CHECK(("\n" + keys).find("\n" + std::string(key) + " ") != std::string::npos);
   }
-  CHECK(std::count(keys.begin(), keys.end(), '\n') == 30);
+  CHECK(std::count(keys.begin(), keys.end(), '\n') == 36);
 }
 
 }  // namespace

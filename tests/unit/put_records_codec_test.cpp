@@ -56,6 +56,17 @@ TEST_CASE("EncodePutRecords writes the documented envelope", "[put_records_codec
         R"({"Data":"Zg==","PartitionKey":"k2"}]})");
 }
 
+TEST_CASE("EncodePutRecords writes an explicit hash key where a record has one", "[put_records_codec]") {
+  Records records;
+  records.Add("foo", "k1");
+  records.list.back().explicit_hash_key = "170141183460469231731687303715884105728";
+  records.Add("f", "k2");
+  CHECK(
+      Encode("s", records) ==
+      R"({"StreamName":"s","Records":[{"Data":"Zm9v","PartitionKey":"k1",)"
+      R"("ExplicitHashKey":"170141183460469231731687303715884105728"},{"Data":"Zg==","PartitionKey":"k2"}]})");
+}
+
 TEST_CASE("EncodePutRecords with no records writes an empty list", "[put_records_codec]") {
   Records records;
   CHECK(Encode("s", records) == R"({"StreamName":"s","Records":[]})");
@@ -223,6 +234,14 @@ TEST_CASE("DecodePutRecordsResponse rejects a wrong result count", "[put_records
   auto fewer = DecodePutRecordsResponse(R"({"Records":[{"SequenceNumber":"1"},{"SequenceNumber":"2"}]})", 1);
   REQUIRE_FALSE(fewer.ok());
   CHECK(fewer.error().message() == "PutRecords response has 2 results for 1 records");
+}
+
+TEST_CASE("Deeply nested bodies are errors, not stack overflows", "[put_records_codec]") {
+  std::string deep(200'000, '[');
+  CHECK_FALSE(DecodePutRecordsResponse(deep, 1).ok());
+  deep += std::string(200'000, ']');
+  CHECK_FALSE(DecodePutRecordsResponse(deep, 1).ok());
+  CHECK_FALSE(DecodeServiceError(500, deep).type.empty());  // falls back to the HTTP status
 }
 
 TEST_CASE("DecodePutRecordsResponse rejects a body that is not JSON", "[put_records_codec]") {

@@ -9,7 +9,13 @@
 // "ERR_HTTP2_ERROR Protocol error" (checked by harness.test.mjs), so makeClient() passes an
 // HTTP/1.1 handler explicitly.
 //
-// Records are returned as { shardId, sequenceNumber, partitionKey, data } with data a Buffer.
+// Records are returned as user records: KPL aggregated records are taken apart with AWS's own
+// deaggregator (aws-kinesis-agg) with MD5 checksums verified, so a test sees the lines ferry read whether
+// or not it aggregated them. Each is { shardId, sequenceNumber, subSequenceNumber, partitionKey,
+// explicitHashKey, aggregated, data } with data a Buffer; for an aggregate, partitionKey and
+// explicitHashKey are the user record's own (explicitHashKey null when it has none), and outerKey the
+// aggregate's partition key.
+import { createRequire } from 'node:module'
 import {
   KinesisClient,
   CreateStreamCommand,
@@ -19,6 +25,9 @@ import {
   GetRecordsCommand,
 } from '@aws-sdk/client-kinesis'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
+
+const { deaggregateSync } = createRequire(import.meta.url)('aws-kinesis-agg')
+const KPL_MAGIC = Buffer.from('f3899ac2', 'hex')
 
 export const TEST_REGION = 'us-east-1'
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTESTHARNESS', secretAccessKey: 'test-harness-secret' }
@@ -80,17 +89,83 @@ export async function readShard(client, name, shardId, start = { type: 'TRIM_HOR
   while (iterator) {
     const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }))
     for (const r of out.Records || []) {
-      records.push({
-        shardId,
-        sequenceNumber: r.SequenceNumber,
-        partitionKey: r.PartitionKey,
-        data: Buffer.from(r.Data), // a copy: r.Data is a Uint8Array
-      })
+      records.push(...userRecords(shardId, r))
     }
     if ((out.Records || []).length === 0 && out.MillisBehindLatest === 0) break
     iterator = out.NextShardIterator
   }
   return records
+}
+
+// The user records in one Kinesis record: itself when it is not a KPL aggregate, else its sub-records,
+// checked against the aggregate's MD5 (a bad checksum throws).
+export function userRecords(shardId, r) {
+  const data = Buffer.from(r.Data) // a copy: r.Data is a Uint8Array
+  const base = { shardId, sequenceNumber: r.SequenceNumber, outerKey: r.PartitionKey }
+  if (data.length < 20 || !data.subarray(0, 4).equals(KPL_MAGIC)) {
+    return [{ ...base, subSequenceNumber: null, partitionKey: r.PartitionKey, explicitHashKey: null, aggregated: false, data }]
+  }
+  // The explicit hash key each sub-record really has: aws-kinesis-agg reports the first table entry for a
+  // record without one, so the index is read from the protobuf here.
+  const explicit = explicitHashKeys(data)
+  let out
+  deaggregateSync({ partitionKey: r.PartitionKey, data: data.toString('base64') }, true, (err, users) => {
+    if (err) throw new Error(`shard ${shardId} record ${r.SequenceNumber}: ${err.message}`)
+    out = users.map((u, i) => ({
+      ...base,
+      subSequenceNumber: u.subSequenceNumber,
+      partitionKey: u.partitionKey,
+      explicitHashKey: explicit[i],
+      aggregated: true,
+      data: Buffer.from(u.data, 'base64'),
+    }))
+  })
+  return out
+}
+
+// Per sub-record of an aggregate, its explicit hash key or null; a minimal protobuf walk of
+// AggregatedRecord (field 2: the key table; field 3: records, whose field 2 is the key's index).
+function explicitHashKeys(aggregate) {
+  const buf = aggregate.subarray(4, aggregate.length - 16)
+  let pos = 0
+  const varint = (b) => {
+    let v = 0n
+    let shift = 0n
+    for (;;) {
+      const byte = b[pos++]
+      v |= BigInt(byte & 0x7f) << shift
+      if ((byte & 0x80) === 0) return v
+      shift += 7n
+    }
+  }
+  const table = []
+  const indexes = []
+  while (pos < buf.length) {
+    const tag = Number(varint(buf))
+    const field = tag >> 3
+    const len = Number(varint(buf))
+    const body = buf.subarray(pos, pos + len)
+    pos += len
+    if (field === 2) table.push(body.toString('utf8'))
+    if (field === 3) {
+      let index = null
+      const outer = pos
+      pos = 0
+      while (pos < body.length) {
+        const t = Number(varint(body))
+        if ((t & 7) === 0) {
+          const v = varint(body)
+          if (t >> 3 === 2) index = Number(v)
+        } else {
+          const l = Number(varint(body))
+          pos += l
+        }
+      }
+      pos = outer
+      indexes.push(index)
+    }
+  }
+  return indexes.map((i) => (i === null ? null : table[i]))
 }
 
 // Every record in the stream: all shards, each from TRIM_HORIZON, in shard then sequence order.

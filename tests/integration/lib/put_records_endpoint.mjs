@@ -11,19 +11,40 @@
 //     status/body answer the whole request with that HTTP status and JSON body instead
 //     failRecord  per-record verdict: an ErrorCode string fails that record, null stores it
 //     delayMs     wait before answering; hang: never answer
-//   ep.endpoint, ep.accepted (Buffers in arrival order), ep.requests (count), ep.waitForRequests(n),
-//   ep.stop()
+//   ep.endpoint, ep.accepted (the user records' data, Buffers in arrival order: KPL aggregates are taken
+//   apart, checksums verified), ep.kinesisRecords (records stored as PutRecords saw them), ep.requests
+//   (PutRecords calls), ep.waitForRequests(n), ep.stop()
+// ListShards is answered with one open shard covering every hash key (ferry aggregates for it); those
+// calls are neither counted nor shown to the policy.
 import http from 'node:http'
+
+import { userRecords } from './kinesis.mjs'
+
+const ONE_SHARD = {
+  Shards: [
+    {
+      ShardId: 'shardId-000000000000',
+      HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' },
+      SequenceNumberRange: { StartingSequenceNumber: '1' },
+    },
+  ],
+}
 
 export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
   const accepted = []
   let requests = 0
+  let kinesisRecords = 0
   const waiters = []
   const hung = []
   const server = http.createServer((req, res) => {
     const chunks = []
     req.on('data', (c) => chunks.push(c))
     req.on('end', () => {
+      if (req.headers['x-amz-target'] === 'Kinesis_20131202.ListShards') {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
+        res.end(JSON.stringify(ONE_SHARD))
+        return
+      }
       const index = requests++
       for (const w of waiters.splice(0)) w()
       const target = req.headers['x-amz-target']
@@ -48,8 +69,12 @@ export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
             failed++
             return { ErrorCode: code, ErrorMessage: `injected ${code}` }
           }
-          accepted.push(r.data)
-          return { SequenceNumber: String(accepted.length), ShardId: 'shardId-000000000000' }
+          kinesisRecords++
+          const seq = String(kinesisRecords)
+          for (const u of userRecords('shardId-000000000000', { Data: r.data, PartitionKey: r.partitionKey, SequenceNumber: seq })) {
+            accepted.push(u.data)
+          }
+          return { SequenceNumber: seq, ShardId: 'shardId-000000000000' }
         })
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
         res.end(JSON.stringify({ FailedRecordCount: failed, Records: results }))
@@ -66,6 +91,9 @@ export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
     accepted,
     get requests() {
       return requests
+    },
+    get kinesisRecords() {
+      return kinesisRecords
     },
     // Resolves once at least n requests have arrived.
     async waitForRequests(n, timeoutMs = 30000) {

@@ -1,0 +1,69 @@
+// FirehoseDestination: encode, sign, and map PutRecordBatch answers onto the sender's outcome.
+#include "agent/firehose/firehose_destination.h"
+
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "agent/firehose/put_record_batch_codec.h"
+
+namespace ferry::firehose {
+
+FirehoseDestination::FirehoseDestination(std::string delivery_stream, aws::ServiceEndpoint endpoint,
+                                         aws::Credentials credentials, const Clock& clock)
+    : delivery_stream_(std::move(delivery_stream)),
+      endpoint_(std::move(endpoint)),
+      credentials_(std::move(credentials)),
+      clock_(clock),
+      description_(fmt::format("Firehose delivery stream '{}' at {}", delivery_stream_, endpoint_.url)) {}
+
+net::HttpRequest FirehoseDestination::BuildRequest(std::span<const WireRecord> records) {
+  net::HttpRequest request;
+  request.url = endpoint_.url;
+  request.method = "POST";
+  EncodePutRecordBatch(delivery_stream_, records, request.body);
+  request.headers = {
+      {"Host", endpoint_.host},
+      {"Content-Type", std::string(kJsonContentType)},
+      {"X-Amz-Target", std::string(kPutRecordBatchTarget)},
+  };
+  aws::RequestToSign to_sign{"POST", "/", "", request.headers, request.body};
+  aws::Signed sig = aws::SignRequest(
+      to_sign, credentials_,
+      aws::SigningParams{endpoint_.region, std::string(kSigningService), clock_.UnixSeconds()});
+  for (auto& header : sig.added_headers) request.headers.push_back(std::move(header));
+  request.headers.emplace_back("Authorization", std::move(sig.authorization));
+  return request;
+}
+
+RequestOutcome FirehoseDestination::ReadResponse(const net::HttpResponse& response, std::size_t count) {
+  RequestOutcome out;
+  if (!response.transport_ok()) {
+    out.failed = true;
+    out.error_code = "transport";
+    out.error_message = response.transport_error;
+    return out;
+  }
+  if (response.status != 200) {
+    ServiceError error = DecodeServiceError(response.status, response.body);
+    out.failed = true;
+    out.error_code = std::move(error.type);
+    out.error_message = fmt::format("HTTP {}: {}", response.status, error.message);
+    return out;
+  }
+  auto results = DecodePutRecordBatchResponse(response.body, count);
+  if (!results) {
+    out.failed = true;
+    out.error_code = "InvalidResponse";
+    out.error_message = results.error().message();
+    return out;
+  }
+  out.record_errors.reserve(count);
+  for (auto& r : *results) {
+    if (!r.error_code.empty() && out.first_record_message.empty()) out.first_record_message = r.error_message;
+    out.record_errors.push_back(std::move(r.error_code));
+  }
+  return out;
+}
+
+}  // namespace ferry::firehose
