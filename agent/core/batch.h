@@ -55,6 +55,14 @@ class Batch {
   void set_origin(std::shared_ptr<const std::string> origin) { origin_ = std::move(origin); }
 
   Arena& arena() { return arena_; }
+
+  // An aggregate's user records (partition key, data: views into its parents) when their keys differ, kept
+  // so they can be sent again one by one if the aggregate lands on a shard it was not predicted for.
+  struct KeyedRecord {
+    std::string_view key;
+    std::string_view data;
+  };
+  std::vector<KeyedRecord>& contents() { return contents_; }
   std::vector<Record>& records() { return records_; }
   const std::vector<Record>& records() const { return records_; }
 
@@ -88,6 +96,7 @@ class Batch {
   std::shared_ptr<const std::string> origin_;
   Arena arena_;
   std::vector<Record> records_;
+  std::vector<KeyedRecord> contents_;
   std::vector<std::pair<Batch*, std::uint32_t>> parents_;  // each holds a reference
   std::size_t sealed_count_ = 0;
   std::size_t acked_ = 0;

@@ -21,6 +21,8 @@ struct RequestOutcome {
   // When !failed: one error code per record, in request order; empty means stored.
   std::vector<std::string> record_errors;
   std::string first_record_message;  // a sample of the per-record messages, for the log
+  // When !failed and the API says: the shard each stored record went to, in request order.
+  std::vector<std::string> record_shards;
 };
 
 class Destination {

@@ -90,9 +90,17 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
   std::map<std::string, std::size_t> codes;
   for (std::size_t i = 0; i < request.records.size(); ++i) {
     if (outcome.record_errors[i].empty()) {
-      request.records[i].Ack();
+      WireRecord& record = request.records[i];
       ++counters_.records_sent;
-      counters_.user_records_sent += request.records[i].user_records;
+      counters_.user_records_sent += record.user_records;
+      const std::string* shard = i < outcome.record_shards.size() ? &outcome.record_shards[i] : nullptr;
+      if (on_wrong_shard_ && !record.predicted_shard.empty() && shard != nullptr && !shard->empty() &&
+          *shard != record.predicted_shard) {
+        ++counters_.wrong_shard;
+        on_wrong_shard_(std::move(record), *shard);
+      } else {
+        record.Ack();
+      }
     } else {
       ++codes[outcome.record_errors[i]];
       ++counters_.errors[outcome.record_errors[i]];

@@ -34,6 +34,7 @@ struct SenderCounters {
   std::uint64_t requests = 0;
   std::uint64_t records_sent = 0;       // records acknowledged by the endpoint (aggregates count once)
   std::uint64_t user_records_sent = 0;  // the user records inside them
+  std::uint64_t wrong_shard = 0;        // aggregates stored on another shard than predicted
   std::uint64_t records_retried = 0;
   std::uint64_t request_failures = 0;           // whole requests that failed
   std::uint64_t payload_bytes = 0;              // request bodies sent
@@ -49,6 +50,13 @@ class Sender {
 
   // Queues one request's worth of records.
   void Submit(std::vector<WireRecord>&& records);
+
+  // Called with a stored record that went to another shard than its predicted_shard (the stream was
+  // resharded); the handler owns it from then on and acknowledges it when it is done with it. Without a
+  // handler such records are acknowledged like any other.
+  void set_on_wrong_shard(std::function<void(WireRecord&&, const std::string& shard)> handler) {
+    on_wrong_shard_ = std::move(handler);
+  }
 
   // Lets queued and retried records go out until none are left or timeout passes; then calls on_done
   // with the number of records given up. Responses that arrive afterwards still acknowledge records.
@@ -93,6 +101,7 @@ class Sender {
   std::size_t in_flight_ = 0;
   std::size_t in_flight_records_ = 0;
   std::size_t in_flight_user_records_ = 0;
+  std::function<void(WireRecord&&, const std::string& shard)> on_wrong_shard_;
   uv_timer_t retry_timer_{};
   uv_timer_t drain_timer_{};
   bool draining_ = false;

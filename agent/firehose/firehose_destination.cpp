@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/aws/json_request.h"
 #include "agent/firehose/put_record_batch_codec.h"
 
 namespace ferry::firehose {
@@ -18,22 +19,13 @@ FirehoseDestination::FirehoseDestination(std::string delivery_stream, aws::Servi
       description_(fmt::format("Firehose delivery stream '{}' at {}", delivery_stream_, endpoint_.url)) {}
 
 net::HttpRequest FirehoseDestination::BuildRequest(std::span<const WireRecord> records) {
-  net::HttpRequest request;
-  request.url = endpoint_.url;
-  request.method = "POST";
-  EncodePutRecordBatch(delivery_stream_, records, request.body);
-  request.headers = {
-      {"Host", endpoint_.host},
-      {"Content-Type", std::string(kJsonContentType)},
-      {"X-Amz-Target", std::string(kPutRecordBatchTarget)},
-  };
-  aws::RequestToSign to_sign{"POST", "/", "", request.headers, request.body};
-  aws::Signed sig = aws::SignRequest(
-      to_sign, credentials_,
-      aws::SigningParams{endpoint_.region, std::string(kSigningService), clock_.UnixSeconds()});
-  for (auto& header : sig.added_headers) request.headers.push_back(std::move(header));
-  request.headers.emplace_back("Authorization", std::move(sig.authorization));
-  return request;
+  std::string body;
+  EncodePutRecordBatch(delivery_stream_, records, body);
+  // Signed for Firehose whatever the endpoint was resolved for.
+  aws::ServiceEndpoint endpoint = endpoint_;
+  endpoint.service = std::string(kSigningService);
+  return aws::BuildJsonRequest(kPutRecordBatchTarget, std::move(body), endpoint, credentials_,
+                               clock_.UnixSeconds());
 }
 
 RequestOutcome FirehoseDestination::ReadResponse(const net::HttpResponse& response, std::size_t count) {

@@ -3,39 +3,15 @@
 // Responses are parsed iteratively, so a hostile body of deeply nested brackets cannot exhaust the stack.
 #include "agent/firehose/put_record_batch_codec.h"
 
-#include <openssl/evp.h>
-
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/writer.h>
 
+#include "agent/aws/json_body.h"
+
 namespace ferry::firehose {
 namespace {
-
-// rapidjson output stream over a std::string we keep appending to.
-class StringOut {
- public:
-  using Ch = char;
-  explicit StringOut(std::string& s) : s_(s) {}
-  void Put(char c) { s_.push_back(c); }
-  void Flush() {}
-
- private:
-  std::string& s_;
-};
-
-std::size_t Base64Size(std::size_t n) {
-  return 4 * ((n + 2) / 3);
-}
-
-void AppendBase64(std::string& out, std::string_view data) {
-  std::size_t at = out.size();
-  out.resize(at + Base64Size(data.size()) + 1);  // EVP_EncodeBlock writes a trailing NUL
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(at + static_cast<std::size_t>(n));
-}
 
 // How a member of a response object reads: absent (or JSON null, which some serialisers write for an
 // absent field), a string, or something else, which makes the body not a PutRecordBatch response.
@@ -61,10 +37,10 @@ Error Protocol(std::string message) {
 void EncodePutRecordBatch(std::string_view delivery_stream, std::span<const WireRecord> records,
                           std::string& out) {
   std::size_t estimate = 64 + delivery_stream.size();
-  for (const auto& r : records) estimate += 12 + Base64Size(r.data.size());
+  for (const auto& r : records) estimate += 12 + aws::Base64Size(r.data.size());
   out.reserve(out.size() + estimate);
-  StringOut stream_out(out);
-  rapidjson::Writer<StringOut> w(stream_out);
+  aws::StringOut stream_out(out);
+  rapidjson::Writer<aws::StringOut> w(stream_out);
   w.StartObject();
   w.Key("DeliveryStreamName");
   w.String(delivery_stream.data(), static_cast<rapidjson::SizeType>(delivery_stream.size()));
@@ -77,7 +53,7 @@ void EncodePutRecordBatch(std::string_view delivery_stream, std::span<const Wire
     // goes straight into the buffer between the quotes.
     w.RawValue("", 0, rapidjson::kStringType);
     out.push_back('"');
-    AppendBase64(out, r.data);
+    aws::AppendBase64(out, r.data);
     out.push_back('"');
     w.EndObject();
   }

@@ -15,7 +15,6 @@
 namespace ferry::firehose {
 
 inline constexpr std::string_view kPutRecordBatchTarget = "Firehose_20150804.PutRecordBatch";
-inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
 
 // {"DeliveryStreamName":...,"Records":[{"Data":"<base64>"},...]} appended to out. Partition keys, if a
 // record has one, are not sent: Firehose has none.

@@ -73,6 +73,12 @@ class Aggregator {
   // Forgets every record, keeping allocated capacity for the next aggregate.
   void Reset();
 
+  // Calls f(partition_key, data) for each record, in order (to keep them for sending again one by one).
+  template <typename F>
+  void ForEachRecord(F&& f) const {
+    for (const Entry& e : records_) f(partition_keys_[e.partition_key_index], e.data);
+  }
+
  private:
   static constexpr std::uint32_t kNoIndex = UINT32_MAX;
 

@@ -1,6 +1,7 @@
 // PutRecords codec: rapidjson writes the envelope and escapes names and keys; OpenSSL's EVP_EncodeBlock
 // writes the base64 straight into the body buffer, so record data is copied once.
 #include "agent/kinesis/put_records_codec.h"
+#include "agent/aws/json_body.h"
 
 #include <openssl/evp.h>
 
@@ -9,28 +10,10 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/writer.h>
 
+#include "agent/aws/json_body.h"
+
 namespace ferry::kinesis {
 namespace {
-
-// rapidjson output stream over a std::string we keep appending to.
-class StringOut {
- public:
-  using Ch = char;
-  explicit StringOut(std::string& s) : s_(s) {}
-  void Put(char c) { s_.push_back(c); }
-  void Flush() {}
-
- private:
-  std::string& s_;
-};
-
-void AppendBase64(std::string& out, std::string_view data) {
-  std::size_t at = out.size();
-  out.resize(at + 4 * ((data.size() + 2) / 3) + 1);  // EVP_EncodeBlock writes a trailing NUL
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(at + static_cast<std::size_t>(n));
-}
 
 // HasMember + operator[] rather than FindMember: clang rejects rapidjson's member iterator
 // comparisons as ambiguous in C++20.
@@ -48,8 +31,8 @@ void EncodePutRecords(std::string_view stream, std::span<const WireRecord> recor
     estimate += 64 + 4 * (r.data.size() + 2) / 3 + r.partition_key.size() + r.explicit_hash_key.size();
   }
   out.reserve(out.size() + estimate);
-  StringOut stream_out(out);
-  rapidjson::Writer<StringOut> w(stream_out);
+  aws::StringOut stream_out(out);
+  rapidjson::Writer<aws::StringOut> w(stream_out);
   w.StartObject();
   w.Key("StreamName");
   w.String(stream.data(), static_cast<rapidjson::SizeType>(stream.size()));
@@ -62,7 +45,7 @@ void EncodePutRecords(std::string_view stream, std::span<const WireRecord> recor
     // base64 goes straight into the buffer between the quotes.
     w.RawValue("", 0, rapidjson::kStringType);
     out.push_back('"');
-    AppendBase64(out, r.data);
+    aws::AppendBase64(out, r.data);
     out.push_back('"');
     w.Key("PartitionKey");
     w.String(r.partition_key.data(), static_cast<rapidjson::SizeType>(r.partition_key.size()));
@@ -104,6 +87,7 @@ Result<std::vector<RecordResult>> DecodePutRecordsResponse(std::string_view body
     }
     out[i].error_code = code;
     out[i].error_message = StringMember(list[i], "ErrorMessage");
+    out[i].shard_id = StringMember(list[i], "ShardId");
   }
   return out;
 }

@@ -14,7 +14,6 @@
 namespace ferry::kinesis {
 
 inline constexpr std::string_view kPutRecordsTarget = "Kinesis_20131202.PutRecords";
-inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
 
 // {"StreamName":...,"Records":[{"Data":"<base64>","PartitionKey":...[,"ExplicitHashKey":...]},...]}
 // appended to out.
@@ -24,6 +23,7 @@ void EncodePutRecords(std::string_view stream, std::span<const WireRecord> recor
 struct RecordResult {
   std::string error_code;
   std::string error_message;
+  std::string shard_id;  // where a stored record went (empty when the answer does not say)
 };
 
 // Parses a 200 response to a request of `count` records. A body that is not that shape is a

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "agent/kinesis/kinesis_request.h"
+#include "agent/aws/json_request.h"
 #include "agent/kinesis/list_shards_codec.h"
 #include "agent/kinesis/put_records_codec.h"
 
@@ -150,8 +150,8 @@ void ShardMapLoader::Load(std::function<void(Result<ShardMap>)> done) {
 }
 
 void ShardMapLoader::Send() {
-  net::HttpRequest request = BuildKinesisRequest(kListShardsTarget, listing_->RequestBody(), endpoint_,
-                                                 credentials_, clock_.UnixSeconds());
+  net::HttpRequest request = aws::BuildJsonRequest(kListShardsTarget, listing_->RequestBody(), endpoint_,
+                                                   credentials_, clock_.UnixSeconds());
   request.timeout_ms = options_.request_timeout_ms;
   http_.Send(std::move(request), [this](net::HttpResponse&& response) { OnResponse(response); });
 }

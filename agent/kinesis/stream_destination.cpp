@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/aws/json_request.h"
 #include "agent/kinesis/put_records_codec.h"
 
 namespace ferry::kinesis {
@@ -16,21 +17,10 @@ StreamDestination::StreamDestination(std::string stream, aws::ServiceEndpoint en
       description_(fmt::format("Kinesis stream '{}' at {}", stream_, endpoint_.url)) {}
 
 net::HttpRequest StreamDestination::BuildRequest(std::span<const WireRecord> records) {
-  net::HttpRequest request;
-  request.url = endpoint_.url;
-  request.method = "POST";
-  EncodePutRecords(stream_, records, request.body);
-  request.headers = {
-      {"Host", endpoint_.host},
-      {"Content-Type", std::string(kJsonContentType)},
-      {"X-Amz-Target", std::string(kPutRecordsTarget)},
-  };
-  aws::RequestToSign to_sign{"POST", "/", "", request.headers, request.body};
-  aws::Signed sig = aws::SignRequest(
-      to_sign, credentials_, aws::SigningParams{endpoint_.region, endpoint_.service, clock_.UnixSeconds()});
-  for (auto& header : sig.added_headers) request.headers.push_back(std::move(header));
-  request.headers.emplace_back("Authorization", std::move(sig.authorization));
-  return request;
+  std::string body;
+  EncodePutRecords(stream_, records, body);
+  return aws::BuildJsonRequest(kPutRecordsTarget, std::move(body), endpoint_, credentials_,
+                               clock_.UnixSeconds());
 }
 
 RequestOutcome StreamDestination::ReadResponse(const net::HttpResponse& response, std::size_t count) {
@@ -56,9 +46,11 @@ RequestOutcome StreamDestination::ReadResponse(const net::HttpResponse& response
     return out;
   }
   out.record_errors.reserve(count);
+  out.record_shards.reserve(count);
   for (auto& r : *results) {
     if (!r.error_code.empty() && out.first_record_message.empty()) out.first_record_message = r.error_message;
     out.record_errors.push_back(std::move(r.error_code));
+    out.record_shards.push_back(std::move(r.shard_id));
   }
   return out;
 }

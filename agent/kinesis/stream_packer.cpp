@@ -100,17 +100,38 @@ void StreamPacker::Flush(Slot& slot) {
     }
     for (auto& [parent, n] : slot.parents) out->AddParent(parent.get(), n);
     std::string_view key = out->arena().Copy(agg.first_partition_key());
+    const auto index = static_cast<std::size_t>(&slot - slots_.data());
+    std::string_view predicted = out->arena().Copy(map_->open_shards()[index].id);
+    if (!shared_keys_) {
+      out->contents().reserve(agg.records());
+      agg.ForEachRecord([&out](std::string_view k, std::string_view d) {
+        out->contents().push_back({k, d});
+      });
+    }
     out->records().push_back(Record{{buf, bytes}, 0});
     const auto users = static_cast<std::uint32_t>(agg.records());
     out->SealAs(users);  // acknowledged as a whole, for every user record in it
     ++counters_.aggregates;
     counters_.aggregated_records += agg.records();
     counters_.kinesis_bytes += bytes;
-    WireRecord record{{buf, bytes}, key, std::move(out), users, agg.first_explicit_hash_key()};
+    WireRecord record{{buf, bytes}, key, std::move(out), users, agg.first_explicit_hash_key(), predicted};
     collector_.Add(std::move(record));
   }
   slot.aggregator.Reset();
   slot.parents.clear();
+}
+
+void StreamPacker::Redirected(WireRecord&& aggregate) {
+  BatchRef holder = aggregate.batch;
+  if (holder->contents().empty()) {
+    aggregate.Ack();
+    return;
+  }
+  // Each raw copy acknowledges one of the aggregate's user records; the last one finishes it.
+  for (const Batch::KeyedRecord& r : holder->contents()) {
+    ++counters_.resent_records;
+    Raw(r.data, r.key, aggregate.explicit_hash_key, holder);
+  }
 }
 
 void StreamPacker::SetShardMap(std::shared_ptr<const ShardMap> map) {

@@ -56,6 +56,7 @@ struct PackerCounters {
   std::uint64_t raw_records = 0;         // user records sent as records of their own
   std::uint64_t user_bytes = 0;          // record data of user records
   std::uint64_t kinesis_bytes = 0;       // data of the Kinesis records made (aggregates and raw)
+  std::uint64_t resent_records = 0;      // user records sent again after their aggregate was misplaced
 };
 
 class StreamPacker : public BatchSink {
@@ -72,6 +73,11 @@ class StreamPacker : public BatchSink {
   void SetShardMap(std::shared_ptr<const ShardMap> map);
   // Hands every aggregate on now (shutdown, or a caught-up source).
   void FlushNow();
+  // An aggregate stored on another shard than predicted (the stream was resharded). Sub-records with a
+  // shared key are in their shard's range wherever the aggregate went (they all hash like its outer key),
+  // so it is acknowledged; sub-records with keys of their own are sent again one by one, raw (the KPL
+  // does the same: a KCL consumer drops the misplaced copies, others see them twice).
+  void Redirected(WireRecord&& aggregate);
   // Closes the age timer; on_closed runs when it is closed.
   void Close(std::function<void()> on_closed);
 

@@ -73,7 +73,18 @@ Flow::Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts par
       packer_(ctx.loop, collector_, std::move(parts.keys), parts.packing, &ctx.budget),
       chain_(packer_),
       tailer_(ctx.loop, ctx.log, ctx.clock, std::move(parts.tailer), std::move(parts.discovery),
-              std::move(parts.framer), ctx.budget, ctx.acks, chain_) {}
+              std::move(parts.framer), ctx.budget, ctx.acks, chain_) {
+  sender_.set_on_wrong_shard([this](WireRecord&& record, const std::string& shard) {
+    if (!shards_.loading()) {
+      log_.warn(
+          "flow {}: an aggregate predicted for {} was stored on {}: the stream was resharded; listing its "
+          "shards again",
+          name_, record.predicted_shard, shard);
+      RefreshShardMap();
+    }
+    packer_.Redirected(std::move(record));
+  });
+}
 
 void Flow::Start() {
   uv_timer_init(loop_, &refresh_timer_);
@@ -178,6 +189,8 @@ std::vector<std::pair<std::string_view, std::uint64_t>> Flow::Counters() const {
       {"kinesis_records", p.aggregates + p.raw_records},
       {"aggregates", p.aggregates},
       {"aggregated_records", p.aggregated_records},
+      {"wrong_shard", s.wrong_shard},
+      {"resent_records", p.resent_records},
       {"user_bytes", p.user_bytes},
       {"kinesis_bytes", p.kinesis_bytes},
       {"records_sent", s.user_records_sent},

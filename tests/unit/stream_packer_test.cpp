@@ -845,6 +845,51 @@ TEST_CASE("StreamPacker acknowledges both source batches of an aggregate when it
   CHECK(h.sink.calls == std::vector<Call>{{1, 0, 6}, {2, 500, 509}});
 }
 
+TEST_CASE("StreamPacker sends a misplaced aggregate's records again one by one, raw", "[stream_packer]") {
+  Harness h(Packing(), JsonKey(), FourShards());
+  std::vector<std::string> lines;
+  for (int i = 0; i < 6; ++i) lines.push_back(JsonLine("same-key", "payload " + std::to_string(i)));
+  h.Send(1, 0, lines);  // one key: one shard, one aggregate
+  auto records = h.FlushAll();
+  REQUIRE(records.size() == 1);
+  REQUIRE(IsAggregate(records[0].data));
+  const std::size_t shard = ShardIndexOf(*h.packer().shard_map(), HashKeyOf("same-key"));
+  CHECK(records[0].predicted_shard == h.packer().shard_map()->open_shards()[shard].id);
+  h.requests.clear();
+  h.packer().Redirected(std::move(records[0]));
+  records.clear();
+  auto again = h.Collected();
+  REQUIRE(again.size() == 6);
+  for (std::size_t i = 0; i < again.size(); ++i) {
+    CHECK_FALSE(IsAggregate(again[i].data));
+    CHECK(again[i].data == lines[i]);
+    CHECK(again[i].partition_key == "same-key");
+    CHECK(again[i].predicted_shard.empty());
+  }
+  CHECK(h.counters().resent_records == 6);
+  CHECK(h.sink.calls.empty());
+  for (std::size_t i = 0; i + 1 < again.size(); ++i) again[i].Ack();
+  CHECK(h.sink.calls.empty());  // the source batch waits for the last copy
+  again.back().Ack();
+  CHECK(h.sink.calls.size() == 1);
+}
+
+TEST_CASE("StreamPacker acknowledges a misplaced aggregate of shared random keys as it is",
+          "[stream_packer]") {
+  // Its sub-records all hash like its outer key, so they are inside the range of wherever it went.
+  Harness h(Packing(), RandomKeys(), FourShards());
+  h.Send(1, 0, {"a", "b", "c"});
+  auto records = h.FlushAll();
+  REQUIRE(records.size() == 1);
+  REQUIRE_FALSE(records[0].predicted_shard.empty());
+  h.requests.clear();
+  h.packer().Redirected(std::move(records[0]));
+  records.clear();
+  CHECK(h.Collected().empty());
+  CHECK(h.counters().resent_records == 0);
+  CHECK(h.sink.calls.size() == 1);
+}
+
 TEST_CASE("StreamPacker acknowledges a batch only when every aggregate holding its records is",
           "[stream_packer]") {
   Harness h(Packing(true, 50 * 1024, /*max_records=*/3), FixedKey("web"), FourShards());
