@@ -1,4 +1,4 @@
-// FileTailer: discovery and identity, read passes, rotation and truncation, timers, and handle lifetimes.
+// FileTailer: discovery and identity, rotation decisions, timers, descriptors, and handle lifetimes.
 #include "agent/source/file_tailer.h"
 
 #include "agent/source/tailed_file.h"
@@ -46,18 +46,10 @@ std::string ReadPrefix(int fd, std::size_t n) {
   return out;
 }
 
-std::shared_ptr<const std::string> FileTailer::Origin(File& file) {
-  // Shared by the file's batches until it is renamed.
-  if (!file.origin || *file.origin != file.path) file.origin = std::make_shared<const std::string>(file.path);
-  return file.origin;
-}
-
 bool PrefixAgrees(std::string_view a, std::string_view b) {
   std::size_t n = std::min(a.size(), b.size());
   return n > 0 && a.substr(0, n) == b.substr(0, n);
 }
-
-namespace {}  // namespace
 
 FileTailer::FileTailer(uv_loop_t* loop, spdlog::logger& log, const Clock& clock, TailerOptions options,
                        Discovery discovery, RecordFramer framer, MemoryBudget& budget, AckTracker& acks,
@@ -394,111 +386,6 @@ void FileTailer::SchedulePass() {
         self->ReadPass();
       },
       0, 0);
-}
-
-void FileTailer::ReadPass() {
-  bool more = false;
-  std::vector<File*> open;
-  for (auto& [key, file] : files_) {
-    if (file->fd >= 0 && !file->held) open.push_back(file.get());
-  }
-  for (File* file : open) {
-    if (!budget_.Fits(options_.read_chunk_bytes + file->carry.size())) {
-      budget_.MarkStarved();  // its waiter schedules the next pass
-      return;
-    }
-    if (ReadChunk(*file) == options_.read_chunk_bytes) more = true;
-  }
-  // Yield to the loop between passes so sockets and timers are served while a backlog is read.
-  if (more) SchedulePass();
-}
-
-std::size_t FileTailer::ReadChunk(File& file) {
-  struct stat st {};
-  if (::fstat(file.fd, &st) != 0) {
-    ++counters_.read_errors;
-    WarnOnce(file.path, "cannot stat: " + Errno());
-    return 0;
-  }
-  file.size = static_cast<std::uint64_t>(st.st_size);
-  if (file.undecided) {
-    if (file.size == 0) return 0;
-    file.prefix = ReadPrefix(file.fd, std::min<std::uint64_t>(file.size, kFingerprintBytes));
-    file.fingerprint = FingerprintOf(file.prefix);
-    Decide(file, false);
-    if (file.held) return 0;
-  }
-  if (file.filling) {
-    // A copy that continues a truncated file fills up to the original's offset before it has anything new.
-    if (file.size <= file.offset) return 0;
-    file.filling = false;
-  }
-  if (file.size < file.offset) {
-    HandleTruncation(
-        file, fmt::format("shrank from {} to {} bytes (truncated, or copytruncate)", file.offset, file.size));
-  } else if (file.offset > 0 && file.size > file.offset && !PrefixUnchanged(file.fd, file.prefix)) {
-    // Truncated and written past the old offset before this look: only its first bytes tell.
-    HandleTruncation(file,
-                     "was truncated and has grown past the read offset since (its first bytes changed)");
-  }
-  if (file.skip_hole) SkipHole(file);
-  if (file.size == file.offset) return 0;
-  std::size_t want = std::min<std::uint64_t>(file.size - file.offset, options_.read_chunk_bytes);
-  std::size_t carried = file.carry.size();
-  BatchRef batch(new Batch(file.source, file.offset - carried, &acks_, kSmallBlockBytes, &budget_));
-  batch->set_origin(Origin(file));
-  char* buf = batch->arena().Allocate(carried + want);
-  std::memcpy(buf, file.carry.data(), carried);
-  ssize_t n;
-  do {
-    n = ::pread(file.fd, buf + carried, want, static_cast<off_t>(file.offset));
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) {
-    if (n < 0) {
-      ++counters_.read_errors;
-      log_.error("flow {}: {}: read failed at offset {}: {}", options_.flow, file.path, file.offset, Errno());
-    }
-    return 0;
-  }
-  file.offset += static_cast<std::uint64_t>(n);
-  file.changed_at = Now();
-  std::size_t total = carried + static_cast<std::size_t>(n);
-  FramingCounters framing;
-  std::size_t consumed =
-      framer_.Frame({buf, total}, batch->start_offset(), file.framer, batch->records(), framing);
-  Count(file, static_cast<std::uint64_t>(n), framing);
-  CheckContent(file, batch->records(), {buf, consumed});
-  file.carry.assign(buf + consumed, total - consumed);
-  batch->set_end_offset(batch->start_offset() + consumed);
-  // The prefix and fingerprint grow with a young file until they cover kFingerprintBytes.
-  if (file.prefix.size() < kFingerprintBytes && file.offset > file.prefix.size()) {
-    file.prefix = ReadPrefix(file.fd, std::min<std::uint64_t>(file.offset, kFingerprintBytes));
-    file.fingerprint = FingerprintOf(file.prefix);
-  }
-  Emit(file, std::move(batch));
-  return static_cast<std::size_t>(n);
-}
-
-void FileTailer::Emit(File& file, BatchRef batch) {
-  (void)file;
-  bool has_records = !batch->records().empty();
-  batch->Seal();  // a batch of skipped bytes only (headers, empty lines) is finished here
-  if (has_records) sink_.Accept(std::move(batch));
-}
-
-void FileTailer::Flush(File& file) {
-  if (file.carry.empty() && !framer_.HasPendingRecord(file.framer)) return;
-  ++counters_.partial_flushes;
-  BatchRef batch(new Batch(file.source, file.offset - file.carry.size(), &acks_, kSmallBlockBytes, &budget_));
-  batch->set_origin(Origin(file));
-  std::string_view data = batch->arena().Copy(file.carry);
-  FramingCounters framing;
-  framer_.Flush(data, batch->start_offset(), file.framer, batch->records(), framing);
-  Count(file, 0, framing);
-  CheckContent(file, batch->records(), data);
-  file.carry.clear();
-  batch->set_end_offset(file.offset);
-  Emit(file, std::move(batch));
 }
 
 void FileTailer::Tick() {
