@@ -91,6 +91,9 @@ void CheckJson(std::string_view key, std::string_view record, std::string_view p
   std::size_t opens = 0;
   for (char c : record) opens += (c == '{' || c == '[') ? 1 : 0;
   if (opens > 1000) return;
+  // The policy's rule: a record that is not valid UTF-8 anywhere is not JSON (rapidjson only validates
+  // inside strings, so it would accept a stray byte before the object).
+  if (!ValidUtf8(record)) return Expect(key, std::nullopt);
   rapidjson::Document doc;
   constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
   doc.Parse<kFlags>(record.data(), record.size());
