@@ -17,6 +17,9 @@ packages=(
   libre2-dev             # multiline start patterns (linear-time regexes)
   logrotate              # rotation tests drive the real logrotate
   liblz4-dev             # spool compression
+  libcbor-dev            # CBOR 1.1 PutRecords requests and responses
+  zlib1g-dev libzstd-dev # gzip and zstd payload compression
+  zstd                   # the tests decompress zstd records with the zstd tool
   catch2                 # unit tests (v2, single header)
   clang-14 libclang-rt-14-dev  # libFuzzer targets
 )

@@ -7,14 +7,15 @@
 namespace ferry::aws {
 
 net::HttpRequest BuildJsonRequest(std::string_view target, std::string body, const ServiceEndpoint& endpoint,
-                                  const Credentials& credentials, std::int64_t unix_seconds) {
+                                  const Credentials& credentials, std::int64_t unix_seconds,
+                                  std::string_view content_type) {
   net::HttpRequest request;
   request.url = endpoint.url;
   request.method = "POST";
   request.body = std::move(body);
   request.headers = {
       {"Host", endpoint.host},
-      {"Content-Type", std::string(kJsonContentType)},
+      {"Content-Type", std::string(content_type)},
       {"X-Amz-Target", std::string(target)},
   };
   RequestToSign to_sign{"POST", "/", "", request.headers, request.body};

@@ -11,8 +11,8 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include "agent/config/destination_fields.h"
 #include "agent/config/schema.h"
-#include "agent/kinesis/partition_key_policy.h"
 #include "agent/source/discovery.h"
 
 namespace ferry::config {
@@ -31,6 +31,9 @@ const std::vector<Field<AwsOptions>>& AwsFields() {
       StringField<AwsOptions>("kinesis_endpoint", &AwsOptions::kinesis_endpoint,
                               "https://kinesis.<region>.amazonaws.com",
                               "Kinesis endpoint URL: a VPC interface endpoint or a local emulator"),
+      StringField<AwsOptions>("firehose_endpoint", &AwsOptions::firehose_endpoint,
+                              "https://firehose.<region>.amazonaws.com",
+                              "Firehose endpoint URL: a VPC interface endpoint or a test endpoint"),
   };
   return fields;
 }
@@ -55,122 +58,6 @@ const std::vector<Field<MultilineOptions>>& MultilineFields() {
           }},
       DurationField<MultilineOptions>("timeout", &MultilineOptions::timeout, "2s",
                                       "a pending record is sent after this long without a new line"),
-  };
-  return fields;
-}
-
-static_assert(static_cast<int>(PartitionKeyOptions::Kind::kRegex) ==
-              static_cast<int>(kinesis::PartitionKeySpec::Kind::kRegex));
-
-// Checks a key policy the way the packer will build it, so `ferry check` reports what the flow would.
-std::optional<std::string> KeyPolicyProblem(const PartitionKeyOptions& key,
-                                            const std::string& explicit_hash_key) {
-  kinesis::PartitionKeySpec spec;
-  spec.kind = static_cast<kinesis::PartitionKeySpec::Kind>(key.kind);
-  spec.text = key.text;
-  spec.fallback = key.fallback;
-  spec.explicit_hash_key = explicit_hash_key;
-  auto policy = kinesis::PartitionKeyPolicy::Create(spec, kinesis::KeyContext{"host", "flow"});
-  if (!policy) return policy.error().message();
-  return std::nullopt;
-}
-
-// partition_key: `random`, a fixed key or template (${hostname} ${flow} ${file}), or a map with `field` (a
-// dotted path in a JSON record) or `regex` (one capture), and an optional `fallback`.
-Field<KinesisOptions> PartitionKeyField() {
-  using Kind = PartitionKeyOptions::Kind;
-  return Field<KinesisOptions>{
-      "partition_key",
-      "random | template | {field|regex, fallback}",
-      "random",
-      "random per record; a fixed key or template with ${hostname} ${flow} ${file}; or {field: a.b} of a "
-      "JSON "
-      "record, or {regex: '(...)'}, with a fallback (default random) when it is missing",
-      false,
-      [](const YAML::Node& n, const std::string& p, KinesisOptions& out, ParseContext& ctx) {
-        PartitionKeyOptions key;
-        if (n.IsScalar()) {
-          if (!ReadString(n, p, ctx, key.text)) return;
-          key.kind = key.text == "random" ? Kind::kRandom : Kind::kTemplate;
-        } else if (n.IsMap()) {
-          int kinds = 0;
-          for (const auto& entry : n) {
-            auto name = entry.first.as<std::string>();
-            std::string sub = JoinPath(p, name);
-            if (name == "field" || name == "regex") {
-              ++kinds;
-              key.kind = name == "field" ? Kind::kJsonField : Kind::kRegex;
-              if (!ReadString(entry.second, sub, ctx, key.text)) return;
-            } else if (name == "fallback") {
-              if (!ReadString(entry.second, sub, ctx, key.fallback)) return;
-            } else {
-              ctx.Fail(entry.first, sub, "unknown key (expected field, regex or fallback)");
-              return;
-            }
-          }
-          if (kinds != 1) {
-            ctx.Fail(n, p, "needs exactly one of field or regex");
-            return;
-          }
-        } else {
-          ctx.Fail(n, p, "expected a string or a map with field or regex");
-          return;
-        }
-        if (auto problem = KeyPolicyProblem(key, "")) {
-          ctx.Fail(n, p, *problem);
-          return;
-        }
-        out.partition_key = std::move(key);
-      },
-      [](YAML::Emitter& e, const KinesisOptions& in) {
-        const PartitionKeyOptions& key = in.partition_key;
-        e << YAML::Key << "partition_key" << YAML::Value;
-        if (key.kind == Kind::kRandom) {
-          e << "random";
-        } else if (key.kind == Kind::kTemplate) {
-          e << YAML::DoubleQuoted << key.text;
-        } else {
-          e << YAML::BeginMap << YAML::Key << (key.kind == Kind::kJsonField ? "field" : "regex")
-            << YAML::Value << YAML::SingleQuoted << key.text << YAML::Key << "fallback" << YAML::Value
-            << YAML::DoubleQuoted << key.fallback << YAML::EndMap;
-        }
-      }};
-}
-
-const std::vector<Field<KinesisOptions>>& KinesisFields() {
-  static const std::vector<Field<KinesisOptions>> fields = {
-      StringField<KinesisOptions>("stream", &KinesisOptions::stream, "", "name of the Kinesis data stream",
-                                  true),
-      DurationField<KinesisOptions>("max_age", &KinesisOptions::max_age, "1s",
-                                    "longest time a record waits before its PutRecords request is sent"),
-      PartitionKeyField(),
-      Field<KinesisOptions>{
-          "explicit_hash_key", "decimal 0..2^128-1", "",
-          "sent with every record: all records go to the shard whose range holds it", false,
-          [](const YAML::Node& n, const std::string& p, KinesisOptions& out, ParseContext& ctx) {
-            std::string value;
-            if (!ReadString(n, p, ctx, value)) return;
-            if (auto problem = KeyPolicyProblem({}, value)) {
-              ctx.Fail(n, p, *problem);
-              return;
-            }
-            out.explicit_hash_key = std::move(value);
-          },
-          [](YAML::Emitter& e, const KinesisOptions& in) {
-            if (!in.explicit_hash_key.empty())
-              e << YAML::Key << "explicit_hash_key" << YAML::Value << YAML::DoubleQuoted
-                << in.explicit_hash_key;
-          }},
-      BoolField<KinesisOptions>(
-          "aggregate", &KinesisOptions::aggregate, "true",
-          "KPL aggregation: records packed per predicted shard into aggregated records"),
-      ByteSizeField<KinesisOptions>("aggregate_max_bytes", &KinesisOptions::aggregate_max_bytes, "50KiB",
-                                    "largest aggregated record, with its partition key (at most 1MiB)"),
-      CountField<KinesisOptions>("aggregate_max_records", &KinesisOptions::aggregate_max_records, 2,
-                                 1'000'000, "1000", "most user records in one aggregated record"),
-      DurationField<KinesisOptions>("shard_map_refresh", &KinesisOptions::shard_map_refresh, "1m",
-                                    "how often the shard map is listed again (also when a record lands on "
-                                    "a shard it was not predicted for)"),
   };
   return fields;
 }
@@ -237,7 +124,7 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
                                       "later are read from the beginning"),
       Field<FlowOptions>{"max_record_bytes", "size", "1MiB",
                          "longest record; a longer line is split into records of this size (at most 1MiB, "
-                         "the Kinesis limit)",
+                         "the Kinesis limit; Firehose records hold at most 1000KiB with the newline)",
                          false,
                          [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
                            std::uint64_t value = 0;
@@ -272,6 +159,8 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
                                  "full rescan of the globs, for file systems without change events"),
       SectionField<FlowOptions>("kinesis", "send to a Kinesis data stream with PutRecords",
                                 &FlowOptions::kinesis, &KinesisFields),
+      SectionField<FlowOptions>("firehose", "send to a Firehose delivery stream with PutRecordBatch",
+                                &FlowOptions::firehose, &FirehoseFields),
   };
   return fields;
 }
@@ -321,10 +210,15 @@ const std::vector<Field<Config>>& TopFields() {
                           ctx.Fail(n[i]["name"], JoinPath(path, "name"),
                                    fmt::format("flow name '{}' is used twice", flow.name));
                         }
-                        if (!flow.kinesis) {
-                          ctx.Fail(n[i], path, "needs a destination: add a 'kinesis' section");
-                        } else if (flow.kinesis->aggregate_max_bytes < (1 << 10) ||
-                                   flow.kinesis->aggregate_max_bytes > (1 << 20)) {
+                        if (!flow.kinesis && !flow.firehose) {
+                          ctx.Fail(n[i], path,
+                                   "needs a destination: add a 'kinesis' or a 'firehose' section");
+                        } else if (flow.kinesis && flow.firehose) {
+                          ctx.Fail(n[i]["firehose"], JoinPath(path, "firehose"),
+                                   "a flow has one destination: 'kinesis' is given too (make two flows to "
+                                   "send the same files to both)");
+                        } else if (flow.kinesis && (flow.kinesis->aggregate_max_bytes < (1 << 10) ||
+                                                    flow.kinesis->aggregate_max_bytes > (1 << 20))) {
                           ctx.Fail(n[i]["kinesis"]["aggregate_max_bytes"],
                                    JoinPath(path, "kinesis.aggregate_max_bytes"),
                                    "must be between 1KiB and 1MiB (the Kinesis record limit)");
@@ -409,6 +303,7 @@ std::string DescribeKeys() {
   DescribeFields(out, "flows[]", FlowFields());
   DescribeFields(out, "flows[].multiline", MultilineFields());
   DescribeFields(out, "flows[].kinesis", KinesisFields());
+  DescribeFields(out, "flows[].firehose", FirehoseFields());
   return out;
 }
 

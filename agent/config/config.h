@@ -18,8 +18,12 @@ struct AwsOptions {
   std::string access_key_id;  // empty: the environment's AWS_ACCESS_KEY_ID
   std::string secret_access_key;
   std::string session_token;
-  std::string kinesis_endpoint;  // empty: https://kinesis.<region>.amazonaws.com
+  std::string kinesis_endpoint;   // empty: https://kinesis.<region>.amazonaws.com
+  std::string firehose_endpoint;  // empty: https://firehose.<region>.amazonaws.com
 };
+
+// Compression of each record's data as it is sent (the consumer decompresses).
+enum class Compression { kNone, kGzip, kZstd };
 
 // How records get their partition keys (see kinesis/partition_key_policy.h for the rules).
 struct PartitionKeyOptions {
@@ -38,6 +42,19 @@ struct KinesisOptions {
   std::uint64_t aggregate_max_bytes = 50 << 10;
   std::uint64_t aggregate_max_records = 1000;
   Duration shard_map_refresh{60000};  // ListShards again this often (and when a prediction was wrong)
+  enum class Protocol { kJson, kCbor };
+  Protocol protocol = Protocol::kJson;  // PutRecords bodies in JSON 1.1 or CBOR 1.1
+  Compression compression = Compression::kNone;
+  std::uint64_t rate_limit = 100;      // percent of each shard's write limits; 0: no limiting
+  bool one_request_per_shard = false;  // keeps each shard's records in order
+};
+
+struct FirehoseOptions {
+  std::string delivery_stream;
+  Duration max_age{1000};                     // a line waits at most this long before its request is sent
+  bool pack = true;                           // lines joined into records (each line ends with its newline)
+  std::uint64_t pack_max_bytes = 1000 << 10;  // largest packed record
+  Compression compression = Compression::kNone;
 };
 
 enum class StartAt { kEnd, kBeginning };
@@ -62,7 +79,9 @@ struct FlowOptions {
   std::uint64_t max_open_files = 1024;  // open descriptors of this flow at most
   Duration close_inactive{60000};       // a file at its end without growth this long is closed
   Duration scan_interval{30000};        // full rescan for file systems without change events
+  // The destination: exactly one of them.
   std::optional<KinesisOptions> kinesis;
+  std::optional<FirehoseOptions> firehose;
 };
 
 struct Config {

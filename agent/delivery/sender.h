@@ -2,15 +2,30 @@
 // fails: only the failed records after a per-record failure, the whole request after a whole-request
 // failure, each after an exponential backoff with full jitter. A record is acknowledged to its batch
 // only when the endpoint has stored it. Loop thread only.
+//
+// Ready requests go oldest first; a retry, once its backoff is over, takes its request's old place, ahead
+// of newer requests. Two options hold requests back per predicted shard (WireRecord::predicted_shard;
+// records without one are neither limited nor held), decided by SendAdmission:
+// - rate_limit_percent: keeps each shard under that share of Kinesis's 1 MiB/s and 1,000 records/s
+//   (ShardRateLimiter). A request waits until its shards have paid for what went before; every attempt,
+//   retries too, is charged, since each uses the shard's throughput.
+// - one_request_per_shard: a request waits while one of its shards has a request in flight or a failed
+//   part waiting for its retry, so a shard's records are stored in the order they were queued, retried
+//   ones before newer ones. The hole: when only some records of a request fail, Kinesis has already stored
+//   the later records of that request, so the failed ones land after them. Without this option requests
+//   to one shard overlap and may be stored in any order.
+// Overtaking: a held-back request holds back every later one that shares a shard with it (per-shard
+// order, all Kinesis keeps); later requests to other shards go past it, or the hottest shard would set
+// everyone's pace. Details in send_admission.h.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -19,6 +34,7 @@
 
 #include "agent/core/units.h"
 #include "agent/delivery/destination.h"
+#include "agent/delivery/send_admission.h"
 #include "agent/net/http_client.h"
 
 namespace ferry {
@@ -28,6 +44,8 @@ struct SenderOptions {
   Duration backoff_base{100};
   Duration backoff_cap{10000};
   std::uint32_t request_timeout_ms = 30000;
+  std::uint32_t rate_limit_percent = 0;  // of each shard's write limits; 0: no limit
+  bool one_request_per_shard = false;    // at most one request in flight (or waiting to retry) per shard
 };
 
 struct SenderCounters {
@@ -38,6 +56,9 @@ struct SenderCounters {
   std::uint64_t records_retried = 0;
   std::uint64_t request_failures = 0;           // whole requests that failed
   std::uint64_t payload_bytes = 0;              // request bodies sent
+  std::uint64_t throttle_waits = 0;             // request attempts the rate limiter held back
+  std::uint64_t throttle_wait_ms = 0;           // their time from being held back to being sent
+  std::uint64_t shard_waits = 0;                // request attempts held back by a busy shard
   std::map<std::string, std::uint64_t> errors;  // by error code, requests and records alike
 };
 
@@ -75,9 +96,15 @@ class Sender {
   struct Request {
     std::vector<WireRecord> records;
     std::uint32_t attempt = 0;
+    std::uint64_t seq = 0;                         // queue order; a retry keeps its request's
+    RequestLoad load;                              // per predicted shard
+    std::optional<std::uint64_t> throttled_since;  // loop ms the limiter first held this attempt back
+    bool waited_for_shard = false;
   };
 
+  static Request MakeRequest(std::vector<WireRecord>&& records, std::uint32_t attempt, std::uint64_t seq);
   void Pump();
+  void ArmThrottleTimer(std::uint64_t delay);
   void Send(std::shared_ptr<Request> request);
   void OnResponse(Request& request, const net::HttpResponse& response);
   // Schedules request after a backoff; returns the delay in ms.
@@ -96,7 +123,9 @@ class Sender {
   SenderCounters counters_;
   std::minstd_rand jitter_;
 
-  std::deque<Request> ready_;
+  SendAdmission admission_;
+  std::uint64_t next_seq_ = 0;
+  std::map<std::uint64_t, Request> ready_;         // seq -> request
   std::multimap<std::uint64_t, Request> waiting_;  // due time (loop ms) -> request
   std::size_t in_flight_ = 0;
   std::size_t in_flight_records_ = 0;
@@ -104,6 +133,7 @@ class Sender {
   std::function<void(WireRecord&&, const std::string& shard)> on_wrong_shard_;
   uv_timer_t retry_timer_{};
   uv_timer_t drain_timer_{};
+  uv_timer_t throttle_timer_{};  // wakes the queue when the limiter lets a held-back request go
   bool draining_ = false;
   bool abandoned_ = false;  // the drain timed out: failures are no longer retried
   std::function<void(std::size_t)> on_drained_;

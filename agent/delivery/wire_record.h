@@ -15,7 +15,7 @@ struct WireRecord {
   BatchRef batch;                        // keeps data and the keys alive
   std::uint32_t user_records = 1;        // source records inside (more than 1 once records are aggregated)
   std::string_view explicit_hash_key{};  // decimal; empty: Kinesis hashes the partition key
-  std::string_view predicted_shard{};    // an aggregate's shard as the packer predicted it; empty: none
+  std::string_view predicted_shard{};    // the shard the packer predicted (from its map); empty: none
 
   // Bytes this record counts against request limits (PutRecords counts data and partition key).
   std::size_t size() const { return data.size() + partition_key.size(); }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "agent/aws/json_request.h"
+#include "agent/delivery/response_outcome.h"
 #include "agent/firehose/put_record_batch_codec.h"
 
 namespace ferry::firehose {
@@ -29,33 +30,8 @@ net::HttpRequest FirehoseDestination::BuildRequest(std::span<const WireRecord> r
 }
 
 RequestOutcome FirehoseDestination::ReadResponse(const net::HttpResponse& response, std::size_t count) {
-  RequestOutcome out;
-  if (!response.transport_ok()) {
-    out.failed = true;
-    out.error_code = "transport";
-    out.error_message = response.transport_error;
-    return out;
-  }
-  if (response.status != 200) {
-    ServiceError error = DecodeServiceError(response.status, response.body);
-    out.failed = true;
-    out.error_code = std::move(error.type);
-    out.error_message = fmt::format("HTTP {}: {}", response.status, error.message);
-    return out;
-  }
-  auto results = DecodePutRecordBatchResponse(response.body, count);
-  if (!results) {
-    out.failed = true;
-    out.error_code = "InvalidResponse";
-    out.error_message = results.error().message();
-    return out;
-  }
-  out.record_errors.reserve(count);
-  for (auto& r : *results) {
-    if (!r.error_code.empty() && out.first_record_message.empty()) out.first_record_message = r.error_message;
-    out.record_errors.push_back(std::move(r.error_code));
-  }
-  return out;
+  return OutcomeOf(response, count, DecodeServiceError,
+                   [count](std::string_view body) { return DecodePutRecordBatchResponse(body, count); });
 }
 
 }  // namespace ferry::firehose

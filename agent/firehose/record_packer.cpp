@@ -75,10 +75,11 @@ void FirehosePacker::ClosePack() {
     ++counters_.cross_batch;
     owner = BatchRef(new Batch(0, 0, nullptr, kHolderBlockBytes, budget_));
     for (const Part& part : parts_) owner->AddParent(part.batch.get(), part.records);
-    acks = 1;
+    // Acknowledged as a whole, for every line in it, so the sender counts lines whichever way they packed.
+    acks = static_cast<std::uint32_t>(lines_.size());
     out = owner->arena().Allocate(bytes_);
     owner->records().push_back(Record{{out, bytes_}, 0});
-    owner->Seal();
+    owner->SealAs(acks);
   }
   char* at = out;
   for (std::string_view line : lines_) {

@@ -4,55 +4,42 @@
 #include <fmt/format.h>
 
 #include "agent/aws/json_request.h"
+#include "agent/delivery/response_outcome.h"
+#include "agent/kinesis/put_records_cbor_codec.h"
 #include "agent/kinesis/put_records_codec.h"
 
 namespace ferry::kinesis {
 
 StreamDestination::StreamDestination(std::string stream, aws::ServiceEndpoint endpoint,
-                                     aws::Credentials credentials, const Clock& clock)
+                                     aws::Credentials credentials, const Clock& clock, Protocol protocol)
     : stream_(std::move(stream)),
       endpoint_(std::move(endpoint)),
       credentials_(std::move(credentials)),
       clock_(clock),
+      protocol_(protocol),
       description_(fmt::format("Kinesis stream '{}' at {}", stream_, endpoint_.url)) {}
 
 net::HttpRequest StreamDestination::BuildRequest(std::span<const WireRecord> records) {
+  bool cbor = protocol_ == Protocol::kCbor;
   std::string body;
-  EncodePutRecords(stream_, records, body);
+  if (cbor) {
+    EncodePutRecordsCbor(stream_, records, body);
+  } else {
+    EncodePutRecords(stream_, records, body);
+  }
   return aws::BuildJsonRequest(kPutRecordsTarget, std::move(body), endpoint_, credentials_,
-                               clock_.UnixSeconds());
+                               clock_.UnixSeconds(), cbor ? aws::kCborContentType : aws::kJsonContentType);
 }
 
 RequestOutcome StreamDestination::ReadResponse(const net::HttpResponse& response, std::size_t count) {
-  RequestOutcome out;
-  if (!response.transport_ok()) {
-    out.failed = true;
-    out.error_code = "transport";
-    out.error_message = response.transport_error;
-    return out;
+  // Kinesis has answered CBOR requests in JSON: a response that says it is JSON is read as JSON.
+  const std::string* type = response.header("content-type");
+  if (protocol_ == Protocol::kCbor && !(type && type->starts_with("application/x-amz-json"))) {
+    return OutcomeOf(response, count, DecodeCborServiceError,
+                     [count](std::string_view body) { return DecodePutRecordsCborResponse(body, count); });
   }
-  if (response.status != 200) {
-    ServiceError error = DecodeServiceError(response.status, response.body);
-    out.failed = true;
-    out.error_code = std::move(error.type);
-    out.error_message = fmt::format("HTTP {}: {}", response.status, error.message);
-    return out;
-  }
-  auto results = DecodePutRecordsResponse(response.body, count);
-  if (!results) {
-    out.failed = true;
-    out.error_code = "InvalidResponse";
-    out.error_message = results.error().message();
-    return out;
-  }
-  out.record_errors.reserve(count);
-  out.record_shards.reserve(count);
-  for (auto& r : *results) {
-    if (!r.error_code.empty() && out.first_record_message.empty()) out.first_record_message = r.error_message;
-    out.record_errors.push_back(std::move(r.error_code));
-    out.record_shards.push_back(std::move(r.shard_id));
-  }
-  return out;
+  return OutcomeOf(response, count, DecodeServiceError,
+                   [count](std::string_view body) { return DecodePutRecordsResponse(body, count); });
 }
 
 }  // namespace ferry::kinesis

@@ -1,5 +1,6 @@
-// StreamDestination: Kinesis Data Streams PutRecords (JSON 1.1) as a delivery Destination, with each
-// request signed by SigV4 for the stream's region.
+// StreamDestination: Kinesis Data Streams PutRecords (JSON 1.1, or CBOR 1.1 where data travels as raw
+// bytes instead of base64) as a delivery Destination, with each request signed by SigV4 for the stream's
+// region.
 #pragma once
 
 #include <string>
@@ -11,10 +12,13 @@
 
 namespace ferry::kinesis {
 
+// The body encoding of PutRecords calls; the target and the signing are the same for both.
+enum class Protocol { kJson, kCbor };
+
 class StreamDestination : public Destination {
  public:
   StreamDestination(std::string stream, aws::ServiceEndpoint endpoint, aws::Credentials credentials,
-                    const Clock& clock);
+                    const Clock& clock, Protocol protocol = Protocol::kJson);
 
   const std::string& description() const override { return description_; }
   net::HttpRequest BuildRequest(std::span<const WireRecord> records) override;
@@ -25,6 +29,7 @@ class StreamDestination : public Destination {
   aws::ServiceEndpoint endpoint_;
   aws::Credentials credentials_;
   const Clock& clock_;
+  Protocol protocol_ = Protocol::kJson;
   std::string description_;
 };
 

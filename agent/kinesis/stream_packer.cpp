@@ -57,7 +57,8 @@ void StreamPacker::AddTo(Slot& slot, std::string_view key, std::string_view hash
     Flush(slot);
     if (!slot.aggregator.Fits(key, hash_key, record.data.size())) {
       // Too large to aggregate at all; a shared key lives in the slot, so the record gets a copy.
-      Raw(record.data, shared_keys_ ? batch->arena().Copy(key) : key, hash_key, batch);
+      Raw(record.data, shared_keys_ ? batch->arena().Copy(key) : key, hash_key, batch,
+          PredictedShard(slot, *batch));
       return;
     }
   }
@@ -70,11 +71,16 @@ void StreamPacker::AddTo(Slot& slot, std::string_view key, std::string_view hash
   }
 }
 
-void StreamPacker::Raw(std::string_view data, std::string_view key, std::string_view hash_key,
-                       BatchRef batch) {
+std::string_view StreamPacker::PredictedShard(const Slot& slot, Batch& batch) {
+  // A copy: the map, and its ids, may be replaced while the record is in flight.
+  return batch.arena().Copy(map_->open_shards()[static_cast<std::size_t>(&slot - slots_.data())].id);
+}
+
+void StreamPacker::Raw(std::string_view data, std::string_view key, std::string_view hash_key, BatchRef batch,
+                       std::string_view predicted) {
   ++counters_.raw_records;
   counters_.kinesis_bytes += data.size();
-  WireRecord record{data, key, std::move(batch), 1, hash_key};
+  WireRecord record{data, key, std::move(batch), 1, hash_key, predicted};
   collector_.Add(std::move(record));
 }
 
@@ -86,7 +92,8 @@ void StreamPacker::Flush(Slot& slot) {
     // A shared key belongs to the slot and outlives this record only as a copy.
     std::string_view key =
         shared_keys_ ? parent->arena().Copy(agg.first_partition_key()) : agg.first_partition_key();
-    Raw(agg.first_data(), key, agg.first_explicit_hash_key(), std::move(parent));
+    std::string_view predicted = PredictedShard(slot, *parent);
+    Raw(agg.first_data(), key, agg.first_explicit_hash_key(), std::move(parent), predicted);
   } else {
     std::size_t bytes = agg.encoded_bytes();
     BatchRef out(new Batch(0, 0, nullptr, bytes, budget_));

@@ -92,7 +92,10 @@ class StreamPacker : public BatchSink {
     std::string key;  // random keys: this shard's shared key (empty if none was found)
   };
 
-  void Raw(std::string_view data, std::string_view key, std::string_view hash_key, BatchRef batch);
+  // predicted: the shard the record goes to when the map says (so rate limits and order apply to it).
+  void Raw(std::string_view data, std::string_view key, std::string_view hash_key, BatchRef batch,
+           std::string_view predicted = {});
+  std::string_view PredictedShard(const Slot& slot, Batch& batch);
   // Random keys with a shard map: into the current shard's aggregate under its shared key.
   void AddShared(const Record& record, const BatchRef& batch);
   void AddTo(Slot& slot, std::string_view key, std::string_view hash_key, const Record& record,

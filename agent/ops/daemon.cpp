@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <optional>
 
 #include "agent/aws/credential_chain.h"
 #include "agent/aws/endpoint.h"
@@ -42,9 +43,21 @@ Status Daemon::Build() {
   if (!region) return region.error();
   auto creds = aws::ResolveCredentials(config_.aws, env_);
   if (!creds) return creds.error();
-  auto endpoint = aws::ResolveEndpoint("kinesis", *region, config_.aws.kinesis_endpoint);
-  if (!endpoint)
-    return Error(ErrorCode::kInvalidArgument, "aws.kinesis_endpoint: " + endpoint.error().message());
+  // The endpoint of each service a flow sends to; only those are resolved (and named in the log).
+  std::optional<aws::ServiceEndpoint> kinesis, firehose;
+  for (const auto& flow : config_.flows) {
+    const bool to_kinesis = flow.kinesis.has_value();
+    auto& endpoint = to_kinesis ? kinesis : firehose;
+    if (endpoint) continue;
+    auto resolved = to_kinesis ? aws::ResolveEndpoint("kinesis", *region, config_.aws.kinesis_endpoint)
+                               : aws::ResolveEndpoint("firehose", *region, config_.aws.firehose_endpoint);
+    if (!resolved) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("aws.{}_endpoint: {}", to_kinesis ? "kinesis" : "firehose",
+                               resolved.error().message()));
+    }
+    endpoint = std::move(*resolved);
+  }
   // First, so a second ferry on the same state_dir stops here, before it touches checkpoints.
   auto lock = StateLock::Acquire(config_.state_dir);
   if (!lock) return lock.error();
@@ -55,8 +68,9 @@ Status Daemon::Build() {
   Status listening = status_->Start();
   if (!listening) return listening;
 
-  log_->info("AWS region {}, credentials from {} (access key {}), Kinesis at {}", *region, creds->provider,
-             MaskAllButLast(creds->credentials.access_key_id), endpoint->url);
+  log_->info("AWS region {}, credentials from {} (access key {}){}{}", *region, creds->provider,
+             MaskAllButLast(creds->credentials.access_key_id), kinesis ? ", Kinesis at " + kinesis->url : "",
+             firehose ? ", Firehose at " + firehose->url : "");
 
   http_ = std::make_unique<net::HttpClient>(&loop_, net::HttpClientOptions{});
   FlowContext ctx{&loop_, *log_, *http_, budget_, acks_, clock_};
@@ -67,8 +81,9 @@ Status Daemon::Build() {
     parts.push_back(std::move(*prepared));
   }
   for (std::size_t i = 0; i < config_.flows.size(); ++i) {
-    flows_.push_back(
-        std::make_unique<Flow>(ctx, config_.flows[i], std::move(parts[i]), *endpoint, creds->credentials));
+    flows_.push_back(std::make_unique<Flow>(ctx, config_.flows[i], std::move(parts[i]),
+                                            config_.flows[i].kinesis ? *kinesis : *firehose,
+                                            creds->credentials));
   }
   return Status::Ok();
 }

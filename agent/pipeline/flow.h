@@ -1,7 +1,8 @@
 // Flow: one configured flow wired end to end on the shared loop:
-//   FileTailer -> PluginChain -> StreamPacker -> RequestCollector -> Sender(StreamDestination)
-// It owns its stages and shuts them down in data-flow order: stop reading, send what is collected,
-// drain the sender, close handles. Loop thread only.
+//   FileTailer -> PluginChain -> Output (Kinesis: StreamPacker -> RequestCollector -> Sender;
+//                                        Firehose: FirehosePacker -> RequestCollector -> Sender)
+// It owns its stages and shuts them down in data-flow order: stop reading, send what is held, drain the
+// sender, close handles. Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -11,17 +12,16 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <spdlog/logger.h>
 
 #include "agent/checkpoint/ack_tracker.h"
 #include "agent/config/config.h"
-#include "agent/delivery/request_collector.h"
-#include "agent/delivery/sender.h"
-#include "agent/kinesis/shard_map_loader.h"
-#include "agent/kinesis/stream_destination.h"
-#include "agent/kinesis/stream_packer.h"
+#include "agent/delivery/output.h"
+#include "agent/firehose/firehose_output.h"
+#include "agent/kinesis/kinesis_output.h"
 #include "agent/pipeline/plugin_chain.h"
 #include "agent/source/file_tailer.h"
 
@@ -45,12 +45,12 @@ class Flow {
     TailerOptions tailer;
     Discovery discovery;
     RecordFramer framer;
-    kinesis::PartitionKeyPolicy keys;
-    kinesis::PackingOptions packing;
+    std::variant<firehose::FirehoseOutput::Parts, kinesis::KinesisOutput::Parts> output;
   };
   static Result<Parts> Prepare(const config::FlowOptions& options, const std::string& state_dir,
                                Duration checkpoint_interval, const std::string& hostname);
 
+  // endpoint: the flow's destination service (Kinesis or Firehose).
   Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts parts, aws::ServiceEndpoint endpoint,
        aws::Credentials credentials);
   Flow(const Flow&) = delete;
@@ -70,33 +70,20 @@ class Flow {
   // Every counter and gauge of the flow by name, in a fixed order: what `ferry status` and metrics show.
   std::vector<std::pair<std::string_view, std::uint64_t>> Counters() const;
   // Errors the endpoint returned, by code.
-  const std::map<std::string, std::uint64_t>& Errors() const { return sender_.counters().errors; }
+  const std::map<std::string, std::uint64_t>& Errors() const { return output_->Errors(); }
   std::vector<TailedFileStatus> Files() const { return tailer_.Files(); }
 
  private:
-  // Each stage is built after the one it feeds. Batches still held downstream when the flow is destroyed
-  // point only at the daemon's AckTracker and MemoryBudget, which outlive every flow.
-  void RefreshShardMap();
-  void UseShardMap(kinesis::ShardMap map);
   void StartReading();
 
   std::string name_;
-  spdlog::logger& log_;
-  uv_loop_t* loop_;
-  kinesis::ShardMapLoader shards_;
-  uv_timer_t refresh_timer_{};
-  Duration refresh_every_;
-  bool aggregate_;
   bool reading_ = false;
   bool draining_ = false;
-  kinesis::StreamDestination destination_;
-  Sender sender_;
-  RequestCollector collector_;
-  kinesis::StreamPacker packer_;
+  // Each stage is built after the one it feeds. Batches still held downstream when the flow is destroyed
+  // point only at the daemon's AckTracker and MemoryBudget, which outlive every flow.
+  std::unique_ptr<Output> output_;
   PluginChain chain_;
   FileTailer tailer_;
-  int closing_ = 0;
-  std::function<void()> on_closed_;
 };
 
 }  // namespace ferry

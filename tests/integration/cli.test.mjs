@@ -95,7 +95,7 @@ flows:
     assert.equal(r.code, 2, `${cmd}: ${r.stderr}`)
     const errors = r.stderr.trim().split('\n')
     assert.deepEqual(errors, [
-      `${file}:4:3: aws.kinesis_endpiont: unknown key (known keys here: region, access_key_id, secret_access_key, session_token, kinesis_endpoint)`,
+      `${file}:4:3: aws.kinesis_endpiont: unknown key (known keys here: region, access_key_id, secret_access_key, session_token, kinesis_endpoint, firehose_endpoint)`,
       `${file}:8:15: flows[0].start_at: 'middle' is not one of: end, beginning`,
       `${file}:10:15: flows[0].kinesis.stream: expected a string, found a list`,
       `${file}:11:16: flows[0].kinesis.max_age: 'soon' is not a duration (a whole number with a unit: ms, s, m, h)`,

@@ -72,6 +72,36 @@ test('records that fail inside a PutRecords response are retried alone until sto
   }
 })
 
+test('protocol: cbor sends raw bytes in CBOR 1.1 and reads CBOR verdicts, per-record failures and errors', async () => {
+  // Request 0 fails as a whole (400 in CBOR), request 1 has every fourth record throttled.
+  const ep = await startPutRecordsEndpoint({
+    policy: ({ index }) => {
+      if (index === 0) return { status: 400, body: { __type: 'ResourceNotFoundException', message: 'injected' } }
+      if (index === 1) return { failRecord: (i) => (i % 4 === 0 ? 'ProvisionedThroughputExceededException' : null) }
+      return {}
+    },
+  })
+  // Binary and invalid UTF-8 lines as well as text: CBOR carries them as byte strings, unencoded.
+  const { tmp, lines, configPath } = setup(ep.endpoint, 2000, '      protocol: cbor\n')
+  const binary = [Buffer.from([0xff, 0xfe, 0x00, 0x01]), Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), Buffer.from([0xf4, 0x90, 0x80, 0x80, 0x7f])]
+  fs.appendFileSync(path.join(tmp, 'app.log'), fileContents(binary))
+  lines.push(...binary)
+  const ferry = startFerry(configPath)
+  try {
+    await waitUntil(() => ep.accepted.length >= lines.length, 30000, 'all records')
+    const { code, stderr } = await stopFerry(ferry)
+    assert.equal(code, 0, stderr)
+    assertExactlyOnce(lines, ep.accepted, ferry)
+    assert.equal(ep.protocols.json, 0)
+    assert.ok(ep.protocols.cbor >= 3)
+    assert.match(stderr, /ResourceNotFoundException/)
+    assert.match(stderr, /records failed \(ProvisionedThroughputExceededException x\d+/)
+  } finally {
+    if (ferry.exitStatus === null) ferry.kill('SIGKILL')
+    await ep.stop()
+  }
+})
+
 test('a request that fails as a whole (HTTP 500, 400 ResourceNotFound) is sent again', async () => {
   const ep = await startPutRecordsEndpoint({
     policy: ({ index }) => {

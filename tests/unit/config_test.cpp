@@ -163,7 +163,7 @@ TEST_CASE("An unknown key in aws is reported under aws", "[config]") {
                  "  regoin: eu-west-2\n" +
                  std::string(kFlow)) ==
         "ferry.yaml:3:3: aws.regoin: unknown key (known keys here: region, access_key_id, secret_access_key, "
-        "session_token, kinesis_endpoint)");
+        "session_token, kinesis_endpoint, firehose_endpoint)");
 }
 
 TEST_CASE("An unknown key in a second flow's kinesis section has the full path", "[config]") {
@@ -179,7 +179,8 @@ TEST_CASE("An unknown key in a second flow's kinesis section has the full path",
                  "      max_agee: 1s\n") ==
         "ferry.yaml:10:7: flows[1].kinesis.max_agee: unknown key (known keys here: stream, max_age, "
         "partition_key, explicit_hash_key, aggregate, "
-        "aggregate_max_bytes, aggregate_max_records, shard_map_refresh)");
+        "aggregate_max_bytes, aggregate_max_records, shard_map_refresh, protocol, compression, "
+              "rate_limit, one_request_per_shard)");
 }
 
 // ---- wrong types
@@ -235,7 +236,7 @@ TEST_CASE("Missing required keys are reported at their mapping", "[config]") {
 
 TEST_CASE("A flow without a kinesis section has no destination", "[config]") {
   CHECK(OneError("flows:\n  - name: a\n    files: /a.log\n") ==
-        "ferry.yaml:2:5: flows[0]: needs a destination: add a 'kinesis' section");
+        "ferry.yaml:2:5: flows[0]: needs a destination: add a 'kinesis' or a 'firehose' section");
 }
 
 // ---- bad values
@@ -367,7 +368,7 @@ TEST_CASE("Every error in a config is reported, one per line", "[config]") {
                       "ferry.yaml:4:11: aws.region: expected a string, found a list",
                       "ferry.yaml:8:12: flows[0].files: expected a list of strings, found a mapping",
                       "ferry.yaml:10:11: flows[1].name: flow name 'a' is used twice",
-                      "ferry.yaml:10:5: flows[1]: needs a destination: add a 'kinesis' section",
+                      "ferry.yaml:10:5: flows[1]: needs a destination: add a 'kinesis' or a 'firehose' section",
                       "ferry.yaml:4:3: aws.secret_access_key: required when aws.access_key_id is set",
                   });
 }
@@ -563,6 +564,64 @@ TEST_CASE("Kinesis partition keys: random, templates, fields and regexes, with t
   CHECK(agg->aggregate_max_records == 10);
 }
 
+TEST_CASE("A Firehose flow takes its section's options and defaults", "[config]") {
+  const std::string head =
+      "aws:\n  firehose_endpoint: http://127.0.0.1:4573\nflows:\n  - name: a\n    files: /a.log\n    firehose:\n"
+      "      delivery_stream: web\n";
+  Config c = Parse(head);
+  CHECK(c.aws.firehose_endpoint == "http://127.0.0.1:4573");
+  REQUIRE(c.flows[0].firehose);
+  CHECK_FALSE(c.flows[0].kinesis);
+  const FirehoseOptions& f = *c.flows[0].firehose;
+  CHECK(f.delivery_stream == "web");
+  CHECK(f.max_age == Duration(1000));
+  CHECK(f.pack);
+  CHECK(f.pack_max_bytes == 1000 << 10);
+  CHECK(f.compression == Compression::kNone);
+
+  Config set = Parse(head + "      max_age: 250ms\n      pack: false\n      pack_max_bytes: 64KiB\n"
+                            "      compression: zstd\n");
+  CHECK(set.flows[0].firehose->max_age == Duration(250));
+  CHECK_FALSE(set.flows[0].firehose->pack);
+  CHECK(set.flows[0].firehose->pack_max_bytes == 64 << 10);
+  CHECK(set.flows[0].firehose->compression == Compression::kZstd);
+
+  CHECK(OneError(head + "      pack_max_bytes: 1MiB\n") ==
+        "ferry.yaml:8:23: flows[0].firehose.pack_max_bytes: must be between 1KiB and 1000KiB");
+  CHECK(OneError(head + "      compression: brotli\n") ==
+        "ferry.yaml:8:20: flows[0].firehose.compression: 'brotli' is not one of: none, gzip, zstd");
+  CHECK(OneError("flows:\n  - name: a\n    files: /a.log\n    firehose:\n      max_age: 1s\n") ==
+        "ferry.yaml:5:7: flows[0].firehose.delivery_stream: missing required key");
+}
+
+TEST_CASE("A flow has exactly one destination", "[config]") {
+  CHECK(OneError("flows:\n  - name: a\n    files: /a.log\n    kinesis:\n      stream: s\n    firehose:\n"
+                 "      delivery_stream: d\n") ==
+        "ferry.yaml:7:7: flows[0].firehose: a flow has one destination: 'kinesis' is given too (make two "
+        "flows to send the same files to both)");
+}
+
+TEST_CASE("Kinesis protocol, compression and rate options", "[config]") {
+  const std::string head = "flows:\n  - name: a\n    files: /a.log\n    kinesis:\n      stream: s\n";
+  const KinesisOptions d = *Parse(head).flows[0].kinesis;
+  CHECK(d.protocol == KinesisOptions::Protocol::kJson);
+  CHECK(d.compression == Compression::kNone);
+  CHECK(d.rate_limit == 100);
+  CHECK_FALSE(d.one_request_per_shard);
+  const KinesisOptions k = *Parse(head + "      protocol: cbor\n      compression: gzip\n      rate_limit: 0\n"
+                                         "      one_request_per_shard: true\n")
+                                .flows[0]
+                                .kinesis;
+  CHECK(k.protocol == KinesisOptions::Protocol::kCbor);
+  CHECK(k.compression == Compression::kGzip);
+  CHECK(k.rate_limit == 0);
+  CHECK(k.one_request_per_shard);
+  CHECK(OneError(head + "      rate_limit: 150\n") ==
+        "ferry.yaml:6:19: flows[0].kinesis.rate_limit: 150 is out of range (0 to 100)");
+  CHECK(OneError(head + "      protocol: xml\n") ==
+        "ferry.yaml:6:17: flows[0].kinesis.protocol: 'xml' is not one of: json, cbor");
+}
+
 TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
   std::string keys = DescribeKeys();
   for (const char* key : {"state_dir",
@@ -600,11 +659,22 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
                           "flows[].kinesis.aggregate",
                           "flows[].kinesis.aggregate_max_bytes",
                           "flows[].kinesis.aggregate_max_records",
-                          "flows[].kinesis.shard_map_refresh"}) {
+                          "flows[].kinesis.shard_map_refresh",
+                          "flows[].kinesis.protocol",
+                          "flows[].kinesis.compression",
+                          "flows[].kinesis.rate_limit",
+                          "flows[].kinesis.one_request_per_shard",
+                          "aws.firehose_endpoint",
+                          "flows[].firehose",
+                          "flows[].firehose.delivery_stream",
+                          "flows[].firehose.max_age",
+                          "flows[].firehose.pack",
+                          "flows[].firehose.pack_max_bytes",
+                          "flows[].firehose.compression"}) {
     INFO(key);
     CHECK(("\n" + keys).find("\n" + std::string(key) + " ") != std::string::npos);
   }
-  CHECK(std::count(keys.begin(), keys.end(), '\n') == 36);
+  CHECK(std::count(keys.begin(), keys.end(), '\n') == 47);
 }
 
 }  // namespace

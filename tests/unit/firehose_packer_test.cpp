@@ -144,7 +144,7 @@ TEST_CASE("Packer packs lines of several batches and acknowledges each batch", "
   auto records = h.FlushAll();
   REQUIRE(records.size() == 1);
   CHECK(records[0].data == "a1\na2\nb1\na3\na4\na5\n");
-  CHECK(records[0].user_records == 1);  // the holder's one record; the holder acknowledges the batches
+  CHECK(records[0].user_records == 6);  // every line in it; the holder acknowledges the batches
   CHECK(h.packer().counters().cross_batch == 1);
   CHECK(h.sink.calls.empty());
   records[0].Ack();
@@ -161,6 +161,7 @@ TEST_CASE("Packer acknowledges a batch only when all its packed records are", "[
   CHECK(records[0].data == "a1\na2\na3\na4\n");
   CHECK(records[0].user_records == 4);
   CHECK(records[1].data == "a5\nb1\n");
+  CHECK(records[1].user_records == 2);
   records[1].Ack();  // a5 and b1
   CHECK(h.sink.calls == std::vector<Call>{{2, 0, 3}});
   records[0].Ack();  // a1..a4: batch 1 is complete now

@@ -166,6 +166,29 @@ TEST_CASE("Collector honours custom limits", "[request_collector]") {
   h.Finish();
 }
 
+TEST_CASE("Collector keeps each shard's share of a request within the per-shard limits",
+          "[request_collector]") {
+  Harness h(Duration(60000), RequestLimits{500, 1000, 10, 2});
+  auto on = [&h](std::string_view data, std::string_view shard) {
+    WireRecord r = h.Record(data, "k");
+    r.predicted_shard = shard;
+    return r;
+  };
+  h.collector().Add(on("aaaa", "shard-0"));  // shard-0: 5 bytes
+  h.collector().Add(on("bbbb", "shard-1"));  // another shard: its own share
+  h.collector().Add(on("", ""));             // no prediction: not counted against a shard
+  h.collector().Add(on("cc", "shard-0"));    // shard-0: 8 bytes, 2 records
+  CHECK(h.requests.empty());
+  h.collector().Add(on("d", "shard-0"));  // a third record for shard-0: flush first
+  CHECK(h.RequestSizes() == std::vector<std::size_t>{4});
+  h.collector().Add(on("eeeeeeee", "shard-0"));  // 2 + 9 = 11 > 10 bytes: flush first
+  CHECK(h.RequestSizes() == std::vector<std::size_t>{4, 1});
+  h.collector().FlushNow();
+  CHECK(h.RequestSizes() == std::vector<std::size_t>{4, 1, 1});
+  h.requests.clear();
+  h.Finish();
+}
+
 TEST_CASE("Collector sends a partial request after max_age", "[request_collector]") {
   Harness h(Duration(20));
   uv_update_time(h.loop());

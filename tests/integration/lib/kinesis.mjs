@@ -75,7 +75,7 @@ export async function listShards(client, name) {
 // Read one shard from a starting position until it is drained: a GetRecords that returns no
 // records while MillisBehindLatest is 0, or no NextShardIterator (a closed shard read to its end).
 // start: { type: 'TRIM_HORIZON' } or { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber }.
-export async function readShard(client, name, shardId, start = { type: 'TRIM_HORIZON' }) {
+export async function readShard(client, name, shardId, start = { type: 'TRIM_HORIZON' }, { decode } = {}) {
   const { ShardIterator } = await client.send(
     new GetShardIteratorCommand({
       StreamName: name,
@@ -89,7 +89,7 @@ export async function readShard(client, name, shardId, start = { type: 'TRIM_HOR
   while (iterator) {
     const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }))
     for (const r of out.Records || []) {
-      records.push(...userRecords(shardId, r))
+      records.push(...userRecords(shardId, r, decode))
     }
     if ((out.Records || []).length === 0 && out.MillisBehindLatest === 0) break
     iterator = out.NextShardIterator
@@ -98,9 +98,10 @@ export async function readShard(client, name, shardId, start = { type: 'TRIM_HOR
 }
 
 // The user records in one Kinesis record: itself when it is not a KPL aggregate, else its sub-records,
-// checked against the aggregate's MD5 (a bad checksum throws).
-export function userRecords(shardId, r) {
-  const data = Buffer.from(r.Data) // a copy: r.Data is a Uint8Array
+// checked against the aggregate's MD5 (a bad checksum throws). decode (optional) turns the record's data
+// into what the producer packed, e.g. gunzip for a stream ferry sends compressed.
+export function userRecords(shardId, r, decode) {
+  const data = decode ? decode(Buffer.from(r.Data)) : Buffer.from(r.Data) // a copy: r.Data is a Uint8Array
   const base = { shardId, sequenceNumber: r.SequenceNumber, outerKey: r.PartitionKey }
   if (data.length < 20 || !data.subarray(0, 4).equals(KPL_MAGIC)) {
     return [{ ...base, subSequenceNumber: null, partitionKey: r.PartitionKey, explicitHashKey: null, aggregated: false, data }]
@@ -169,10 +170,10 @@ function explicitHashKeys(aggregate) {
 }
 
 // Every record in the stream: all shards, each from TRIM_HORIZON, in shard then sequence order.
-export async function readAll(client, name) {
+export async function readAll(client, name, { decode } = {}) {
   const all = []
   for (const shard of await listShards(client, name)) {
-    all.push(...(await readShard(client, name, shard.ShardId)))
+    all.push(...(await readShard(client, name, shard.ShardId, undefined, { decode })))
   }
   return all
 }
@@ -181,8 +182,8 @@ export async function readAll(client, name) {
 // the records read (fewer than `count` on timeout: the caller asserts and reports).
 // Reads incrementally: each poll continues every shard after the last sequence number seen.
 // Options: intervalMs between polls; signal (AbortSignal) to give up early, e.g. when the process
-// under test dies — the promise then rejects with signal.reason.
-export async function waitForRecords(client, name, count, timeoutMs, { intervalMs = 250, signal } = {}) {
+// under test dies — the promise then rejects with signal.reason; decode as for userRecords.
+export async function waitForRecords(client, name, count, timeoutMs, { intervalMs = 250, signal, decode } = {}) {
   const deadline = Date.now() + timeoutMs
   const perShard = new Map() // shardId -> records read so far, in order
   let total = 0
@@ -192,7 +193,7 @@ export async function waitForRecords(client, name, count, timeoutMs, { intervalM
       const seen = perShard.get(shard.ShardId) || []
       const last = seen[seen.length - 1]
       const start = last ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: last.sequenceNumber } : { type: 'TRIM_HORIZON' }
-      const fresh = await readShard(client, name, shard.ShardId, start)
+      const fresh = await readShard(client, name, shard.ShardId, start, { decode })
       for (const r of fresh) seen.push(r)
       total += fresh.length
       perShard.set(shard.ShardId, seen)

@@ -1,24 +1,32 @@
 // lib/put_records_endpoint.mjs — a Kinesis PutRecords endpoint of the tests' own, on 127.0.0.1.
 //
 // Role: the peer for behaviour kinesalite cannot show: per-record failures, HTTP errors and slow or
-// missing answers. It speaks the JSON 1.1 PutRecords protocol (X-Amz-Target Kinesis_20131202.PutRecords),
-// keeps every record it accepted, and asks a policy how to treat each request:
+// missing answers. It speaks PutRecords (X-Amz-Target Kinesis_20131202.PutRecords) in JSON 1.1 or, when the
+// request's Content-Type is application/x-amz-cbor-1.1, in CBOR 1.1 (Data a byte string), and answers in
+// the protocol it was asked in. It keeps every record it accepted and asks a policy how to treat each request:
 //
 //   const ep = await startPutRecordsEndpoint({ policy })
 //   policy({ index, records }) -> { status?, body?, delayMs?, failRecord?(i) -> errorCode | null, hang? }
 //     index       0-based number of the request
 //     records     [{ data: Buffer, partitionKey }]
-//     status/body answer the whole request with that HTTP status and JSON body instead
+//     status/body answer the whole request with that HTTP status and body (an object, sent as JSON or
+//                 CBOR like the rest of the answer) instead
 //     failRecord  per-record verdict: an ErrorCode string fails that record, null stores it
 //     delayMs     wait before answering; hang: never answer
 //   ep.endpoint, ep.accepted (the user records' data, Buffers in arrival order: KPL aggregates are taken
 //   apart, checksums verified), ep.kinesisRecords (records stored as PutRecords saw them), ep.requests
-//   (PutRecords calls), ep.waitForRequests(n), ep.stop()
+//   (PutRecords calls), ep.protocols ({ json, cbor }: those calls by the protocol they came in),
+//   ep.waitForRequests(n), ep.stop()
 // ListShards is answered with one open shard covering every hash key (ferry aggregates for it); those
 // calls are neither counted nor shown to the policy.
 import http from 'node:http'
 
+import cbor from 'cbor'
+
 import { userRecords } from './kinesis.mjs'
+
+const JSON_TYPE = 'application/x-amz-json-1.1'
+const CBOR_TYPE = 'application/x-amz-cbor-1.1'
 
 const ONE_SHARD = {
   Shards: [
@@ -34,6 +42,7 @@ export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
   const accepted = []
   let requests = 0
   let kinesisRecords = 0
+  const protocols = { json: 0, cbor: 0 }
   const waiters = []
   const hung = []
   const server = http.createServer((req, res) => {
@@ -47,19 +56,40 @@ export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
       }
       const index = requests++
       for (const w of waiters.splice(0)) w()
+      const useCbor = String(req.headers['content-type'] || '').split(';')[0].trim() === CBOR_TYPE
+      protocols[useCbor ? 'cbor' : 'json']++
+      // Every answer goes back in the protocol of the request.
+      const send = (status, value) => {
+        res.writeHead(status, { 'content-type': useCbor ? CBOR_TYPE : JSON_TYPE })
+        res.end(useCbor ? cbor.encode(value) : JSON.stringify(value))
+      }
       const target = req.headers['x-amz-target']
       if (target !== 'Kinesis_20131202.PutRecords' || !String(req.headers.authorization || '').startsWith('AWS4-HMAC-SHA256 ')) {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
-        res.end(JSON.stringify({ __type: 'UnknownOperationException', message: `bad target or no signature: ${target}` }))
+        send(400, { __type: 'UnknownOperationException', message: `bad target or no signature: ${target}` })
         return
       }
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-      const records = body.Records.map((r) => ({ data: Buffer.from(r.Data, 'base64'), partitionKey: r.PartitionKey }))
+      let records
+      if (useCbor) {
+        let body
+        try {
+          body = cbor.decodeFirstSync(Buffer.concat(chunks))
+        } catch (e) {
+          send(400, { __type: 'SerializationException', message: `not CBOR: ${e.message}` })
+          return
+        }
+        if (!Array.isArray(body?.Records) || !body.Records.every((r) => Buffer.isBuffer(r?.Data))) {
+          send(400, { __type: 'SerializationException', message: 'Records must be maps whose Data is a byte string' })
+          return
+        }
+        records = body.Records.map((r) => ({ data: r.Data, partitionKey: r.PartitionKey }))
+      } else {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+        records = body.Records.map((r) => ({ data: Buffer.from(r.Data, 'base64'), partitionKey: r.PartitionKey }))
+      }
       const verdict = policy({ index, records }) || {}
       const answer = () => {
         if (verdict.status) {
-          res.writeHead(verdict.status, { 'content-type': 'application/x-amz-json-1.1' })
-          res.end(JSON.stringify(verdict.body || {}))
+          send(verdict.status, verdict.body || {})
           return
         }
         let failed = 0
@@ -76,8 +106,7 @@ export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
           }
           return { SequenceNumber: seq, ShardId: 'shardId-000000000000' }
         })
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
-        res.end(JSON.stringify({ FailedRecordCount: failed, Records: results }))
+        send(200, { FailedRecordCount: failed, Records: results })
       }
       if (verdict.hang) hung.push(res)
       else if (verdict.delayMs) setTimeout(answer, verdict.delayMs)
@@ -94,6 +123,9 @@ export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
     },
     get kinesisRecords() {
       return kinesisRecords
+    },
+    get protocols() {
+      return { ...protocols }
     },
     // Resolves once at least n requests have arrived.
     async waitForRequests(n, timeoutMs = 30000) {

@@ -1,0 +1,187 @@
+// KinesisOutput: the Kinesis stages of a flow, its shard map, and their ordered shutdown.
+#include "agent/kinesis/kinesis_output.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "agent/core/callback_join.h"
+#include "agent/delivery/shard_rate_limiter.h"
+#include "agent/kinesis/partition_keys.h"
+#include "agent/kinesis/stream_destination.h"
+
+namespace ferry::kinesis {
+namespace {
+Compression CompressionOf(const config::KinesisOptions& k) {
+  return static_cast<Compression>(k.compression);
+}
+static_assert(static_cast<int>(config::Compression::kZstd) == static_cast<int>(Compression::kZstd));
+
+// With a rate limit, a request holds at most one second of any shard's allowance.
+RequestLimits RequestLimitsFor(const config::KinesisOptions& k) {
+  RequestLimits limits;
+  if (k.rate_limit > 0) {
+    limits.max_shard_bytes = ShardRateLimiter::kShardBytesPerSecond * k.rate_limit / 100;
+    limits.max_shard_records =
+        std::max<std::uint64_t>(ShardRateLimiter::kShardRecordsPerSecond * k.rate_limit / 100, 1);
+  }
+  return limits;
+}
+
+SenderOptions SenderOptionsFor(const config::KinesisOptions& k) {
+  SenderOptions options;
+  options.rate_limit_percent = static_cast<std::uint32_t>(k.rate_limit);  // 0..100 (config checks)
+  options.one_request_per_shard = k.one_request_per_shard;
+  return options;
+}
+}  // namespace
+
+Result<KinesisOutput::Parts> KinesisOutput::Prepare(const config::KinesisOptions& k, const std::string& flow,
+                                                    const std::string& hostname) {
+  PartitionKeySpec spec;
+  spec.kind = static_cast<PartitionKeySpec::Kind>(k.partition_key.kind);
+  spec.text = k.partition_key.text;
+  spec.fallback = k.partition_key.fallback;
+  spec.explicit_hash_key = k.explicit_hash_key;
+  auto keys = PartitionKeyPolicy::Create(spec, KeyContext{hostname, flow});
+  if (!keys) return Error(ErrorCode::kInvalidArgument, "partition_key: " + keys.error().message());
+
+  // A record and its partition key must fit the Kinesis record limit together, after compression.
+  const Compression compression = CompressionOf(k);
+  const std::size_t key_room = k.partition_key.kind == config::PartitionKeyOptions::Kind::kRandom
+                                   ? RandomPartitionKeys::kKeyBytes
+                                   : PartitionKeyPolicy::kMaxKeyBytes;
+  PackingOptions packing;
+  packing.aggregate = k.aggregate;
+  packing.limits.max_bytes =
+      std::min<std::size_t>(k.aggregate_max_bytes, LargestCompressibleInput(compression, kMaxRecordBytes));
+  packing.limits.max_records = k.aggregate_max_records;
+  // Half of max_age in the aggregators and half in the request collector: a record waits at most max_age.
+  packing.max_age = Duration(std::max<Duration::rep>(k.max_age.count() / 2, 1));
+  return Parts{std::move(*keys), packing, LargestCompressibleInput(compression, kMaxRecordBytes - key_room)};
+}
+
+KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
+                             MemoryBudget& budget, const Clock& clock, const std::string& flow,
+                             const config::KinesisOptions& k, Parts parts, aws::ServiceEndpoint endpoint,
+                             aws::Credentials credentials)
+    : flow_(flow),
+      log_(log),
+      loop_(loop),
+      shards_(loop, log, http, k.stream, endpoint, credentials, clock),
+      refresh_every_(k.shard_map_refresh),
+      aggregate_(k.aggregate),
+      path_(loop, log, http,
+            std::make_unique<StreamDestination>(
+                k.stream, std::move(endpoint), std::move(credentials), clock,
+                k.protocol == config::KinesisOptions::Protocol::kCbor ? Protocol::kCbor : Protocol::kJson),
+            CompressionOf(k), RequestLimitsFor(k),
+            Duration(std::max<Duration::rep>(k.max_age.count() - parts.packing.max_age.count(), 1)),
+            SenderOptionsFor(k)),
+      packer_(loop, path_.collector(), std::move(parts.keys), parts.packing, &budget) {
+  uv_timer_init(loop_, &refresh_timer_);
+  refresh_timer_.data = this;
+  path_.sender().set_on_wrong_shard([this](WireRecord&& record, const std::string& shard) {
+    if (!shards_.loading()) {
+      log_.warn(
+          "flow {}: a record predicted for {} was stored on {}: the stream was resharded; listing its "
+          "shards again",
+          flow_, record.predicted_shard, shard);
+      RefreshShardMap();
+    }
+    packer_.Redirected(std::move(record));
+  });
+}
+
+void KinesisOutput::Start(std::function<void()> ready) {
+  ready_ = std::move(ready);
+  if (!aggregate_) {
+    Ready();
+    return;
+  }
+  // The first listing comes before the first read, so a backlog is aggregated from its first line; if
+  // it fails, reading starts anyway (records go raw until a later listing works).
+  RefreshShardMap();
+  auto every = static_cast<std::uint64_t>(std::max<Duration::rep>(refresh_every_.count(), 1000));
+  uv_timer_start(
+      &refresh_timer_, [](uv_timer_t* t) { static_cast<KinesisOutput*>(t->data)->RefreshShardMap(); }, every,
+      every);
+}
+
+void KinesisOutput::Ready() {
+  if (!ready_) return;
+  auto ready = std::move(ready_);
+  ready_ = nullptr;
+  ready();
+}
+
+void KinesisOutput::RefreshShardMap() {
+  if (shards_.loading()) return;
+  shards_.Load([this](Result<ShardMap> map) {
+    if (map) {
+      UseShardMap(std::move(*map));
+    } else {
+      log_.warn("flow {}: cannot list the stream's shards ({}); records go unaggregated until it works",
+                flow_, map.error().message());
+    }
+    Ready();
+  });
+}
+
+void KinesisOutput::UseShardMap(ShardMap map) {
+  const ShardMap* old = packer_.shard_map();
+  bool same = old != nullptr && old->open_shards().size() == map.open_shards().size() &&
+              std::equal(old->open_shards().begin(), old->open_shards().end(), map.open_shards().begin(),
+                         [](const Shard& a, const Shard& b) {
+                           return a.id == b.id && a.start == b.start && a.end == b.end;
+                         });
+  if (same) return;
+  log_.info("flow {}: {} open shards; aggregating records per shard", flow_, map.open_shards().size());
+  packer_.SetShardMap(std::make_shared<const ShardMap>(std::move(map)));
+}
+
+void KinesisOutput::Drain(Duration timeout, std::function<void(std::size_t)> on_drained) {
+  uv_timer_stop(&refresh_timer_);
+  ready_ = nullptr;  // a listing still under way must not start reading now
+  packer_.FlushNow();
+  path_.Drain(timeout, std::move(on_drained));
+}
+
+void KinesisOutput::Close(std::function<void()> on_closed) {
+  auto closed = JoinCallbacks(4, std::move(on_closed));
+  refresh_timer_.data = new std::function<void()>(closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&refresh_timer_), [](uv_handle_t* h) {
+    std::unique_ptr<std::function<void()>> done(static_cast<std::function<void()>*>(h->data));
+    (*done)();
+  });
+  shards_.Close(closed);
+  packer_.Close(closed);
+  path_.Close(closed);
+}
+
+std::string KinesisOutput::Summary() const {
+  const SenderCounters& s = path_.sender().counters();
+  return fmt::format("records sent {} (in {} Kinesis records, {} aggregated), {}", s.user_records_sent,
+                     s.records_sent, packer_.counters().aggregates, path_.Summary());
+}
+
+void KinesisOutput::AppendCounters(std::vector<Counter>& out) const {
+  const PackerCounters& p = packer_.counters();
+  const SenderCounters& s = path_.sender().counters();
+  out.insert(out.end(), {
+                            {"kinesis_records", p.aggregates + p.raw_records},
+                            {"aggregates", p.aggregates},
+                            {"aggregated_records", p.aggregated_records},
+                            {"wrong_shard", s.wrong_shard},
+                            {"resent_records", p.resent_records},
+                            {"user_bytes", p.user_bytes},
+                            {"kinesis_bytes", p.kinesis_bytes},
+                            {"kinesis_records_sent", s.records_sent},
+                            {"throttle_waits", s.throttle_waits},
+                            {"throttle_wait_ms", s.throttle_wait_ms},
+                            {"shard_waits", s.shard_waits},
+                        });
+  path_.AppendCounters(out);
+}
+
+}  // namespace ferry::kinesis

@@ -1,0 +1,364 @@
+// throughput.mjs — benchmark: how fast ferry ships one large log file, and what that costs, per destination.
+//
+// Generates a log file (seeded, so every run reads the same bytes), then per scenario starts the fast local
+// endpoint (lib/fast_endpoint.mjs, a process of its own) and `ferry run` from a cold start (fresh state_dir,
+// start_at: beginning), waits until the endpoint has counted every line, samples ferry's CPU time
+// (/proc/<pid>/stat utime+stime) and peak RSS (VmHWM) before stopping it, and the endpoint's CPU time. Prints
+// an aligned table and one line `JSON: {...}`. It is a measurement, not a test: nothing is asserted beyond
+// every line arriving.
+//
+// Run from the repo root:
+//   node tests/bench/throughput.mjs [--lines N] [--line-bytes B] [--format json|text]
+//                                   [--scenarios a,b,...] [--repeat N] [--timeout S] [--json FILE]
+// FERRY_BIN defaults to build/ferry. Scenarios: kinesis-agg-json, kinesis-agg-cbor, kinesis-raw-json,
+// kinesis-raw-cbor, firehose (default: all).
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+
+import { startFerry, stopFerry, ferryOutputForHumans, yamlQuote } from '../integration/lib/ferry.mjs'
+import { startFastEndpoint } from './lib/fast_endpoint.mjs'
+
+const SCENARIOS = {
+  'kinesis-agg-json': { kinesis: { aggregate: true, protocol: 'json' } },
+  'kinesis-agg-cbor': { kinesis: { aggregate: true, protocol: 'cbor' } },
+  'kinesis-raw-json': { kinesis: { aggregate: false, protocol: 'json' } },
+  'kinesis-raw-cbor': { kinesis: { aggregate: false, protocol: 'cbor' } },
+  firehose: { firehose: {} },
+}
+const SEED = 20261126
+const PROGRESS_EVERY_MS = 10000
+const MB = 1e6
+const MIB = 1024 * 1024
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      lines: { type: 'string', default: '1000000' },
+      'line-bytes': { type: 'string', default: '200' },
+      format: { type: 'string', default: 'json' },
+      scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
+      repeat: { type: 'string', default: '1' },
+      timeout: { type: 'string', default: '600' },
+      json: { type: 'string' },
+    },
+  })
+  const positive = (name) => {
+    const n = Number(values[name])
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, not ${values[name]}`)
+    return n
+  }
+  const scenarios = values.scenarios.split(',').filter(Boolean)
+  for (const s of scenarios) if (!SCENARIOS[s]) throw new Error(`unknown scenario ${s}; known: ${Object.keys(SCENARIOS).join(', ')}`)
+  if (!['json', 'text'].includes(values.format)) throw new Error(`--format must be json or text, not ${values.format}`)
+  return {
+    lines: positive('lines'),
+    lineBytes: positive('line-bytes'),
+    format: values.format,
+    scenarios,
+    repeat: positive('repeat'),
+    timeoutMs: positive('timeout') * 1000,
+    jsonFile: values.json,
+  }
+}
+
+// ---- the log file ----
+
+// mulberry32: a small seeded PRNG, so the generated file is the same on every run.
+function random(seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const USER_AGENTS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
+  'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
+  'curl/8.5.0',
+  'Go-http-client/1.1',
+]
+const PATHS = ['/api/v1/items/', '/api/v1/users/', '/api/v1/orders/', '/static/js/app.', '/health', '/login']
+const STATUSES = [200, 200, 200, 200, 200, 200, 201, 204, 301, 304, 400, 404, 404, 500]
+const METHODS = ['GET', 'GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE']
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+const START_MS = Date.UTC(2026, 10, 26, 12, 0, 0)
+
+// One web request as a log line (without its newline) whose user agent is cut or padded (from `filler`) so
+// the line with its newline is `lineBytes` long, when the other fields leave room.
+function logLine(rand, ms, format, lineBytes, filler) {
+  const pick = (list) => list[Math.floor(rand() * list.length)]
+  const ip = `${pick(['192.0.2', '198.51.100', '203.0.113'])}.${1 + Math.floor(rand() * 254)}`
+  const prefix = pick(PATHS)
+  const urlPath = prefix.endsWith('/') ? prefix + Math.floor(rand() * 100000) : prefix.endsWith('.') ? `${prefix}${Math.floor(rand() * 0xffffff).toString(16)}.js` : prefix
+  const method = pick(METHODS)
+  const status = pick(STATUSES)
+  const bytes = Math.floor(rand() * 20000)
+  const tookMs = Math.floor(rand() * rand() * 500)
+  const agent = pick(USER_AGENTS)
+  const render = (ua) => {
+    if (format === 'json') {
+      const ts = new Date(ms).toISOString()
+      return `{"ts":"${ts}","ip":"${ip}","method":"${method}","path":"${urlPath}","status":${status},"bytes":${bytes},"ua":"${ua}","took_ms":${tookMs}}`
+    }
+    const d = new Date(ms)
+    const two = (n) => String(n).padStart(2, '0')
+    const when = `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`
+    return `${ip} - - [${when}] "${method} ${urlPath} HTTP/1.1" ${status} ${bytes} "-" "${ua}" ${tookMs}`
+  }
+  const room = Math.max(0, lineBytes - 1 - render('').length)
+  if (room <= agent.length) return render(agent.slice(0, room))
+  const start = Math.floor(rand() * (filler.length - room))
+  return render(agent + ' ' + filler.slice(start, start + room - agent.length - 1))
+}
+
+// Writes the log file; returns its size in bytes.
+function generateLog(file, { lines, lineBytes, format }) {
+  const rand = random(SEED)
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+  let filler = ''
+  while (filler.length < 2 * lineBytes + 4096) filler += alphabet[Math.floor(rand() * alphabet.length)]
+  const fd = fs.openSync(file, 'w')
+  let size = 0
+  let chunk = ''
+  let ms = START_MS
+  for (let i = 0; i < lines; i++) {
+    ms += Math.floor(rand() * 5)
+    chunk += logLine(rand, ms, format, lineBytes, filler) + '\n'
+    if (chunk.length >= MIB || i === lines - 1) {
+      size += fs.writeSync(fd, chunk)
+      chunk = ''
+    }
+  }
+  fs.closeSync(fd)
+  return size
+}
+
+// ---- ferry ----
+
+function ferryConfig({ stateDir, endpoint, logFile, scenario }) {
+  const { kinesis, firehose } = SCENARIOS[scenario]
+  const destination = kinesis
+    ? [`    kinesis:`, `      stream: bench`, `      aggregate: ${kinesis.aggregate}`, `      protocol: ${kinesis.protocol}`, `      rate_limit: 0`]
+    : [`    firehose:`, `      delivery_stream: bench`]
+  return [
+    `state_dir: ${yamlQuote(stateDir)}`,
+    `log_level: warn`,
+    `aws:`,
+    `  region: us-east-1`,
+    `  access_key_id: AKIDBENCH`,
+    `  secret_access_key: bench-secret`,
+    `  kinesis_endpoint: ${endpoint}`,
+    `  firehose_endpoint: ${endpoint}`,
+    `flows:`,
+    `  - name: bench`,
+    `    files: [${yamlQuote(logFile)}]`,
+    `    start_at: beginning`,
+    ...destination,
+  ].join('\n') + '\n'
+}
+
+function checkConfig(bin, configPath) {
+  try {
+    execFileSync(bin, ['check', '-c', configPath], { stdio: 'pipe' })
+  } catch (err) {
+    throw new Error(`ferry check -c ${configPath} failed (is ${bin} older than the tree? ninja -C build ferry):\n${err.stdout}${err.stderr}`)
+  }
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))
+
+// User plus system CPU seconds of a process (all its threads) so far.
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS // utime, stime
+}
+
+function peakRssKiB(pid) {
+  return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)/m)[1])
+}
+
+// Every number of a result to at most 3 decimals, for a readable JSON line.
+function roundNumbers(result) {
+  return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1000) / 1000 : v]))
+}
+
+// ---- one run ----
+
+// Resolves with the endpoint's counts once it has seen every line; rejects if ferry or the endpoint exits
+// first or the timeout passes. Reports progress on stderr while it waits.
+async function waitForAllLines({ ferry, endpoint, label, lines, timeoutMs }) {
+  const started = Date.now()
+  let settled = false
+  const progress = setInterval(async () => {
+    const c = await endpoint.counts()
+    if (!settled) console.error(`  ${label}: ${c.lines} of ${lines} lines after ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  }, PROGRESS_EVERY_MS)
+  let timer
+  try {
+    return await Promise.race([
+      endpoint.done,
+      ferry.exited.then((s) => {
+        throw new Error(`ferry exited (code ${s.code}, signal ${s.signal}) before every line arrived\n${ferryOutputForHumans(ferry)}`)
+      }),
+      endpoint.exited.then((s) => {
+        throw new Error(`the endpoint exited (code ${s.code}, signal ${s.signal}) before every line arrived`)
+      }),
+      new Promise((resolve, reject) => {
+        timer = setTimeout(async () => {
+          const c = await endpoint.counts()
+          reject(new Error(`only ${c.lines} of ${lines} lines arrived in ${timeoutMs / 1000} s\n${ferryOutputForHumans(ferry)}`))
+        }, timeoutMs)
+      }),
+    ])
+  } finally {
+    settled = true
+    clearInterval(progress)
+    clearTimeout(timer)
+  }
+}
+
+async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, options }) {
+  const runDir = fs.mkdtempSync(path.join(workDir, `${scenario}-${run}-`))
+  const endpoint = await startFastEndpoint({ expectedLines: options.lines })
+  let ferry = null
+  try {
+    const endpointCpu0 = cpuSeconds(endpoint.pid)
+    const configPath = path.join(runDir, 'ferry.yaml')
+    fs.writeFileSync(configPath, ferryConfig({ stateDir: path.join(runDir, 'state'), endpoint: endpoint.url, logFile, scenario }))
+    checkConfig(bin, configPath)
+    const spawnedAt = Date.now()
+    ferry = startFerry(configPath)
+    const label = `${scenario} run ${run}`
+    const done = await waitForAllLines({ ferry, endpoint, label, lines: options.lines, timeoutMs: options.timeoutMs })
+    const ferryCpu = cpuSeconds(ferry.pid)
+    const peakRss = peakRssKiB(ferry.pid)
+    const endpointCpu = cpuSeconds(endpoint.pid) - endpointCpu0
+    const { code, signal } = await stopFerry(ferry)
+    if (code !== 0) throw new Error(`ferry exited with code ${code} (signal ${signal}) on SIGTERM\n${ferryOutputForHumans(ferry)}`)
+    const final = await endpoint.counts() // after ferry has stopped: lines sent twice would show here
+    const wall = (done.doneAt - spawnedAt) / 1000
+    return roundNumbers({
+      scenario,
+      run,
+      lines: options.lines,
+      log_mb: logBytes / MB,
+      wall_s: wall,
+      lines_per_s: options.lines / wall,
+      mb_per_s: logBytes / MB / wall,
+      ferry_cpu_s: ferryCpu,
+      cpu_s_per_gb: ferryCpu / (logBytes / 1e9),
+      lines_per_cpu_s: options.lines / ferryCpu,
+      peak_rss_mib: peakRss / 1024,
+      requests: final.requests,
+      records: final.records,
+      payload_mb: final.payloadBytes / MB,
+      endpoint_cpu_s: endpointCpu,
+      first_request_s: (done.firstAt - spawnedAt) / 1000,
+      half_lines_s: (done.halfAt - spawnedAt) / 1000,
+      lines_received: final.lines,
+      endpoint_errors: final.errors,
+    })
+  } finally {
+    if (ferry?.exitStatus === null) ferry.kill('SIGKILL')
+    await endpoint.stop()
+    fs.rmSync(runDir, { recursive: true, force: true })
+  }
+}
+
+// ---- output ----
+
+const COLUMNS = [
+  ['scenario', 'scenario', (v) => v],
+  ['run', 'run', (v) => v],
+  ['lines', 'lines', (v) => String(v)],
+  ['log_mb', 'MB', (v) => v.toFixed(1)],
+  ['wall_s', 'wall s', (v) => v.toFixed(2)],
+  ['lines_per_s', 'lines/s', (v) => Math.round(v).toString()],
+  ['mb_per_s', 'MB/s', (v) => v.toFixed(1)],
+  ['ferry_cpu_s', 'CPU s', (v) => v.toFixed(2)],
+  ['cpu_s_per_gb', 'CPU-s/GB', (v) => v.toFixed(1)],
+  ['lines_per_cpu_s', 'lines/CPU-s', (v) => Math.round(v).toString()],
+  ['peak_rss_mib', 'RSS MiB', (v) => v.toFixed(1)],
+  ['requests', 'requests', (v) => String(Math.round(v))],
+  ['records', 'records', (v) => String(Math.round(v))],
+  ['payload_mb', 'payload MB', (v) => v.toFixed(1)],
+  ['endpoint_cpu_s', 'endpoint CPU s', (v) => v.toFixed(2)],
+]
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+// Per scenario, the median of every numeric result over its runs.
+function medians(results) {
+  return [...new Set(results.map((r) => r.scenario))].map((scenario) => {
+    const runs = results.filter((r) => r.scenario === scenario)
+    const row = { scenario, run: 'median' }
+    for (const key of Object.keys(runs[0])) if (typeof runs[0][key] === 'number' && key !== 'run') row[key] = median(runs.map((r) => r[key]))
+    return roundNumbers(row)
+  })
+}
+
+function table(rows) {
+  const cells = [COLUMNS.map(([, title]) => title), ...rows.map((row) => COLUMNS.map(([key, , format]) => format(row[key])))]
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i].length)))
+  return cells.map((line) => line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')).join('\n')
+}
+
+// ---- main ----
+
+const options = parseOptions()
+const bin = path.resolve(process.env.FERRY_BIN || 'build/ferry')
+process.env.FERRY_BIN = bin // for startFerry
+const version = execFileSync(bin, ['version'], { encoding: 'utf8' }).trim()
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-throughput-'))
+process.on('exit', () => fs.rmSync(workDir, { recursive: true, force: true }))
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
+
+const logFile = path.join(workDir, `web.${options.format}.log`)
+const logBytes = generateLog(logFile, options)
+console.error(`${version}: ${options.lines} ${options.format} lines, ${(logBytes / MB).toFixed(1)} MB, in ${logFile}`)
+
+const results = []
+for (const scenario of options.scenarios) {
+  for (let run = 1; run <= options.repeat; run++) {
+    const result = await runOnce({ bin, scenario, run, workDir, logFile, logBytes, options })
+    if (result.lines_received !== options.lines || result.endpoint_errors) {
+      console.error(`  ${scenario} run ${run}: the endpoint counted ${result.lines_received} lines and ${result.endpoint_errors} refused requests`)
+    }
+    results.push(result)
+  }
+}
+
+const summary = options.repeat > 1 ? medians(results) : []
+const rows = options.repeat > 1 ? options.scenarios.flatMap((s) => [...results.filter((r) => r.scenario === s), summary.find((m) => m.scenario === s)]) : results
+console.log(`ferry throughput: ${version}, ${options.lines} ${options.format} lines of ${options.lineBytes} bytes, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`)
+console.log(table(rows))
+const report = {
+  benchmark: 'throughput',
+  ferry: version,
+  lines: options.lines,
+  line_bytes: options.lineBytes,
+  format: options.format,
+  log_bytes: logBytes,
+  cpus: os.cpus().length,
+  results,
+  medians: summary,
+}
+if (options.jsonFile) {
+  fs.writeFileSync(options.jsonFile, JSON.stringify(report, null, 2) + '\n')
+  console.log(`JSON written to ${options.jsonFile}`)
+} else {
+  console.log(`JSON: ${JSON.stringify(report)}`)
+}
