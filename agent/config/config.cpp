@@ -122,23 +122,23 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
                                       "end | beginning", "end",
                                       "where to start in files present at the first start; files appearing "
                                       "later are read from the beginning"),
-      Field<FlowOptions>{"max_record_bytes", "size", "1MiB",
-                         "longest record; a longer line is split into records of this size (at most 1MiB, "
-                         "the Kinesis limit; Firehose records hold at most 1000KiB with the newline)",
-                         false,
-                         [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
-                           std::uint64_t value = 0;
-                           if (!ReadByteSize(n, p, ctx, value)) return;
-                           if (value < 1 || value > (1 << 20)) {
-                             ctx.Fail(n, p, "must be between 1B and 1MiB");
-                             return;
-                           }
-                           out.max_record_bytes = value;
-                         },
-                         [](YAML::Emitter& e, const FlowOptions& in) {
-                           e << YAML::Key << "max_record_bytes" << YAML::Value
-                             << FormatByteSize(in.max_record_bytes);
-                         }},
+      Field<FlowOptions>{
+          "max_record_bytes", "size", "1MiB",
+          "longest record; a longer line is split into records of this size (capped at what "
+          "the destination takes: kinesis.max_record_size, 1000KiB with the newline for Firehose)",
+          false,
+          [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
+            std::uint64_t value = 0;
+            if (!ReadByteSize(n, p, ctx, value)) return;
+            if (value < 1 || value > (10 << 20)) {
+              ctx.Fail(n, p, "must be between 1B and 10MiB");
+              return;
+            }
+            out.max_record_bytes = value;
+          },
+          [](YAML::Emitter& e, const FlowOptions& in) {
+            e << YAML::Key << "max_record_bytes" << YAML::Value << FormatByteSize(in.max_record_bytes);
+          }},
       EnumField<FlowOptions, Oversize>(
           "oversize", &FlowOptions::oversize,
           {{"split", Oversize::kSplit}, {"truncate", Oversize::kTruncate}}, "split | truncate", "split",

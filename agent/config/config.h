@@ -45,8 +45,9 @@ struct KinesisOptions {
   enum class Protocol { kJson, kCbor };
   Protocol protocol = Protocol::kJson;  // PutRecords bodies in JSON 1.1 or CBOR 1.1
   Compression compression = Compression::kNone;
-  std::uint64_t rate_limit = 100;      // percent of each shard's write limits; 0: no limiting
-  bool one_request_per_shard = false;  // keeps each shard's records in order
+  std::uint64_t rate_limit = 100;           // percent of each shard's write limits; 0: no limiting
+  std::uint64_t max_record_size = 1 << 20;  // the stream's MaxRecordSize (1 MiB unless raised, up to 10)
+  bool one_request_per_shard = false;       // keeps each shard's records in order
 };
 
 struct FirehoseOptions {

@@ -143,6 +143,23 @@ const std::vector<Field<KinesisOptions>>& KinesisFields() {
       CountField<KinesisOptions>("rate_limit", &KinesisOptions::rate_limit, 0, 100, "100",
                                  "percent of each shard's write limits (1MiB/s, 1000 records/s) a flow "
                                  "uses at most; 0 turns the limiter off"),
+      Field<KinesisOptions>{
+          "max_record_size", "size", "1MiB",
+          "the stream's maximum record size (MaxRecordSize, 1MiB unless raised, at most "
+          "10MiB); above 1MiB requests may hold 10MiB",
+          false,
+          [](const YAML::Node& n, const std::string& p, KinesisOptions& out, ParseContext& ctx) {
+            std::uint64_t value = 0;
+            if (!ReadByteSize(n, p, ctx, value)) return;
+            if (value < (1 << 20) || value > (10 << 20)) {
+              ctx.Fail(n, p, "must be between 1MiB and 10MiB (the stream's MaxRecordSize)");
+              return;
+            }
+            out.max_record_size = value;
+          },
+          [](YAML::Emitter& e, const KinesisOptions& in) {
+            e << YAML::Key << "max_record_size" << YAML::Value << FormatByteSize(in.max_record_size);
+          }},
       BoolField<KinesisOptions>("one_request_per_shard", &KinesisOptions::one_request_per_shard, "false",
                                 "at most one request in flight per shard, so each shard keeps the order "
                                 "records were read in"),

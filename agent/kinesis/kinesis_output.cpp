@@ -20,6 +20,8 @@ static_assert(static_cast<int>(config::Compression::kZstd) == static_cast<int>(C
 // With a rate limit, a request holds at most one second of any shard's allowance.
 RequestLimits RequestLimitsFor(const config::KinesisOptions& k) {
   RequestLimits limits;
+  // A stream whose MaxRecordSize was raised takes PutRecords requests of up to 10 MiB.
+  if (k.max_record_size > kMaxRecordBytes) limits.max_bytes = kMaxLargeRequestBytes;
   if (k.rate_limit > 0) {
     limits.max_shard_bytes = ShardRateLimiter::kShardBytesPerSecond * k.rate_limit / 100;
     limits.max_shard_records =
@@ -58,7 +60,8 @@ Result<KinesisOutput::Parts> KinesisOutput::Prepare(const config::KinesisOptions
   packing.limits.max_records = k.aggregate_max_records;
   // Half of max_age in the aggregators and half in the request collector: a record waits at most max_age.
   packing.max_age = Duration(std::max<Duration::rep>(k.max_age.count() / 2, 1));
-  return Parts{std::move(*keys), packing, LargestCompressibleInput(compression, kMaxRecordBytes - key_room)};
+  return Parts{std::move(*keys), packing,
+               LargestCompressibleInput(compression, static_cast<std::size_t>(k.max_record_size) - key_room)};
 }
 
 KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,

@@ -40,8 +40,11 @@
 
 namespace ferry::kinesis {
 
-// PutRecords limit on one record: data plus partition key (AWS API reference).
+// PutRecords limit on one record: data plus partition key (AWS API reference), unless the stream's
+// MaxRecordSize was raised (up to 10 MiB; kinesis.max_record_size). Aggregates keep to it either way.
 inline constexpr std::size_t kMaxRecordBytes = 1 << 20;
+// PutRecords limit on one request to a stream that takes records over 1 MiB.
+inline constexpr std::size_t kMaxLargeRequestBytes = 10 << 20;
 
 struct PackingOptions {
   bool aggregate = true;

@@ -102,6 +102,25 @@ test('protocol: cbor sends raw bytes in CBOR 1.1 and reads CBOR verdicts, per-re
   }
 })
 
+test('a stream with a raised MaxRecordSize takes a 3 MiB line as one record', async () => {
+  const ep = await startPutRecordsEndpoint()
+  const { tmp, lines, configPath } = setup(ep.endpoint, 100, '      max_record_size: 4MiB\n')
+  fs.writeFileSync(configPath, fs.readFileSync(configPath, 'utf8').replace('    kinesis:\n', '    max_record_bytes: 4MiB\n    kinesis:\n'))
+  const big = Buffer.alloc(3 << 20, 'large record ')
+  fs.appendFileSync(path.join(tmp, 'app.log'), fileContents([big]))
+  lines.push(big)
+  const ferry = startFerry(configPath)
+  try {
+    await waitUntil(() => ep.accepted.length >= lines.length, 30000, 'all records')
+    const { code, stderr } = await stopFerry(ferry)
+    assert.equal(code, 0, stderr)
+    assertExactlyOnce(lines, ep.accepted, ferry)
+  } finally {
+    if (ferry.exitStatus === null) ferry.kill('SIGKILL')
+    await ep.stop()
+  }
+})
+
 test('a request that fails as a whole (HTTP 500, 400 ResourceNotFound) is sent again', async () => {
   const ep = await startPutRecordsEndpoint({
     policy: ({ index }) => {

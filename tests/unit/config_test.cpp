@@ -140,8 +140,8 @@ TEST_CASE("A minimal config gets the defaults", "[config]") {
   CHECK(c.flows[0].kinesis->max_age == Duration(1000));
 }
 
-TEST_CASE("max_record_bytes accepts 1B to 1MiB", "[config]") {
-  for (const char* size : {"1B", "1", "1MiB", "1048576", "1024KiB"}) {
+TEST_CASE("max_record_bytes accepts 1B to 10MiB", "[config]") {
+  for (const char* size : {"1B", "1", "1MiB", "1048576", "1024KiB", "10MiB"}) {
     INFO(size);
     std::string yaml = std::string(kFlow) + "    max_record_bytes: " + size + "\n";
     auto r = ParseConfig(yaml, "ferry.yaml");
@@ -180,7 +180,7 @@ TEST_CASE("An unknown key in a second flow's kinesis section has the full path",
         "ferry.yaml:10:7: flows[1].kinesis.max_agee: unknown key (known keys here: stream, max_age, "
         "partition_key, explicit_hash_key, aggregate, "
         "aggregate_max_bytes, aggregate_max_records, shard_map_refresh, protocol, compression, "
-              "rate_limit, one_request_per_shard)");
+        "rate_limit, max_record_size, one_request_per_shard)");
 }
 
 // ---- wrong types
@@ -261,7 +261,7 @@ TEST_CASE("Bad durations and sizes name the value and the units", "[config]") {
       "flows:\n"
       "  - name: a\n"
       "    files: /a.log\n"
-      "    max_record_bytes: 2MiB\n"
+      "    max_record_bytes: 11MiB\n"
       "    kinesis: {stream: s, max_age: soon}\n");
   CHECK(errors ==
         std::vector<std::string>{
@@ -269,14 +269,14 @@ TEST_CASE("Bad durations and sizes name the value and the units", "[config]") {
             "ms, s, m, h)",
             "ferry.yaml:2:15: memory_limit: '32MB' is not a size (a whole number with a unit: B, KiB, "
             "MiB, GiB)",
-            "ferry.yaml:6:23: flows[0].max_record_bytes: must be between 1B and 1MiB",
+            "ferry.yaml:6:23: flows[0].max_record_bytes: must be between 1B and 10MiB",
             "ferry.yaml:7:35: flows[0].kinesis.max_age: 'soon' is not a duration (a whole number with a "
             "unit: ms, s, m, h)",
         });
   CHECK(OneError(std::string(kFlow) + "    max_record_bytes: 0\n") ==
-        "ferry.yaml:5:23: flows[0].max_record_bytes: must be between 1B and 1MiB");
-  CHECK(OneError(std::string(kFlow) + "    max_record_bytes: 1048577\n") ==
-        "ferry.yaml:5:23: flows[0].max_record_bytes: must be between 1B and 1MiB");
+        "ferry.yaml:5:23: flows[0].max_record_bytes: must be between 1B and 10MiB");
+  CHECK(OneError(std::string(kFlow) + "    max_record_bytes: 10485761\n") ==
+        "ferry.yaml:5:23: flows[0].max_record_bytes: must be between 1B and 10MiB");
   CHECK(
       OneError("shutdown_timeout: -1s\n" + std::string(kFlow)) ==
       "ferry.yaml:1:19: shutdown_timeout: '-1s' is not a duration (a whole number with a unit: ms, s, m, h)");
@@ -361,16 +361,17 @@ TEST_CASE("Every error in a config is reported, one per line", "[config]") {
       "    kinesis: {stream: s}\n"
       "  - name: a\n"
       "    files: /b.log\n");
-  CHECK(errors == std::vector<std::string>{
-                      "ferry.yaml:1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error",
-                      "ferry.yaml:2:1: bogus: unknown key (known keys here: state_dir, log_level, "
-                      "shutdown_timeout, checkpoint_interval, memory_limit, aws, flows)",
-                      "ferry.yaml:4:11: aws.region: expected a string, found a list",
-                      "ferry.yaml:8:12: flows[0].files: expected a list of strings, found a mapping",
-                      "ferry.yaml:10:11: flows[1].name: flow name 'a' is used twice",
-                      "ferry.yaml:10:5: flows[1]: needs a destination: add a 'kinesis' or a 'firehose' section",
-                      "ferry.yaml:4:3: aws.secret_access_key: required when aws.access_key_id is set",
-                  });
+  CHECK(errors ==
+        std::vector<std::string>{
+            "ferry.yaml:1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error",
+            "ferry.yaml:2:1: bogus: unknown key (known keys here: state_dir, log_level, "
+            "shutdown_timeout, checkpoint_interval, memory_limit, aws, flows)",
+            "ferry.yaml:4:11: aws.region: expected a string, found a list",
+            "ferry.yaml:8:12: flows[0].files: expected a list of strings, found a mapping",
+            "ferry.yaml:10:11: flows[1].name: flow name 'a' is used twice",
+            "ferry.yaml:10:5: flows[1]: needs a destination: add a 'kinesis' or a 'firehose' section",
+            "ferry.yaml:4:3: aws.secret_access_key: required when aws.access_key_id is set",
+        });
 }
 
 TEST_CASE("A section written with nothing in it is an empty section", "[config]") {
@@ -566,7 +567,8 @@ TEST_CASE("Kinesis partition keys: random, templates, fields and regexes, with t
 
 TEST_CASE("A Firehose flow takes its section's options and defaults", "[config]") {
   const std::string head =
-      "aws:\n  firehose_endpoint: http://127.0.0.1:4573\nflows:\n  - name: a\n    files: /a.log\n    firehose:\n"
+      "aws:\n  firehose_endpoint: http://127.0.0.1:4573\nflows:\n  - name: a\n    files: /a.log\n    "
+      "firehose:\n"
       "      delivery_stream: web\n";
   Config c = Parse(head);
   CHECK(c.aws.firehose_endpoint == "http://127.0.0.1:4573");
@@ -579,8 +581,9 @@ TEST_CASE("A Firehose flow takes its section's options and defaults", "[config]"
   CHECK(f.pack_max_bytes == 1000 << 10);
   CHECK(f.compression == Compression::kNone);
 
-  Config set = Parse(head + "      max_age: 250ms\n      pack: false\n      pack_max_bytes: 64KiB\n"
-                            "      compression: zstd\n");
+  Config set = Parse(head +
+                     "      max_age: 250ms\n      pack: false\n      pack_max_bytes: 64KiB\n"
+                     "      compression: zstd\n");
   CHECK(set.flows[0].firehose->max_age == Duration(250));
   CHECK_FALSE(set.flows[0].firehose->pack);
   CHECK(set.flows[0].firehose->pack_max_bytes == 64 << 10);
@@ -608,8 +611,14 @@ TEST_CASE("Kinesis protocol, compression and rate options", "[config]") {
   CHECK(d.compression == Compression::kNone);
   CHECK(d.rate_limit == 100);
   CHECK_FALSE(d.one_request_per_shard);
-  const KinesisOptions k = *Parse(head + "      protocol: cbor\n      compression: gzip\n      rate_limit: 0\n"
-                                         "      one_request_per_shard: true\n")
+  CHECK(d.max_record_size == 1 << 20);
+  CHECK(Parse(head + "      max_record_size: 10MiB\n").flows[0].kinesis->max_record_size == 10 << 20);
+  CHECK(OneError(head + "      max_record_size: 512KiB\n") ==
+        "ferry.yaml:6:24: flows[0].kinesis.max_record_size: must be between 1MiB and 10MiB (the stream's "
+        "MaxRecordSize)");
+  const KinesisOptions k = *Parse(head +
+                                  "      protocol: cbor\n      compression: gzip\n      rate_limit: 0\n"
+                                  "      one_request_per_shard: true\n")
                                 .flows[0]
                                 .kinesis;
   CHECK(k.protocol == KinesisOptions::Protocol::kCbor);
@@ -664,6 +673,7 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
                           "flows[].kinesis.compression",
                           "flows[].kinesis.rate_limit",
                           "flows[].kinesis.one_request_per_shard",
+                          "flows[].kinesis.max_record_size",
                           "aws.firehose_endpoint",
                           "flows[].firehose",
                           "flows[].firehose.delivery_stream",
@@ -674,7 +684,7 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
     INFO(key);
     CHECK(("\n" + keys).find("\n" + std::string(key) + " ") != std::string::npos);
   }
-  CHECK(std::count(keys.begin(), keys.end(), '\n') == 47);
+  CHECK(std::count(keys.begin(), keys.end(), '\n') == 48);
 }
 
 }  // namespace
