@@ -42,8 +42,10 @@ struct KinesisOptions {
   std::uint64_t aggregate_max_bytes = 50 << 10;
   std::uint64_t aggregate_max_records = 1000;
   Duration shard_map_refresh{60000};  // ListShards again this often (and when a prediction was wrong)
-  enum class Protocol { kJson, kCbor };
-  Protocol protocol = Protocol::kJson;  // PutRecords bodies in JSON 1.1 or CBOR 1.1
+  // PutRecords bodies in JSON 1.1 or CBOR 1.1; auto: CBOR at AWS's own endpoints, JSON at any other URL
+  // (emulators such as kinesalite store CBOR record data wrongly).
+  enum class Protocol { kAuto, kJson, kCbor };
+  Protocol protocol = Protocol::kAuto;
   Compression compression = Compression::kNone;
   std::uint64_t rate_limit = 100;           // percent of each shard's write limits; 0: no limiting
   std::uint64_t max_record_size = 1 << 20;  // the stream's MaxRecordSize (1 MiB unless raised, up to 10)

@@ -64,6 +64,16 @@ Result<KinesisOutput::Parts> KinesisOutput::Prepare(const config::KinesisOptions
                LargestCompressibleInput(compression, static_cast<std::size_t>(k.max_record_size) - key_room)};
 }
 
+Protocol KinesisOutput::ChooseProtocol(config::KinesisOptions::Protocol protocol,
+                                       const aws::ServiceEndpoint& endpoint) {
+  using P = config::KinesisOptions::Protocol;
+  if (protocol != P::kAuto) return protocol == P::kCbor ? Protocol::kCbor : Protocol::kJson;
+  std::string_view host = endpoint.host;
+  host = host.substr(0, host.find(':'));  // without the port
+  const bool aws = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
+  return aws && endpoint.url.starts_with("https://") ? Protocol::kCbor : Protocol::kJson;
+}
+
 KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
                              MemoryBudget& budget, const Clock& clock, const std::string& flow,
                              const config::KinesisOptions& k, Parts parts, aws::ServiceEndpoint endpoint,
@@ -75,9 +85,8 @@ KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClie
       refresh_every_(k.shard_map_refresh),
       aggregate_(k.aggregate),
       path_(loop, log, http,
-            std::make_unique<StreamDestination>(
-                k.stream, std::move(endpoint), std::move(credentials), clock,
-                k.protocol == config::KinesisOptions::Protocol::kCbor ? Protocol::kCbor : Protocol::kJson),
+            std::make_unique<StreamDestination>(k.stream, endpoint, std::move(credentials), clock,
+                                                ChooseProtocol(k.protocol, endpoint)),
             CompressionOf(k), RequestLimitsFor(k),
             Duration(std::max<Duration::rep>(k.max_age.count() - parts.packing.max_age.count(), 1)),
             SenderOptionsFor(k)),

@@ -24,6 +24,7 @@
 #include "agent/delivery/output.h"
 #include "agent/kinesis/partition_key_policy.h"
 #include "agent/kinesis/shard_map_loader.h"
+#include "agent/kinesis/stream_destination.h"
 #include "agent/kinesis/stream_packer.h"
 
 namespace ferry::kinesis {
@@ -39,6 +40,10 @@ class KinesisOutput : public Output {
   };
   static Result<Parts> Prepare(const config::KinesisOptions& options, const std::string& flow,
                                const std::string& hostname);
+  // The wire protocol for `protocol` at endpoint: auto is CBOR at AWS's own hosts (*.amazonaws.com, and
+  // .com.cn in China) and JSON elsewhere: emulators such as kinesalite store CBOR record data wrongly.
+  static Protocol ChooseProtocol(config::KinesisOptions::Protocol protocol,
+                                 const aws::ServiceEndpoint& endpoint);
 
   KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, MemoryBudget& budget,
                 const Clock& clock, const std::string& flow, const config::KinesisOptions& options,

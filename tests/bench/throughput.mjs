@@ -4,8 +4,8 @@
 // endpoint (lib/fast_endpoint.mjs, a process of its own) and `ferry run` from a cold start (fresh state_dir,
 // start_at: beginning), waits until the endpoint has counted every line, samples ferry's CPU time
 // (/proc/<pid>/stat utime+stime) and peak RSS (VmHWM) before stopping it, and the endpoint's CPU time. Prints
-// an aligned table and one line `JSON: {...}`. It is a measurement, not a test: nothing is asserted beyond
-// every line arriving.
+// an aligned table and one line `JSON: {...}` (tests/bench/README.md explains the columns). It is a
+// measurement, not a test: nothing is asserted beyond every line arriving.
 //
 // Run from the repo root:
 //   node tests/bench/throughput.mjs [--lines N] [--line-bytes B] [--format json|text]
@@ -30,6 +30,7 @@ const SCENARIOS = {
 }
 const SEED = 20261126
 const PROGRESS_EVERY_MS = 10000
+const ENDPOINT_BOUND = 0.8 // an endpoint busy this share of a core or more is what limits the run
 const MB = 1e6
 const MIB = 1024 * 1024
 
@@ -85,7 +86,14 @@ const USER_AGENTS = [
   'curl/8.5.0',
   'Go-http-client/1.1',
 ]
-const PATHS = ['/api/v1/items/', '/api/v1/users/', '/api/v1/orders/', '/static/js/app.', '/health', '/login']
+const PATHS = [
+  (rand) => `/api/v1/items/${Math.floor(rand() * 100000)}`,
+  (rand) => `/api/v1/users/${Math.floor(rand() * 100000)}`,
+  (rand) => `/api/v1/orders/${Math.floor(rand() * 100000)}`,
+  (rand) => `/static/js/app.${Math.floor(rand() * 0xffffff).toString(16)}.js`,
+  () => '/health',
+  () => '/login',
+]
 const STATUSES = [200, 200, 200, 200, 200, 200, 201, 204, 301, 304, 400, 404, 404, 500]
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE']
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
@@ -96,8 +104,7 @@ const START_MS = Date.UTC(2026, 10, 26, 12, 0, 0)
 function logLine(rand, ms, format, lineBytes, filler) {
   const pick = (list) => list[Math.floor(rand() * list.length)]
   const ip = `${pick(['192.0.2', '198.51.100', '203.0.113'])}.${1 + Math.floor(rand() * 254)}`
-  const prefix = pick(PATHS)
-  const urlPath = prefix.endsWith('/') ? prefix + Math.floor(rand() * 100000) : prefix.endsWith('.') ? `${prefix}${Math.floor(rand() * 0xffffff).toString(16)}.js` : prefix
+  const urlPath = pick(PATHS)(rand)
   const method = pick(METHODS)
   const status = pick(STATUSES)
   const bytes = Math.floor(rand() * 20000)
@@ -144,7 +151,7 @@ function generateLog(file, { lines, lineBytes, format }) {
 // ---- ferry ----
 
 function ferryConfig({ stateDir, endpoint, logFile, scenario }) {
-  const { kinesis, firehose } = SCENARIOS[scenario]
+  const { kinesis } = SCENARIOS[scenario]
   const destination = kinesis
     ? [`    kinesis:`, `      stream: bench`, `      aggregate: ${kinesis.aggregate}`, `      protocol: ${kinesis.protocol}`, `      rate_limit: 0`]
     : [`    firehose:`, `      delivery_stream: bench`]
@@ -194,7 +201,7 @@ function roundNumbers(result) {
 // ---- one run ----
 
 // Resolves with the endpoint's counts once it has seen every line; rejects if ferry or the endpoint exits
-// first or the timeout passes. Reports progress on stderr while it waits.
+// first, the endpoint refuses a request, or the timeout passes. Reports progress on stderr while it waits.
 async function waitForAllLines({ ferry, endpoint, label, lines, timeoutMs }) {
   const started = Date.now()
   let settled = false
@@ -206,6 +213,9 @@ async function waitForAllLines({ ferry, endpoint, label, lines, timeoutMs }) {
   try {
     return await Promise.race([
       endpoint.done,
+      endpoint.refused.then((reason) => {
+        throw new Error(`the endpoint refused a request (${reason})\n${ferryOutputForHumans(ferry)}`)
+      }),
       ferry.exited.then((s) => {
         throw new Error(`ferry exited (code ${s.code}, signal ${s.signal}) before every line arrived\n${ferryOutputForHumans(ferry)}`)
       }),
@@ -262,6 +272,7 @@ async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, options
       records: final.records,
       payload_mb: final.payloadBytes / MB,
       endpoint_cpu_s: endpointCpu,
+      idle_s: done.idleMs / 1000,
       first_request_s: (done.firstAt - spawnedAt) / 1000,
       half_lines_s: (done.halfAt - spawnedAt) / 1000,
       lines_received: final.lines,
@@ -278,13 +289,13 @@ async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, options
 
 const COLUMNS = [
   ['scenario', 'scenario', (v) => v],
-  ['run', 'run', (v) => v],
+  ['run', 'run', (v) => String(v)],
   ['lines', 'lines', (v) => String(v)],
   ['log_mb', 'MB', (v) => v.toFixed(1)],
   ['wall_s', 'wall s', (v) => v.toFixed(2)],
   ['lines_per_s', 'lines/s', (v) => Math.round(v).toString()],
   ['mb_per_s', 'MB/s', (v) => v.toFixed(1)],
-  ['ferry_cpu_s', 'CPU s', (v) => v.toFixed(2)],
+  ['ferry_cpu_s', 'ferry CPU s', (v) => v.toFixed(2)],
   ['cpu_s_per_gb', 'CPU-s/GB', (v) => v.toFixed(1)],
   ['lines_per_cpu_s', 'lines/CPU-s', (v) => Math.round(v).toString()],
   ['peak_rss_mib', 'RSS MiB', (v) => v.toFixed(1)],
@@ -292,6 +303,7 @@ const COLUMNS = [
   ['records', 'records', (v) => String(Math.round(v))],
   ['payload_mb', 'payload MB', (v) => v.toFixed(1)],
   ['endpoint_cpu_s', 'endpoint CPU s', (v) => v.toFixed(2)],
+  ['idle_s', 'idle s', (v) => v.toFixed(2)],
 ]
 
 function median(values) {
@@ -345,6 +357,9 @@ const summary = options.repeat > 1 ? medians(results) : []
 const rows = options.repeat > 1 ? options.scenarios.flatMap((s) => [...results.filter((r) => r.scenario === s), summary.find((m) => m.scenario === s)]) : results
 console.log(`ferry throughput: ${version}, ${options.lines} ${options.format} lines of ${options.lineBytes} bytes, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`)
 console.log(table(rows))
+for (const r of results.filter((r) => r.endpoint_cpu_s >= ENDPOINT_BOUND * r.wall_s)) {
+  console.log(`note: ${r.scenario} run ${r.run}: the endpoint was busy ${Math.round((100 * r.endpoint_cpu_s) / r.wall_s)}% of a core: its rates are bound by the endpoint, not by ferry`)
+}
 const report = {
   benchmark: 'throughput',
   ferry: version,

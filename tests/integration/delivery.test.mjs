@@ -82,7 +82,8 @@ test('protocol: cbor sends raw bytes in CBOR 1.1 and reads CBOR verdicts, per-re
     },
   })
   // Binary and invalid UTF-8 lines as well as text: CBOR carries them as byte strings, unencoded.
-  const { tmp, lines, configPath } = setup(ep.endpoint, 2000, '      protocol: cbor\n')
+  // Unaggregated, so requests carry 500 records and their CBOR answers run past 16 KiB.
+  const { tmp, lines, configPath } = setup(ep.endpoint, 2000, '      protocol: cbor\n      aggregate: false\n')
   const binary = [Buffer.from([0xff, 0xfe, 0x00, 0x01]), Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), Buffer.from([0xf4, 0x90, 0x80, 0x80, 0x7f])]
   fs.appendFileSync(path.join(tmp, 'app.log'), fileContents(binary))
   lines.push(...binary)

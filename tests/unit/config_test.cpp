@@ -607,7 +607,7 @@ TEST_CASE("A flow has exactly one destination", "[config]") {
 TEST_CASE("Kinesis protocol, compression and rate options", "[config]") {
   const std::string head = "flows:\n  - name: a\n    files: /a.log\n    kinesis:\n      stream: s\n";
   const KinesisOptions d = *Parse(head).flows[0].kinesis;
-  CHECK(d.protocol == KinesisOptions::Protocol::kJson);
+  CHECK(d.protocol == KinesisOptions::Protocol::kAuto);
   CHECK(d.compression == Compression::kNone);
   CHECK(d.rate_limit == 100);
   CHECK_FALSE(d.one_request_per_shard);
@@ -628,7 +628,7 @@ TEST_CASE("Kinesis protocol, compression and rate options", "[config]") {
   CHECK(OneError(head + "      rate_limit: 150\n") ==
         "ferry.yaml:6:19: flows[0].kinesis.rate_limit: 150 is out of range (0 to 100)");
   CHECK(OneError(head + "      protocol: xml\n") ==
-        "ferry.yaml:6:17: flows[0].kinesis.protocol: 'xml' is not one of: json, cbor");
+        "ferry.yaml:6:17: flows[0].kinesis.protocol: 'xml' is not one of: auto, json, cbor");
 }
 
 TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
