@@ -122,23 +122,11 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
                                       "end | beginning", "end",
                                       "where to start in files present at the first start; files appearing "
                                       "later are read from the beginning"),
-      Field<FlowOptions>{
-          "max_record_bytes", "size", "1MiB",
-          "longest record; a longer line is split into records of this size (capped at what "
-          "the destination takes: kinesis.max_record_size, 1000KiB with the newline for Firehose)",
-          false,
-          [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
-            std::uint64_t value = 0;
-            if (!ReadByteSize(n, p, ctx, value)) return;
-            if (value < 1 || value > (10 << 20)) {
-              ctx.Fail(n, p, "must be between 1B and 10MiB");
-              return;
-            }
-            out.max_record_bytes = value;
-          },
-          [](YAML::Emitter& e, const FlowOptions& in) {
-            e << YAML::Key << "max_record_bytes" << YAML::Value << FormatByteSize(in.max_record_bytes);
-          }},
+      ByteSizeField<FlowOptions>(
+          "max_record_bytes", &FlowOptions::max_record_bytes, 1, 10 << 20, "1MiB",
+          "longest record; a longer line is split into records of this size (capped at "
+          "what the destination takes: kinesis.max_record_size, 1000KiB with the "
+          "newline for Firehose)"),
       EnumField<FlowOptions, Oversize>(
           "oversize", &FlowOptions::oversize,
           {{"split", Oversize::kSplit}, {"truncate", Oversize::kTruncate}}, "split | truncate", "split",
@@ -217,11 +205,6 @@ const std::vector<Field<Config>>& TopFields() {
                           ctx.Fail(n[i]["firehose"], JoinPath(path, "firehose"),
                                    "a flow has one destination: 'kinesis' is given too (make two flows to "
                                    "send the same files to both)");
-                        } else if (flow.kinesis && (flow.kinesis->aggregate_max_bytes < (1 << 10) ||
-                                                    flow.kinesis->aggregate_max_bytes > (1 << 20))) {
-                          ctx.Fail(n[i]["kinesis"]["aggregate_max_bytes"],
-                                   JoinPath(path, "kinesis.aggregate_max_bytes"),
-                                   "must be between 1KiB and 1MiB (the Kinesis record limit)");
                         }
                         out.flows.push_back(std::move(flow));
                       }

@@ -125,8 +125,9 @@ const std::vector<Field<KinesisOptions>>& KinesisFields() {
       BoolField<KinesisOptions>(
           "aggregate", &KinesisOptions::aggregate, "true",
           "KPL aggregation: records packed per predicted shard into aggregated records"),
-      ByteSizeField<KinesisOptions>("aggregate_max_bytes", &KinesisOptions::aggregate_max_bytes, "50KiB",
-                                    "largest aggregated record, with its partition key (at most 1MiB)"),
+      ByteSizeField<KinesisOptions>(
+          "aggregate_max_bytes", &KinesisOptions::aggregate_max_bytes, 1 << 10, 1 << 20, "50KiB",
+          "largest aggregated record, with its partition key (at most 1MiB)", " (the Kinesis record limit)"),
       CountField<KinesisOptions>("aggregate_max_records", &KinesisOptions::aggregate_max_records, 2,
                                  1'000'000, "1000", "most user records in one aggregated record"),
       DurationField<KinesisOptions>("shard_map_refresh", &KinesisOptions::shard_map_refresh, "1m",
@@ -146,23 +147,11 @@ const std::vector<Field<KinesisOptions>>& KinesisFields() {
       CountField<KinesisOptions>("rate_limit", &KinesisOptions::rate_limit, 0, 100, "100",
                                  "percent of each shard's write limits (1MiB/s, 1000 records/s) a flow "
                                  "uses at most; 0 turns the limiter off"),
-      Field<KinesisOptions>{
-          "max_record_size", "size", "1MiB",
-          "the stream's maximum record size (MaxRecordSize, 1MiB unless raised, at most "
-          "10MiB); above 1MiB requests may hold 10MiB",
-          false,
-          [](const YAML::Node& n, const std::string& p, KinesisOptions& out, ParseContext& ctx) {
-            std::uint64_t value = 0;
-            if (!ReadByteSize(n, p, ctx, value)) return;
-            if (value < (1 << 20) || value > (10 << 20)) {
-              ctx.Fail(n, p, "must be between 1MiB and 10MiB (the stream's MaxRecordSize)");
-              return;
-            }
-            out.max_record_size = value;
-          },
-          [](YAML::Emitter& e, const KinesisOptions& in) {
-            e << YAML::Key << "max_record_size" << YAML::Value << FormatByteSize(in.max_record_size);
-          }},
+      ByteSizeField<KinesisOptions>("max_record_size", &KinesisOptions::max_record_size, 1 << 20, 10 << 20,
+                                    "1MiB",
+                                    "the stream's maximum record size (MaxRecordSize, 1MiB unless raised, at "
+                                    "most 10MiB); above 1MiB requests may hold 10MiB",
+                                    " (the stream's MaxRecordSize)"),
       BoolField<KinesisOptions>("one_request_per_shard", &KinesisOptions::one_request_per_shard, "false",
                                 "at most one request in flight per shard, so each shard keeps the order "
                                 "records were read in"),
@@ -179,21 +168,9 @@ const std::vector<Field<FirehoseOptions>>& FirehoseFields() {
       BoolField<FirehoseOptions>("pack", &FirehoseOptions::pack, "true",
                                  "lines joined, each with its newline, into records of up to pack_max_bytes "
                                  "(Firehose bills per record in 5KB steps); false: one line per record"),
-      Field<FirehoseOptions>{
-          "pack_max_bytes", "size", "1000KiB", "largest packed record (at most 1000KiB, the Firehose limit)",
-          false,
-          [](const YAML::Node& n, const std::string& p, FirehoseOptions& out, ParseContext& ctx) {
-            std::uint64_t value = 0;
-            if (!ReadByteSize(n, p, ctx, value)) return;
-            if (value < (1 << 10) || value > (1000 << 10)) {
-              ctx.Fail(n, p, "must be between 1KiB and 1000KiB");
-              return;
-            }
-            out.pack_max_bytes = value;
-          },
-          [](YAML::Emitter& e, const FirehoseOptions& in) {
-            e << YAML::Key << "pack_max_bytes" << YAML::Value << FormatByteSize(in.pack_max_bytes);
-          }},
+      ByteSizeField<FirehoseOptions>("pack_max_bytes", &FirehoseOptions::pack_max_bytes, 1 << 10, 1000 << 10,
+                                     "1000KiB",
+                                     "largest packed record (at most 1000KiB, the Firehose limit)"),
       CompressionField<FirehoseOptions>(&FirehoseOptions::compression,
                                         "each Firehose record compressed: an S3 object of gzip records is "
                                         "one valid .gz file (so is one of zstd records)"),

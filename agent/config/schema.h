@@ -166,6 +166,24 @@ Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::str
                   }};
 }
 
+// A size that must lie in [min, max]; `why` (e.g. " (the Kinesis record limit)") ends the error message.
+template <typename S>
+Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::uint64_t min, std::uint64_t max,
+                       std::string_view default_value, std::string_view doc, std::string_view why = "") {
+  Field<S> f = ByteSizeField<S>(name, member, default_value, doc);
+  f.parse = [member, min, max, why](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
+    std::uint64_t value = 0;
+    if (!ReadByteSize(n, p, ctx, value)) return;
+    if (value < min || value > max) {
+      ctx.Fail(n, p,
+               "must be between " + FormatByteSize(min) + " and " + FormatByteSize(max) + std::string(why));
+      return;
+    }
+    out.*member = value;
+  };
+  return f;
+}
+
 template <typename S>
 Field<S> CountField(std::string_view name, std::uint64_t S::*member, std::uint64_t min, std::uint64_t max,
                     std::string_view default_value, std::string_view doc) {

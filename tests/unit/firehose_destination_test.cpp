@@ -10,27 +10,15 @@
 #include <vector>
 
 #include "agent/firehose/put_record_batch_codec.h"
+#include "tests/unit/signed_request_test_support.h"
 
 namespace ferry::firehose {
+
+using testing::FixedClock;
+using testing::Header;
 namespace {
 
-class FixedClock : public Clock {
- public:
-  std::int64_t UnixSeconds() const override { return 1440938160; }  // 2015-08-30T12:36:00Z
-};
-
 const aws::ServiceEndpoint kEndpoint{"http://127.0.0.1:4573/", "127.0.0.1:4573", "eu-west-1", "firehose"};
-
-const std::string* Header(const net::HttpRequest& request, std::string_view name) {
-  const std::string* found = nullptr;
-  for (const auto& [n, v] : request.headers) {
-    if (n == name) {
-      REQUIRE(found == nullptr);  // each header once
-      found = &v;
-    }
-  }
-  return found;
-}
 
 struct Fixture {
   FixedClock clock;

@@ -9,14 +9,13 @@
 
 #include "agent/core/clock.h"
 #include "agent/kinesis/list_shards_codec.h"
+#include "tests/unit/signed_request_test_support.h"
 
 namespace ferry::kinesis {
-namespace {
 
-class FixedClock : public Clock {
- public:
-  std::int64_t UnixSeconds() const override { return 1440938160; }  // 2015-08-30T12:36:00Z
-};
+using testing::FixedClock;
+using testing::Header;
+namespace {
 
 const aws::ServiceEndpoint kEndpoint{"http://127.0.0.1:4567/", "127.0.0.1:4567", "us-east-1", "kinesis"};
 

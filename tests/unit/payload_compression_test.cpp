@@ -18,8 +18,12 @@
 
 #include "agent/delivery/compressing_destination.h"
 #include "agent/firehose/firehose_destination.h"
+#include "tests/unit/signed_request_test_support.h"
 
 namespace ferry {
+
+using testing::FixedClock;
+using testing::Header;
 namespace {
 
 // Inflates one or more concatenated gzip members, as `gzip -d` does with an S3 object of records.
@@ -128,11 +132,6 @@ TEST_CASE("the input bound keeps incompressible records inside the limit", "[com
 }
 
 namespace {
-class FixedClock : public Clock {
- public:
-  std::int64_t UnixSeconds() const override { return 1440938160; }
-};
-
 std::string Base64Decode(std::string_view in) {
   std::string out(in.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),

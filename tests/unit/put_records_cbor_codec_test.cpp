@@ -17,8 +17,12 @@
 
 #include "agent/aws/json_request.h"
 #include "agent/kinesis/stream_destination.h"
+#include "tests/unit/signed_request_test_support.h"
 
 namespace ferry::kinesis {
+
+using testing::FixedClock;
+using testing::Header;
 namespace {
 
 // Records over caller-owned strings; one shared batch keeps the WireRecord contract.
@@ -617,23 +621,7 @@ TEST_CASE("DecodeCborServiceError falls back to the HTTP status", "[cbor]") {
 
 // ---- StreamDestination with Protocol::kCbor
 
-class FixedClock : public Clock {
- public:
-  std::int64_t UnixSeconds() const override { return 1440938160; }  // 2015-08-30T12:36:00Z
-};
-
 const aws::ServiceEndpoint kEndpoint{"http://127.0.0.1:4567/", "127.0.0.1:4567", "us-east-1", "kinesis"};
-
-const std::string* Header(const net::HttpRequest& request, std::string_view name) {
-  const std::string* found = nullptr;
-  for (const auto& [n, v] : request.headers) {
-    if (n == name) {
-      REQUIRE(found == nullptr);  // each header once
-      found = &v;
-    }
-  }
-  return found;
-}
 
 net::HttpResponse Response(int status, std::string_view body, std::string_view content_type) {
   net::HttpResponse response;
