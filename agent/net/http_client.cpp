@@ -1,4 +1,5 @@
-// HttpClient implementation: curl multi (socket API) on a libuv loop. See http_client.h.
+// HttpClient implementation: curl multi (socket API) on a libuv loop. See http_client.h. This file holds
+// requests, the easy-handle pool and shutdown; http_client_events.cpp the callbacks that drive transfers.
 //
 // Thread rules: everything here runs on the loop thread. Control flow:
 //   curl asks for sockets/timeouts  -> OnCurlSocket (uv_poll_t per socket) / OnCurlTimer (one uv_timer_t)
@@ -14,9 +15,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
-#include <unordered_map>
-#include <unordered_set>
+
+#include "agent/net/http_client_impl.h"
+#include "agent/net/http_text.h"
 
 namespace ferry::net {
 
@@ -31,46 +32,6 @@ namespace {
 
 constexpr char kAborted[] = "aborted";
 constexpr char kClientClosed[] = "client closed";
-
-char AsciiLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return AsciiLower(x) == AsciiLower(y); });
-}
-
-std::string_view TrimWhitespace(std::string_view s) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// RFC 9110 token (method and header names).
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
-}
-
-bool HasLineBreakOrNul(std::string_view s) {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) != s.npos;
-}
-
-struct Completion {
-  HttpClient::Callback done;
-  HttpResponse response;
-};
-
-HttpResponse FailedResponse(std::string error) {
-  HttpResponse r;
-  r.transport_error = std::move(error);
-  return r;
-}
 
 // Delivers one completion from a uv_idle_t that owns itself: used for Send() after Close(), when the
 // client's own handles may already be gone (and the client itself may be destroyed before it runs).
@@ -94,92 +55,6 @@ void PostDetached(uv_loop_t* loop, Completion completion) {
 }
 
 }  // namespace
-
-class HttpClient::Impl {
- public:
-  Impl(uv_loop_t* loop, HttpClientOptions options);
-  ~Impl();
-
-  void Send(HttpRequest request, Callback done);
-  std::size_t in_flight() const { return in_flight_; }
-  void Close(std::function<void()> on_closed);
-
- private:
-  // One Send() between Send and the moment its easy handle leaves the multi handle.
-  struct Transfer {
-    CURL* easy = nullptr;
-    HttpRequest request;
-    Callback done;
-    HttpResponse response;
-    curl_slist* header_list = nullptr;
-    std::string authority;  // host[:port] of the URL, for error messages
-    char error[CURL_ERROR_SIZE] = {};
-
-    ~Transfer() { curl_slist_free_all(header_list); }
-  };
-
-  // The uv_poll_t watching one curl socket. Assigned to the socket with curl_multi_assign; freed in its
-  // close callback, so it may outlive curl's socket (whose fd number curl may reuse meanwhile).
-  struct Socket {
-    uv_poll_t poll;
-    Impl* owner = nullptr;
-    curl_socket_t fd = CURL_SOCKET_BAD;
-    int events = 0;  // UV_READABLE | UV_WRITABLE last asked for
-    bool closing = false;
-  };
-
-  // curl callbacks.
-  static int OnCurlSocket(CURL* easy, curl_socket_t fd, int what, void* userp, void* socketp) noexcept;
-  static int OnCurlTimer(CURLM* multi, long timeout_ms, void* userp) noexcept;
-  static size_t OnHeader(char* data, size_t size, size_t count, void* userp) noexcept;
-  static size_t OnBody(char* data, size_t size, size_t count, void* userp) noexcept;
-  // libuv callbacks.
-  static void OnPoll(uv_poll_t* handle, int status, int events) noexcept;
-  static void OnTimer(uv_timer_t* handle) noexcept;
-  static void OnDispatch(uv_idle_t* handle) noexcept;
-  static void OnLoopHandleClosed(uv_handle_t* handle) noexcept;
-  static void OnSocketClosed(uv_handle_t* handle) noexcept;
-
-  void EnsureLoopHandles();
-  std::string Start(Transfer& t);  // returns an error message, empty on success
-  std::string Configure(Transfer& t);
-  CURL* AcquireEasy();
-  void ReleaseEasy(CURL* easy);
-  void Drive(curl_socket_t fd, int ev_bitmask);
-  void Harvest();
-  void Finish(CURL* easy, CURLcode code, std::string error_override);
-  void Post(Completion completion);
-  void CloseSocket(Socket* socket);
-  void CloseLoopHandles();
-  void MaybeFinishClose();
-
-  uv_loop_t* const loop_;
-  const HttpClientOptions options_;
-  const std::size_t pool_limit_;
-
-  CURLM* multi_ = nullptr;
-  CURLSH* share_ = nullptr;  // TLS session cache shared by all easy handles
-  bool in_curl_cleanup_ = false;
-  bool trust_bundle_only_ = false;  // verify against a CA bundle file only (no CA directory)
-
-  std::vector<CURL*> idle_easies_;
-  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;
-  std::unordered_set<Socket*> sockets_;  // watched sockets, not yet closing
-  // Transfers whose socket could not be watched; failed after the current curl call returns.
-  std::vector<std::pair<CURL*, std::string>> socket_failures_;
-
-  std::deque<Completion> completions_;
-  std::size_t in_flight_ = 0;
-
-  uv_timer_t timer_{};
-  uv_idle_t dispatch_{};
-  bool loop_handles_ = false;     // timer_ and dispatch_ initialized
-  std::size_t open_handles_ = 0;  // libuv handles initialized whose close callback has not run
-  bool close_requested_ = false;
-  bool closing_handles_ = false;  // timer_ and dispatch_ closed or closing
-  bool closed_ = false;           // on_closed has been (or is being) called
-  std::function<void()> on_closed_;
-};
 
 HttpClient::Impl::Impl(uv_loop_t* loop, HttpClientOptions options)
     : loop_(loop),
@@ -404,57 +279,6 @@ void HttpClient::Impl::ReleaseEasy(CURL* easy) {
   }
 }
 
-void HttpClient::Impl::Drive(curl_socket_t fd, int ev_bitmask) {
-  int running = 0;
-  curl_multi_socket_action(multi_, fd, ev_bitmask, &running);
-  Harvest();
-}
-
-void HttpClient::Impl::Harvest() {
-  int queued = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
-    if (msg->msg != CURLMSG_DONE) continue;
-    // msg is invalidated by curl_multi_remove_handle: copy what is needed first.
-    CURL* easy = msg->easy_handle;
-    const CURLcode code = msg->data.result;
-    Finish(easy, code, {});
-  }
-  while (!socket_failures_.empty()) {
-    auto failure = std::move(socket_failures_.back());
-    socket_failures_.pop_back();
-    Finish(failure.first, CURLE_COULDNT_CONNECT, std::move(failure.second));
-  }
-}
-
-void HttpClient::Impl::Finish(CURL* easy, CURLcode code, std::string error_override) {
-  auto node = active_.extract(easy);
-  if (node.empty()) return;
-  Transfer& t = *node.mapped();
-  curl_multi_remove_handle(multi_, easy);
-
-  HttpResponse response = std::move(t.response);
-  long status = 0;
-  if (code == CURLE_OK && error_override.empty()) {
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 0) error_override = "no HTTP status received";
-  }
-  if (status > 0) {
-    response.status = static_cast<int>(status);
-  } else {
-    std::string detail = std::move(error_override);
-    if (detail.empty()) detail = std::string(TrimWhitespace(t.error));
-    if (detail.empty()) detail = curl_easy_strerror(code);
-    response = FailedResponse(t.authority + ": " + detail);
-  }
-  ReleaseEasy(easy);
-  Post(Completion{std::move(t.done), std::move(response)});
-}
-
-void HttpClient::Impl::Post(Completion completion) {
-  completions_.push_back(std::move(completion));
-  uv_idle_start(&dispatch_, &Impl::OnDispatch);
-}
-
 void HttpClient::Impl::Close(std::function<void()> on_closed) {
   if (close_requested_) return;
   close_requested_ = true;
@@ -512,155 +336,6 @@ void HttpClient::Impl::MaybeFinishClose() {
   on_closed_ = nullptr;
   // Last statement: on_closed may destroy the client.
   if (on_closed) on_closed();
-}
-
-int HttpClient::Impl::OnCurlSocket(CURL* easy, curl_socket_t fd, int what, void* userp,
-                                   void* socketp) noexcept {
-  auto* self = static_cast<Impl*>(userp);
-  auto* socket = static_cast<Socket*>(socketp);
-  if (what == CURL_POLL_REMOVE) {
-    if (socket != nullptr) {
-      curl_multi_assign(self->multi_, fd, nullptr);
-      self->CloseSocket(socket);
-    }
-    return 0;
-  }
-  if (self->in_curl_cleanup_ || !self->loop_handles_) return 0;
-
-  // Never return -1 here: curl would then fail every transfer of the multi handle. A socket that cannot be
-  // watched fails only its own transfer, once curl has returned (see Harvest).
-  if (socket == nullptr) {
-    socket = new Socket;
-    const int err = uv_poll_init_socket(self->loop_, &socket->poll, fd);
-    if (err != 0) {
-      delete socket;
-      self->socket_failures_.emplace_back(easy, std::string("cannot watch socket: ") + uv_strerror(err));
-      return 0;
-    }
-    socket->poll.data = socket;
-    socket->owner = self;
-    socket->fd = fd;
-    ++self->open_handles_;
-    self->sockets_.insert(socket);
-    curl_multi_assign(self->multi_, fd, socket);
-  }
-  int events = 0;
-  if ((what & CURL_POLL_IN) != 0) events |= UV_READABLE;
-  if ((what & CURL_POLL_OUT) != 0) events |= UV_WRITABLE;
-  socket->events = events;
-  const int err =
-      events != 0 ? uv_poll_start(&socket->poll, events, &Impl::OnPoll) : uv_poll_stop(&socket->poll);
-  if (err != 0)
-    self->socket_failures_.emplace_back(easy, std::string("cannot watch socket: ") + uv_strerror(err));
-  return 0;
-}
-
-int HttpClient::Impl::OnCurlTimer(CURLM* /*multi*/, long timeout_ms, void* userp) noexcept {
-  auto* self = static_cast<Impl*>(userp);
-  if (!self->loop_handles_ || self->closing_handles_) return 0;
-  if (timeout_ms < 0) {
-    uv_timer_stop(&self->timer_);
-  } else {
-    // Even a 0 timeout goes through the loop: curl must not be re-entered from its own callback.
-    uv_timer_start(&self->timer_, &Impl::OnTimer, static_cast<std::uint64_t>(timeout_ms), 0);
-  }
-  return 0;
-}
-
-size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t count, void* userp) noexcept {
-  auto* t = static_cast<Transfer*>(userp);
-  const size_t length = size * count;
-  try {
-    std::string_view line(data, length);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-    auto& headers = t->response.headers;
-    if (line.starts_with("HTTP/")) {
-      // A new status line: whatever came before belonged to an interim (1xx) or proxy response.
-      headers.clear();
-      t->response.body.clear();
-    } else if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
-      // Obsolete line folding: continuation of the previous header's value.
-      const std::string_view more = TrimWhitespace(line);
-      if (!headers.empty() && !more.empty()) {
-        std::string& value = headers.back().second;
-        if (!value.empty()) value += ' ';
-        value += more;
-      }
-    } else if (const size_t colon = line.find(':'); colon != line.npos && colon > 0) {
-      std::string name(TrimWhitespace(line.substr(0, colon)));
-      std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
-      headers.emplace_back(std::move(name), std::string(TrimWhitespace(line.substr(colon + 1))));
-    }
-  } catch (...) {
-    return 0;  // out of memory: curl fails the transfer with CURLE_WRITE_ERROR
-  }
-  return length;
-}
-
-size_t HttpClient::Impl::OnBody(char* data, size_t size, size_t count, void* userp) noexcept {
-  auto* t = static_cast<Transfer*>(userp);
-  const size_t length = size * count;
-  try {
-    t->response.body.append(data, length);
-  } catch (...) {
-    return 0;
-  }
-  return length;
-}
-
-void HttpClient::Impl::OnPoll(uv_poll_t* handle, int status, int events) noexcept {
-  auto* socket = static_cast<Socket*>(handle->data);
-  Impl* self = socket->owner;
-  if (self->multi_ == nullptr) return;
-  int flags = 0;
-  if (status < 0) {
-    flags = CURL_CSELECT_ERR;
-  } else {
-    if ((events & UV_READABLE) != 0) flags |= CURL_CSELECT_IN;
-    if ((events & UV_WRITABLE) != 0) flags |= CURL_CSELECT_OUT;
-  }
-  self->Drive(socket->fd, flags);
-  // On an error libuv stops the handle. If curl keeps the socket without asking for new events, keep
-  // watching what it asked for last, or its transfer would stall. (socket is only freed by its close
-  // callback, which cannot have run yet.)
-  if (status < 0 && !socket->closing && socket->events != 0 && self->multi_ != nullptr) {
-    uv_poll_start(&socket->poll, socket->events, &Impl::OnPoll);
-  }
-}
-
-void HttpClient::Impl::OnTimer(uv_timer_t* handle) noexcept {
-  auto* self = static_cast<Impl*>(handle->data);
-  if (self->multi_ == nullptr) return;
-  self->Drive(CURL_SOCKET_TIMEOUT, 0);
-}
-
-void HttpClient::Impl::OnDispatch(uv_idle_t* handle) noexcept {
-  auto* self = static_cast<Impl*>(handle->data);
-  // Completions posted by these callbacks (a failing Send, Close's aborts) wait for the next round, so a
-  // callback that keeps re-sending cannot starve the loop.
-  std::deque<Completion> batch;
-  batch.swap(self->completions_);
-  for (Completion& c : batch) {
-    --self->in_flight_;
-    if (c.done) c.done(std::move(c.response));
-  }
-  if (!self->completions_.empty()) return;
-  uv_idle_stop(handle);
-  if (self->close_requested_ && !self->closing_handles_) self->CloseLoopHandles();
-}
-
-void HttpClient::Impl::OnLoopHandleClosed(uv_handle_t* handle) noexcept {
-  auto* self = static_cast<Impl*>(handle->data);
-  --self->open_handles_;
-  self->MaybeFinishClose();
-}
-
-void HttpClient::Impl::OnSocketClosed(uv_handle_t* handle) noexcept {
-  auto* socket = static_cast<Socket*>(handle->data);
-  Impl* self = socket->owner;
-  delete socket;
-  --self->open_handles_;
-  self->MaybeFinishClose();
 }
 
 HttpClient::HttpClient(uv_loop_t* loop, HttpClientOptions options)
