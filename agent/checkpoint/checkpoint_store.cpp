@@ -19,19 +19,13 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include "agent/core/errno_text.h"
+
 namespace ferry {
 namespace {
 
 constexpr std::size_t kMaxEscapedFlowBytes = 200;
 constexpr std::size_t kCutEscapedFlowBytes = 183;  // + '~' + 16 hex digits = 200
-
-// "No space left on device (ENOSPC)": the text for people and the name to search for.
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  const char* text = strerrordesc_np(err);
-  return fmt::format("{} ({})", text != nullptr ? text : "unknown error",
-                     name != nullptr ? name : fmt::format("errno {}", err));
-}
 
 Error IoError(const std::string& path, std::string_view what, int err) {
   return Error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,

@@ -14,16 +14,10 @@
 
 #include <fmt/format.h>
 
+#include "agent/core/errno_text.h"
+
 namespace ferry {
 namespace {
-
-// "No space left on device (ENOSPC)": the text for people and the name to search for.
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  const char* text = strerrordesc_np(err);
-  return fmt::format("{} ({})", text != nullptr ? text : "unknown error",
-                     name != nullptr ? name : fmt::format("errno {}", err));
-}
 
 [[noreturn]] void CryptoFailure(const char* what) {
   std::fprintf(stderr, "ferry: libcrypto failure in %s\n", what);

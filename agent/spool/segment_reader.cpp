@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/core/errno_text.h"
 #include "agent/spool/crc32c.h"
 #include "agent/spool/segment_writer.h"
 
@@ -143,14 +144,6 @@ bool IntactToBlockEnd(std::string_view data, std::uint64_t at) {
     }
   }
   return true;
-}
-
-// "No space left on device (ENOSPC)": the text for people and the name to search for.
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  const char* text = strerrordesc_np(err);
-  return fmt::format("{} ({})", text != nullptr ? text : "unknown error",
-                     name != nullptr ? name : fmt::format("errno {}", err));
 }
 
 Error IoError(const std::string& path, std::string_view what, int err) {

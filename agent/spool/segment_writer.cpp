@@ -13,18 +13,11 @@
 
 #include <fmt/format.h>
 
+#include "agent/core/errno_text.h"
 #include "agent/spool/crc32c.h"
 
 namespace ferry::spool {
 namespace {
-
-// "No space left on device (ENOSPC)": the text for people and the name to search for.
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  const char* text = strerrordesc_np(err);
-  return fmt::format("{} ({})", text != nullptr ? text : "unknown error",
-                     name != nullptr ? name : fmt::format("errno {}", err));
-}
 
 Error IoError(const std::string& path, std::string_view what, int err) {
   return Error(ErrorCode::kIo, fmt::format("spool segment {}: {}: {}", path, what, ErrnoText(err)));
