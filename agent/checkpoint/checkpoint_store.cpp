@@ -19,6 +19,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include "agent/core/durable_folder.h"
 #include "agent/core/errno_text.h"
 
 namespace ferry {
@@ -152,50 +153,6 @@ Result<FileCheckpoint> ParseFile(std::string_view origin, const rapidjson::Value
 }
 
 // ---- files and folders ----
-
-std::string DirName(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// fsync on a folder makes the names in it (a rename, a new entry) durable.
-Status SyncDir(const std::string& path, const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError(path, fmt::format("opening folder {} to sync it", dir), errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  // EINVAL: this file system cannot sync folders; there is nothing more we can do.
-  if (rc != 0 && err != EINVAL) return IoError(path, fmt::format("fsync of folder {}", dir), err);
-  return Status::Ok();
-}
-
-// mkdir -p, syncing the parent of each folder it creates so the new folder survives a crash too.
-Status MakeDirs(const std::string& path, const std::string& dir) {
-  struct stat st;
-  if (::stat(dir.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return Status::Ok();
-    return IoError(path, fmt::format("{} is not a folder", dir), ENOTDIR);
-  }
-  std::size_t at = 0;
-  while (at != std::string::npos) {
-    at = dir.find('/', at + 1);
-    std::string prefix = dir.substr(0, at);
-    if (prefix.empty() || prefix.back() == '/') continue;  // "//" or the root
-    if (::mkdir(prefix.c_str(), 0755) == 0) {
-      auto synced = SyncDir(path, DirName(prefix));
-      if (!synced.ok()) return synced;
-      continue;
-    }
-    int err = errno;
-    if (err != EEXIST) return IoError(path, fmt::format("creating folder {}", prefix), err);
-    if (::stat(prefix.c_str(), &st) != 0) return IoError(path, fmt::format("stat of {}", prefix), errno);
-    if (!S_ISDIR(st.st_mode)) return IoError(path, fmt::format("{} is not a folder", prefix), ENOTDIR);
-  }
-  return Status::Ok();
-}
 
 Status WriteAll(int fd, std::string_view data, const std::string& path, const std::string& tmp) {
   while (!data.empty()) {
@@ -394,7 +351,7 @@ Status SaveCheckpoints(const std::string& path, const CheckpointSet& set) {
     }
   }
   std::string dir = DirName(path);
-  auto made = MakeDirs(path, dir);
+  auto made = MakeFolders(dir, 0755, "checkpoint file " + path);
   if (!made.ok()) return made;
   std::string tmp = path + ".tmp";
   auto written = WriteDurably(path, tmp, SerializeCheckpoints(set));
@@ -407,7 +364,7 @@ Status SaveCheckpoints(const std::string& path, const CheckpointSet& set) {
     ::unlink(tmp.c_str());
     return IoError(path, fmt::format("renaming {} over it", tmp), err);
   }
-  return SyncDir(path, dir);
+  return SyncFolder(dir, "checkpoint file " + path);
 }
 
 Status QuarantineCheckpoints(const std::string& path, std::int64_t now, std::string* moved_to) {
@@ -426,7 +383,7 @@ Status QuarantineCheckpoints(const std::string& path, std::int64_t now, std::str
     return IoError(path, fmt::format("moving it aside to {}", target), errno);
   }
   if (moved_to != nullptr) *moved_to = target;
-  return SyncDir(path, DirName(path));
+  return SyncFolder(DirName(path), "checkpoint file " + path);
 }
 
 }  // namespace ferry

@@ -38,6 +38,37 @@ const std::vector<Field<AwsOptions>>& AwsFields() {
   return fields;
 }
 
+const std::vector<Field<SpoolOptions>>& SpoolFields() {
+  static const std::vector<Field<SpoolOptions>> fields = {
+      EnumField<SpoolOptions, SpoolOptions::Mode>(
+          "mode", &SpoolOptions::mode,
+          {{"on_failure", SpoolOptions::Mode::kOnFailure}, {"always", SpoolOptions::Mode::kAlways}},
+          "on_failure | always", "on_failure",
+          "on_failure: only what could not be sent (and what follows it while the spool holds data) is "
+          "written; always: every request is written before it is sent"),
+      ByteSizeField<SpoolOptions>("max_bytes", &SpoolOptions::max_bytes, 1ULL << 20, 1ULL << 40, "1GiB",
+                                  "spool size per flow (1MiB to 1024GiB); when it is full, records wait in "
+                                  "memory, then in the files"),
+  };
+  return fields;
+}
+
+const std::vector<Field<RetryOptions>>& RetryFields() {
+  static const std::vector<Field<RetryOptions>> fields = {
+      DurationField<RetryOptions>("backoff_base", &RetryOptions::backoff_base, Duration(1), Duration(60000),
+                                  "100ms",
+                                  "the first wait before a retry (1ms to 1m); each further wait doubles, "
+                                  "with full jitter"),
+      DurationField<RetryOptions>("backoff_cap", &RetryOptions::backoff_cap, Duration(10), Duration(600000),
+                                  "10s", "longest wait between retries (10ms to 10m, at least backoff_base)"),
+      DurationField<RetryOptions>("slow_retry", &RetryOptions::slow_retry, Duration(1000), Duration(3600000),
+                                  "1m",
+                                  "retry interval for errors only an operator can fix: missing stream, "
+                                  "denied access, KMS (1s to 1h)"),
+  };
+  return fields;
+}
+
 const std::vector<Field<MultilineOptions>>& MultilineFields() {
   static const std::vector<Field<MultilineOptions>> fields = {
       Field<MultilineOptions>{
@@ -180,6 +211,9 @@ const std::vector<Field<Config>>& TopFields() {
           "how often acknowledged file offsets are saved under state_dir (and at shutdown)"),
       ByteSizeField<Config>("memory_limit", &Config::memory_limit, "32MiB",
                             "bound on record bytes held in memory; reading pauses when it is reached"),
+      SectionField<Config>("spool", "disk spool of undelivered records, per flow under state_dir/spool",
+                           &Config::spool, &SpoolFields),
+      SectionField<Config>("retry", "backoff between attempts to send", &Config::retry, &RetryFields),
       SectionField<Config>("aws", "AWS region, credentials and endpoints", &Config::aws, &AwsFields),
       Field<Config>{"flows", "list of flows", "",
                     "each flow tails files and ships their lines to one destination", true,
@@ -256,6 +290,15 @@ Result<Config> ParseConfig(std::string_view yaml_text, const std::string& source
   if (config.aws.access_key_id.empty() && !config.aws.secret_access_key.empty()) {
     ctx.FailAt(root["aws"].Mark(), "aws.access_key_id", "required when aws.secret_access_key is set");
   }
+  if (config.retry.backoff_cap < config.retry.backoff_base) {
+    // Point at the cap when it is given; a default cap is below a large base, so then at the base.
+    const YAML::Node retry = root["retry"];
+    const YAML::Node at = retry["backoff_cap"] ? retry["backoff_cap"] : retry["backoff_base"];
+    ctx.FailAt(
+        at.Mark(), "retry.backoff_cap",
+        fmt::format("{} is less than retry.backoff_base ({})", FormatDuration(config.retry.backoff_cap),
+                    FormatDuration(config.retry.backoff_base)));
+  }
   if (!ctx.errors().empty()) {
     std::string all;
     for (const auto& e : ctx.errors()) all += (all.empty() ? "" : "\n") + e;
@@ -282,6 +325,8 @@ std::string DescribeConfig(const Config& config) {
 std::string DescribeKeys() {
   std::string out;
   DescribeFields(out, "", TopFields());
+  DescribeFields(out, "spool", SpoolFields());
+  DescribeFields(out, "retry", RetryFields());
   DescribeFields(out, "aws", AwsFields());
   DescribeFields(out, "flows[]", FlowFields());
   DescribeFields(out, "flows[].multiline", MultilineFields());

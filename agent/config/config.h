@@ -87,6 +87,23 @@ struct FlowOptions {
   std::optional<FirehoseOptions> firehose;
 };
 
+// The disk spool (DESIGN.md §3), one folder per flow under state_dir/spool.
+struct SpoolOptions {
+  // on_failure: only what could not be sent (and everything behind it while the spool holds data) is written;
+  // always: every request is written ahead of sending.
+  enum class Mode { kOnFailure, kAlways };
+  Mode mode = Mode::kOnFailure;
+  std::uint64_t max_bytes = 1ULL << 30;  // per flow; when full, records wait in memory and then in the files
+};
+
+// Backoff between attempts: exponential with full jitter, from backoff_base up to backoff_cap. Errors that
+// only an operator can fix (missing stream, denied access, KMS) are retried every slow_retry.
+struct RetryOptions {
+  Duration backoff_base{100};
+  Duration backoff_cap{10000};
+  Duration slow_retry{60000};
+};
+
 struct Config {
   std::string file;  // where it was read from, for messages
   std::string state_dir = "/var/lib/ferry";
@@ -94,6 +111,8 @@ struct Config {
   Duration shutdown_timeout{10000};
   Duration checkpoint_interval{5000};
   std::uint64_t memory_limit = 32ULL << 20;
+  SpoolOptions spool;
+  RetryOptions retry;
   AwsOptions aws;
   std::vector<FlowOptions> flows;
 };

@@ -150,6 +150,23 @@ Field<S> DurationField(std::string_view name, Duration S::*member, std::string_v
                   }};
 }
 
+// A duration that must lie in [min, max].
+template <typename S>
+Field<S> DurationField(std::string_view name, Duration S::*member, Duration min, Duration max,
+                       std::string_view default_value, std::string_view doc) {
+  Field<S> f = DurationField<S>(name, member, default_value, doc);
+  f.parse = [member, min, max](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
+    Duration value{};
+    if (!ReadDuration(n, p, ctx, value)) return;
+    if (value < min || value > max) {
+      ctx.Fail(n, p, "must be between " + FormatDuration(min) + " and " + FormatDuration(max));
+      return;
+    }
+    out.*member = value;
+  };
+  return f;
+}
+
 template <typename S>
 Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::string_view default_value,
                        std::string_view doc) {

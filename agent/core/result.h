@@ -17,6 +17,7 @@ enum class ErrorCode {
   kNetwork,   // connection, TLS, timeout
   kProtocol,  // a peer answered something we cannot parse
   kRemote,    // a peer answered with an error of its own
+  kFull,      // a configured bound is reached (the spool's max_bytes)
   kInternal,
 };
 

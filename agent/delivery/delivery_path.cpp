@@ -22,32 +22,139 @@ RequestLimits CompressedRequestLimits(RequestLimits limits, Compression compress
   return limits;
 }
 
+// Entries replayed from the spool at once: enough to keep the sender busy, few enough to bound memory.
+constexpr std::uint64_t kReplayWindow = 4;
+
 DeliveryPath::DeliveryPath(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
                            std::unique_ptr<Destination> destination, Compression compression,
-                           RequestLimits limits, Duration max_age, SenderOptions sender_options)
-    : destination_(Wrap(std::move(destination), compression)),
+                           RequestLimits limits, Duration max_age, SenderOptions sender_options,
+                           Safekeeping keep)
+    : loop_(loop),
+      log_(log),
+      destination_(Wrap(std::move(destination), compression)),
       compressing_(compression == Compression::kNone
                        ? nullptr
                        : static_cast<const CompressingDestination*>(destination_.get())),
+      keep_(std::move(keep)),
       sender_(loop, log, http, *destination_, sender_options),
       collector_(loop, CompressedRequestLimits(limits, compression), max_age,
-                 [this](std::vector<WireRecord>&& records) { sender_.Submit(std::move(records)); }) {}
+                 [this](std::vector<WireRecord>&& records) { Route(std::move(records)); }) {
+  uv_timer_init(loop_, &replay_timer_);
+  replay_timer_.data = this;
+  Sender::Spill spill;
+  Sender::DeadLetter dead_letter;
+  if (keep_.spool) {
+    spill = [this](std::span<const WireRecord> records) { return Spill(records); };
+    keep_.spool->set_on_acked([this] { ScheduleReplay(); });
+    ScheduleReplay();  // what an earlier run left goes first
+  }
+  if (keep_.dead_letters) {
+    dead_letter = [this](std::span<const WireRecord> records, const std::string& code,
+                         const std::string& message) { return WriteDeadLetters(records, code, message); };
+  }
+  sender_.set_safekeeping(std::move(spill), std::move(dead_letter));
+}
+
+void DeliveryPath::Route(std::vector<WireRecord>&& records) {
+  if (keep_.spool && (keep_.spool_always || !keep_.spool->empty()) && Spill(records)) {
+    records_spooled_ += Sender::UserRecords(records);
+    for (const auto& r : records) r.Ack();  // durable in the spool: the checkpoint may pass them
+    return;
+  }
+  sender_.Submit(std::move(records));
+}
+
+bool DeliveryPath::Spill(std::span<const WireRecord> records) {
+  Status appended = keep_.spool->Append(records);
+  if (!appended) {
+    if (!spool_refusing_) {
+      spool_refusing_ = true;
+      log_.error(
+          "flow {}: cannot write to the spool: {}; undelivered records wait in memory, and reading "
+          "pauses when memory_limit is reached",
+          keep_.flow, appended.error().message());
+    }
+    return false;
+  }
+  if (spool_refusing_) {
+    spool_refusing_ = false;
+    log_.info("flow {}: the spool takes records again", keep_.flow);
+  }
+  ScheduleReplay();
+  return true;
+}
+
+bool DeliveryPath::WriteDeadLetters(std::span<const WireRecord> records, const std::string& code,
+                                    const std::string& message) {
+  std::vector<DeadLetter> letters;
+  letters.reserve(records.size());
+  for (const auto& r : records) {
+    DeadLetter letter;
+    letter.flow = keep_.flow;
+    letter.destination = destination_->description();
+    letter.error_code = code;
+    letter.error_message = message;
+    letter.partition_key = r.partition_key;
+    letter.explicit_hash_key = r.explicit_hash_key;
+    letter.data = r.data;
+    letter.user_records = r.user_records;
+    letters.push_back(letter);
+  }
+  Status written = keep_.dead_letters->Write(letters);
+  if (!written) {
+    log_.error("flow {}: cannot write dead letters: {}; the records stay queued", keep_.flow,
+               written.error().message());
+  }
+  return written.ok();
+}
+
+void DeliveryPath::ScheduleReplay() {
+  if (replay_scheduled_ || draining_) return;
+  replay_scheduled_ = true;
+  // Not at once: acknowledgements arrive from inside the sender's response handling.
+  uv_timer_start(
+      &replay_timer_, [](uv_timer_t* t) { static_cast<DeliveryPath*>(t->data)->Replay(); }, 0, 0);
+}
+
+void DeliveryPath::Replay() {
+  replay_scheduled_ = false;
+  spool::Spool& spool = *keep_.spool;
+  while (!draining_ && spool.entries_out() < kReplayWindow) {
+    // One entry always goes, so a full budget cannot stall the spool that would free it.
+    if (spool.entries_out() > 0 && keep_.budget != nullptr && keep_.budget->used() >= keep_.budget->limit())
+      break;
+    std::vector<WireRecord> records;
+    if (!spool.Next(&records)) break;
+    sender_.Submit(std::move(records), /*spooled=*/true);
+  }
+}
 
 void DeliveryPath::Drain(Duration timeout, std::function<void(std::size_t)> on_drained) {
   collector_.FlushNow();
+  draining_ = true;
+  uv_timer_stop(&replay_timer_);
   sender_.Drain(timeout, std::move(on_drained));
 }
 
 void DeliveryPath::Close(std::function<void()> on_closed) {
-  auto closed = JoinCallbacks(2, std::move(on_closed));
+  auto closed = JoinCallbacks(3, std::move(on_closed));
   collector_.Close(closed);
   sender_.Close(closed);
+  on_replay_timer_closed_ = closed;
+  uv_close(reinterpret_cast<uv_handle_t*>(&replay_timer_),
+           [](uv_handle_t* h) { static_cast<DeliveryPath*>(h->data)->on_replay_timer_closed_(); });
 }
 
 std::string DeliveryPath::Summary() const {
   const SenderCounters& s = sender_.counters();
-  return fmt::format("requests {}, records retried {}, failed requests {}, unsent {}", s.requests,
-                     s.records_retried, s.request_failures, sender_.unsent_user_records());
+  std::string out = fmt::format("requests {}, records retried {}, failed requests {}, unsent {}", s.requests,
+                                s.records_retried, s.request_failures, sender_.unsent_user_records());
+  if (keep_.spool) {
+    out += fmt::format(", spooled {}, spool {} bytes", records_spooled_ + s.records_spooled,
+                       keep_.spool->bytes());
+  }
+  if (s.records_dead_lettered > 0) out += fmt::format(", dead letters {}", s.records_dead_lettered);
+  return out;
 }
 
 void DeliveryPath::AppendCounters(std::vector<Output::Counter>& out) const {
@@ -59,7 +166,23 @@ void DeliveryPath::AppendCounters(std::vector<Output::Counter>& out) const {
                             {"request_failures", s.request_failures},
                             {"records_retried", s.records_retried},
                             {"payload_bytes", s.payload_bytes},
+                            {"records_spooled", records_spooled_ + s.records_spooled},
+                            {"records_dead_lettered", s.records_dead_lettered},
+                            {"requests_split", s.requests_split},
                         });
+  if (keep_.spool) {
+    const spool::SpoolCounters& c = keep_.spool->counters();
+    out.insert(out.end(), {
+                              {"spool_bytes", keep_.spool->bytes()},
+                              {"spool_entries", keep_.spool->entries_pending()},
+                              {"spool_oldest_age_s", keep_.spool->oldest_age_s()},
+                              {"spool_entries_written", c.entries_written},
+                              {"spool_entries_replayed", c.entries_replayed},
+                              {"spool_full_refusals", c.full_refusals},
+                              {"spool_write_errors", c.write_errors},
+                              {"spool_corruptions", c.corruptions},
+                          });
+  }
   if (compressing_ != nullptr) {
     out.insert(out.end(), {
                               {"compressed_bytes_in", compressing_->counters().bytes_in},

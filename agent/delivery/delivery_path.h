@@ -1,6 +1,13 @@
 // DeliveryPath: the sending end every output shares: the destination (wrapped to compress each record's
-// data when asked), the sender that retries it, and the request collector that feeds the sender. An
-// output puts its packer in front of collector(). Loop thread only.
+// data when asked), the sender that retries it, the request collector that feeds the sender, and the
+// flow's safekeeping (spool, dead letters). An output puts its packer in front of collector().
+//
+// Routing with a spool: in `always` mode every collected request is written to the spool and sent from
+// there; in `on_failure` mode a request goes to the sender directly unless the spool holds entries, in
+// which case it queues behind them, so records leave in the order they were read (and the spool is
+// replayed before new data after a restart). The sender spills what fails. A spool that is full or whose
+// disk fails leaves records in memory: the memory budget then stops reading, and the files wait on disk.
+// Entries are replayed a few at a time, charged to the memory budget. Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -8,6 +15,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +25,7 @@
 #include "agent/delivery/output.h"
 #include "agent/delivery/payload_compression.h"
 #include "agent/delivery/request_collector.h"
+#include "agent/delivery/safekeeping.h"
 #include "agent/delivery/sender.h"
 #include "agent/net/http_client.h"
 
@@ -31,7 +40,7 @@ class DeliveryPath {
   // max_age: how long a collected record waits for its request to fill.
   DeliveryPath(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
                std::unique_ptr<Destination> destination, Compression compression, RequestLimits limits,
-               Duration max_age, SenderOptions sender_options);
+               Duration max_age, SenderOptions sender_options, Safekeeping keep);
   DeliveryPath(const DeliveryPath&) = delete;
   DeliveryPath& operator=(const DeliveryPath&) = delete;
 
@@ -39,21 +48,39 @@ class DeliveryPath {
   Sender& sender() { return sender_; }
   const Sender& sender() const { return sender_; }
 
-  // Sends what is collected and drains the sender.
+  // Sends what is collected and drains the sender; stops replaying the spool.
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_drained);
   void Close(std::function<void()> on_closed);
 
   // "requests 3, records retried 0, failed requests 0, unsent 0" for the flow's log line.
   std::string Summary() const;
-  // records_sent, records_unsent, requests, request_failures, records_retried, payload_bytes, and with
-  // compression: compressed_bytes_in, compressed_bytes_out.
+  // records_sent, records_unsent, requests, request_failures, records_retried, payload_bytes, the
+  // safekeeping counters, and with compression: compressed_bytes_in, compressed_bytes_out.
   void AppendCounters(std::vector<Output::Counter>& out) const;
 
  private:
+  // Collected requests go to the spool or the sender.
+  void Route(std::vector<WireRecord>&& records);
+  bool Spill(std::span<const WireRecord> records);
+  bool WriteDeadLetters(std::span<const WireRecord> records, const std::string& code,
+                        const std::string& message);
+  void ScheduleReplay();
+  void Replay();
+
+  uv_loop_t* loop_;
+  spdlog::logger& log_;
   std::unique_ptr<Destination> destination_;
   const CompressingDestination* compressing_ = nullptr;  // destination_ when it compresses
+  // Before the sender: the batches of replayed entries, which the sender holds, report to the spool.
+  Safekeeping keep_;
   Sender sender_;
   RequestCollector collector_;
+  uv_timer_t replay_timer_{};
+  std::function<void()> on_replay_timer_closed_;
+  bool replay_scheduled_ = false;
+  bool draining_ = false;
+  bool spool_refusing_ = false;        // the last append failed (logged once until one succeeds)
+  std::uint64_t records_spooled_ = 0;  // user records routed to the spool (the sender counts its spills)
 };
 
 }  // namespace ferry

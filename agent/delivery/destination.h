@@ -3,6 +3,8 @@
 // The sender owns retries, backoff and acknowledgement; a destination owns the wire format.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -16,8 +18,10 @@ namespace ferry {
 struct RequestOutcome {
   // Set when the request as a whole failed (HTTP error, unreadable body); every record is retried.
   bool failed = false;
-  std::string error_code;     // e.g. "ResourceNotFoundException", "HTTP 503", "transport"
-  std::string error_message;  // for the log
+  std::string error_code;                   // e.g. "ResourceNotFoundException", "HTTP 503", "transport"
+  std::string error_message;                // for the log
+  int http_status = 0;                      // when the endpoint answered with an error status
+  std::optional<std::int64_t> server_time;  // its Date header then (unix seconds), for clock skew
   // When !failed: one error code per record, in request order; empty means stored.
   std::vector<std::string> record_errors;
   std::string first_record_message;  // a sample of the per-record messages, for the log

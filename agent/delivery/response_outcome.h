@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/core/corrected_clock.h"
 #include "agent/delivery/destination.h"
 #include "agent/net/http_client.h"
 
@@ -30,6 +31,8 @@ RequestOutcome OutcomeOf(const net::HttpResponse& response, std::size_t count, D
   if (response.status != 200) {
     auto error = decode_error(response.status, response.body);
     out.failed = true;
+    out.http_status = response.status;
+    if (const std::string* date = response.header("date")) out.server_time = ParseHttpDate(*date);
     out.error_code = std::move(error.type);
     out.error_message = fmt::format("HTTP {}: {}", response.status, error.message);
     return out;

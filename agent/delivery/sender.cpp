@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "agent/delivery/error_class.h"
+
 namespace ferry {
 
 Sender::Sender(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, Destination& destination,
@@ -34,10 +36,11 @@ Sender::Request Sender::MakeRequest(std::vector<WireRecord>&& records, std::uint
   return request;
 }
 
-void Sender::Submit(std::vector<WireRecord>&& records) {
+void Sender::Submit(std::vector<WireRecord>&& records, bool spooled) {
   if (records.empty()) return;
   const std::uint64_t seq = next_seq_++;
-  ready_.emplace(seq, MakeRequest(std::move(records), 0, seq));
+  auto it = ready_.emplace(seq, MakeRequest(std::move(records), 0, seq));
+  it->second.spooled = spooled;
   Pump();
 }
 
@@ -134,19 +137,16 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
   if (outcome.failed) {
     ++counters_.request_failures;
     ++counters_.errors[outcome.error_code];
-    if (abandoned_) return;
-    std::size_t count = request.records.size();
-    std::uint32_t attempt = request.attempt + 1;
-    std::uint64_t delay = Retry(std::move(request));
-    log_.warn("{}: request of {} records failed ({}: {}); retrying in {} ms (attempt {})",
-              destination_.description(), count, outcome.error_code, outcome.error_message, delay, attempt);
+    if (!abandoned_) OnRequestFailed(std::move(request), outcome);
     return;
   }
   std::vector<WireRecord> failed;
   std::map<std::string, std::size_t> codes;
+  std::map<std::string, std::vector<WireRecord>> refused;  // by error code: permanent failures
   for (std::size_t i = 0; i < request.records.size(); ++i) {
-    if (outcome.record_errors[i].empty()) {
-      WireRecord& record = request.records[i];
+    const std::string& code = outcome.record_errors[i];
+    WireRecord& record = request.records[i];
+    if (code.empty()) {
       ++counters_.records_sent;
       counters_.user_records_sent += record.user_records;
       const std::string* shard = i < outcome.record_shards.size() ? &outcome.record_shards[i] : nullptr;
@@ -157,21 +157,110 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
       } else {
         record.Ack();
       }
+      continue;
+    }
+    ++codes[code];
+    ++counters_.errors[code];
+    if (ClassifyError(code, 0) == ErrorClass::kPermanent) {
+      refused[code].push_back(std::move(record));
     } else {
-      ++codes[outcome.record_errors[i]];
-      ++counters_.errors[outcome.record_errors[i]];
-      failed.push_back(std::move(request.records[i]));
+      failed.push_back(std::move(record));
     }
   }
-  if (failed.empty() || abandoned_) return;
+  if (abandoned_) return;
+  for (auto& [code, records] : refused) {
+    Request r = MakeRequest(std::move(records), request.attempt, request.seq);
+    r.spooled = request.spooled;
+    if (!TryDeadLetter(r, code, outcome.first_record_message))
+      failed.insert(failed.end(), std::make_move_iterator(r.records.begin()),
+                    std::make_move_iterator(r.records.end()));
+  }
+  if (failed.empty()) return;
   // One line per response, not per record: counts by error code and one sample message.
   std::string summary;
   for (const auto& [code, n] : codes)
     summary += fmt::format("{}{} x{}", summary.empty() ? "" : ", ", code, n);
+  Request retry = MakeRequest(std::move(failed), request.attempt, request.seq);
+  retry.spooled = request.spooled;
+  if (draining_ && retry.spooled) return;  // safe in the spool; replayed after the restart
+  // Throttling is routine: a first retry from memory spares the disk; records failing again are spilled.
+  if ((request.attempt > 0 || draining_) && TrySpill(retry)) {
+    log_.warn("{}: {} of {} records failed again ({}; e.g. \"{}\"); written to the spool",
+              destination_.description(), retry.records.size(), request.records.size(), summary,
+              outcome.first_record_message);
+    return;
+  }
   log_.warn("{}: {} of {} records failed ({}; e.g. \"{}\"); retrying them", destination_.description(),
-            failed.size(), request.records.size(), summary, outcome.first_record_message);
-  counters_.records_retried += failed.size();
-  Retry(MakeRequest(std::move(failed), request.attempt, request.seq));
+            retry.records.size(), request.records.size(), summary, outcome.first_record_message);
+  counters_.records_retried += retry.records.size();
+  Retry(std::move(retry));
+}
+
+void Sender::OnRequestFailed(Request&& request, const RequestOutcome& outcome) {
+  const ErrorClass kind = ClassifyError(outcome.error_code, outcome.http_status, outcome.error_message);
+  const std::size_t count = request.records.size();
+  if (kind == ErrorClass::kSkew && outcome.server_time && options_.correct_clock) {
+    options_.correct_clock(*outcome.server_time);
+    log_.warn(
+        "{}: the endpoint refused a signature for the host's clock ({}); signing with the endpoint's "
+        "time from now on",
+        destination_.description(), outcome.error_message);
+  }
+  if (kind == ErrorClass::kPermanent && count > 1) {
+    // The API does not say which record it objects to: halves are tried until the refused ones are alone.
+    ++counters_.requests_split;
+    log_.warn(
+        "{}: request of {} records refused ({}: {}); sending it again in halves to find the records it "
+        "refuses",
+        destination_.description(), count, outcome.error_code, outcome.error_message);
+    std::vector<WireRecord> second(std::make_move_iterator(request.records.begin() + count / 2),
+                                   std::make_move_iterator(request.records.end()));
+    request.records.resize(count / 2);
+    for (auto* half : {&request.records, &second}) {
+      // Both keep the request's place, in order (a multimap keeps equal keys in insertion order).
+      auto it = ready_.emplace(request.seq, MakeRequest(std::move(*half), request.attempt, request.seq));
+      it->second.spooled = request.spooled;
+    }
+    return;
+  }
+  if (kind == ErrorClass::kPermanent && TryDeadLetter(request, outcome.error_code, outcome.error_message))
+    return;
+  if (draining_ && request.spooled) return;  // safe in the spool; replayed after the restart
+  if (TrySpill(request)) {
+    log_.warn("{}: request of {} records failed ({}: {}); written to the spool", destination_.description(),
+              count, outcome.error_code, outcome.error_message);
+    return;
+  }
+  const bool slow = kind == ErrorClass::kOperator || kind == ErrorClass::kPermanent;
+  const std::uint32_t attempt = request.attempt + 1;
+  const std::uint64_t delay = Retry(std::move(request), slow);
+  if (slow) {
+    // Only an operator can fix it: said loudly, and retried at a pace that does not flood the log.
+    log_.error("{}: request of {} records failed ({}: {}; {}); retrying in {} ms (attempt {})",
+               destination_.description(), count, outcome.error_code, outcome.error_message,
+               kind == ErrorClass::kOperator ? "check the stream and the permissions"
+                                             : "and the refused records could not be set aside",
+               delay, attempt);
+    return;
+  }
+  log_.warn("{}: request of {} records failed ({}: {}); retrying in {} ms (attempt {})",
+            destination_.description(), count, outcome.error_code, outcome.error_message, delay, attempt);
+}
+
+bool Sender::TrySpill(const Request& request) {
+  if (request.spooled || !spill_ || !spill_(request.records)) return false;
+  counters_.records_spooled += UserRecords(request.records);
+  for (const auto& r : request.records) r.Ack();
+  return true;
+}
+
+bool Sender::TryDeadLetter(const Request& request, const std::string& code, const std::string& message) {
+  if (!dead_letter_ || !dead_letter_(request.records, code, message)) return false;
+  counters_.records_dead_lettered += UserRecords(request.records);
+  log_.error("{}: {} records refused for good ({}: {}); written to the dead-letter file",
+             destination_.description(), request.records.size(), code, message);
+  for (const auto& r : request.records) r.Ack();
+  return true;
 }
 
 std::uint64_t Sender::Backoff(std::uint32_t attempt) {
@@ -182,8 +271,10 @@ std::uint64_t Sender::Backoff(std::uint32_t attempt) {
   return std::uniform_int_distribution<std::uint64_t>(0, std::max<std::uint64_t>(ceiling, 1))(jitter_);
 }
 
-std::uint64_t Sender::Retry(Request&& request) {
-  std::uint64_t delay = Backoff(request.attempt);
+std::uint64_t Sender::Retry(Request&& request, bool slow) {
+  const auto slow_ms = static_cast<std::uint64_t>(options_.slow_retry.count());
+  std::uint64_t delay = slow ? std::uniform_int_distribution<std::uint64_t>(slow_ms / 2, slow_ms)(jitter_)
+                             : Backoff(request.attempt);
   ++request.attempt;
   request.throttled_since.reset();
   request.waited_for_shard = false;
@@ -221,6 +312,19 @@ void Sender::Drain(Duration timeout, std::function<void(std::size_t)> on_done) {
   uv_timer_start(
       &drain_timer_, [](uv_timer_t* t) { static_cast<Sender*>(t->data)->FinishDrain(); },
       static_cast<std::uint64_t>(timeout.count()), 0);
+  // Only requests in flight are waited for: records from the spool stay there, and what waits for a retry
+  // goes to the spool now rather than at the timeout.
+  std::erase_if(ready_, [](const auto& entry) { return entry.second.spooled; });
+  if (spill_) {
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->second.spooled || TrySpill(it->second)) {
+        admission_.Free(it->second.load);
+        it = waiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
   CheckDrained();
 }
 
@@ -230,7 +334,13 @@ void Sender::CheckDrained() {
 
 void Sender::FinishDrain() {
   if (!on_drained_) return;
-  std::size_t undelivered = unsent_user_records();
+  // In flight or not spilled: still behind their source checkpoints, so read again after a restart.
+  std::size_t undelivered = in_flight_user_records_;
+  auto settle = [&](const Request& request) {
+    if (!request.spooled && !TrySpill(request)) undelivered += UserRecords(request.records);
+  };
+  for (const auto& [seq, request] : ready_) settle(request);
+  for (const auto& [due, request] : waiting_) settle(request);
   abandoned_ = true;
   ready_.clear();
   for (const auto& [due, request] : waiting_) admission_.Free(request.load);

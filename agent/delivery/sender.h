@@ -1,7 +1,16 @@
 // Sender: sends collected requests to one destination, a bounded number at a time, and retries what
 // fails: only the failed records after a per-record failure, the whole request after a whole-request
 // failure, each after an exponential backoff with full jitter. A record is acknowledged to its batch
-// only when the endpoint has stored it. Loop thread only.
+// only when the endpoint has stored it, or when it is safe elsewhere (error_class.h decides):
+// - spill (the flow's spool): a request that failed as a whole, or records that failed again on their
+//   retry, are written to the spool and acknowledged, so memory and the source checkpoint move on. Records
+//   that came from the spool are retried in memory instead (they are on disk already).
+// - dead_letter: a record the endpoint will never take (a permanent error) is written there with the error.
+//   A request refused as a whole for such an error is sent again in halves until the refused records are
+//   alone, since the API does not say which record it objects to.
+// - errors only an operator can fix (missing stream, denied access) are retried every slow_retry.
+// - a signature refused for a skewed clock corrects the clock from the answer's Date (correct_clock); the
+//   retry is signed anew.
 //
 // Ready requests go oldest first; a retry, once its backoff is over, takes its request's old place, ahead
 // of newer requests. Two options hold requests back per predicted shard (WireRecord::predicted_shard;
@@ -27,6 +36,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -43,9 +53,12 @@ struct SenderOptions {
   std::size_t max_in_flight = 4;  // requests at once to this destination
   Duration backoff_base{100};
   Duration backoff_cap{10000};
+  Duration slow_retry{60000};  // for errors only an operator can fix
   std::uint32_t request_timeout_ms = 30000;
   std::uint32_t rate_limit_percent = 0;  // of each shard's write limits; 0: no limit
   bool one_request_per_shard = false;    // at most one request in flight (or waiting to retry) per shard
+  // Called with the endpoint's time when it refused a signature for a skewed clock (see corrected_clock.h).
+  std::function<void(std::int64_t server_unix_s)> correct_clock;
 };
 
 struct SenderCounters {
@@ -59,6 +72,9 @@ struct SenderCounters {
   std::uint64_t throttle_waits = 0;             // request attempts the rate limiter held back
   std::uint64_t throttle_wait_ms = 0;           // their time from being held back to being sent
   std::uint64_t shard_waits = 0;                // request attempts held back by a busy shard
+  std::uint64_t records_spooled = 0;            // user records written to the spool after a failure
+  std::uint64_t records_dead_lettered = 0;      // user records written to the dead-letter file
+  std::uint64_t requests_split = 0;             // requests refused as a whole and sent again in halves
   std::map<std::string, std::uint64_t> errors;  // by error code, requests and records alike
 };
 
@@ -69,8 +85,19 @@ class Sender {
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
 
-  // Queues one request's worth of records.
-  void Submit(std::vector<WireRecord>&& records);
+  // Queues one request's worth of records; spooled: they came from the spool (and are never spilled).
+  void Submit(std::vector<WireRecord>&& records, bool spooled = false);
+
+  // spill: writes records to the spool and returns true once they are durable there. dead_letter: writes
+  // records with the error that makes them undeliverable and returns true once they are durable. The sender
+  // acknowledges what either took. Without them, such records stay in memory and are retried.
+  using Spill = std::function<bool(std::span<const WireRecord>)>;
+  using DeadLetter =
+      std::function<bool(std::span<const WireRecord>, const std::string& code, const std::string& message)>;
+  void set_safekeeping(Spill spill, DeadLetter dead_letter) {
+    spill_ = std::move(spill);
+    dead_letter_ = std::move(dead_letter);
+  }
 
   // Called with a stored record that went to another shard than its predicted_shard (the stream was
   // resharded); the handler owns it from then on and acknowledges it when it is done with it. Without a
@@ -81,6 +108,8 @@ class Sender {
 
   // Lets queued and retried records go out until none are left or timeout passes; then calls on_done
   // with the number of records given up. Responses that arrive afterwards still acknowledge records.
+  // With a spill, what waits for a retry and what fails from now on is spilled at once, records from the
+  // spool are let go (they stay there), and what is left at the timeout is spilled too.
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_done);
   // Closes the timers; on_closed runs when they are closed. Call after the HTTP client has stopped.
   void Close(std::function<void()> on_closed);
@@ -100,6 +129,7 @@ class Sender {
     RequestLoad load;                              // per predicted shard
     std::optional<std::uint64_t> throttled_since;  // loop ms the limiter first held this attempt back
     bool waited_for_shard = false;
+    bool spooled = false;  // came from the spool
   };
 
   static Request MakeRequest(std::vector<WireRecord>&& records, std::uint32_t attempt, std::uint64_t seq);
@@ -107,8 +137,12 @@ class Sender {
   void ArmThrottleTimer(std::uint64_t delay);
   void Send(std::shared_ptr<Request> request);
   void OnResponse(Request& request, const net::HttpResponse& response);
-  // Schedules request after a backoff; returns the delay in ms.
-  std::uint64_t Retry(Request&& request);
+  void OnRequestFailed(Request&& request, const RequestOutcome& outcome);
+  // Spills request's records if allowed (not from the spool; a spill hook that took them); acks them.
+  bool TrySpill(const Request& request);
+  bool TryDeadLetter(const Request& request, const std::string& code, const std::string& message);
+  // Schedules request after a backoff (slow: the slow_retry pace); returns the delay in ms.
+  std::uint64_t Retry(Request&& request, bool slow = false);
   void OnRetryTimer();
   void ArmRetryTimer();
   void CheckDrained();
@@ -125,12 +159,14 @@ class Sender {
 
   SendAdmission admission_;
   std::uint64_t next_seq_ = 0;
-  std::map<std::uint64_t, Request> ready_;         // seq -> request
+  std::multimap<std::uint64_t, Request> ready_;    // seq -> request (halves of a split share one)
   std::multimap<std::uint64_t, Request> waiting_;  // due time (loop ms) -> request
   std::size_t in_flight_ = 0;
   std::size_t in_flight_records_ = 0;
   std::size_t in_flight_user_records_ = 0;
   std::function<void(WireRecord&&, const std::string& shard)> on_wrong_shard_;
+  Spill spill_;
+  DeadLetter dead_letter_;
   uv_timer_t retry_timer_{};
   uv_timer_t drain_timer_{};
   uv_timer_t throttle_timer_{};  // wakes the queue when the limiter lets a held-back request go

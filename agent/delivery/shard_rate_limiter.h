@@ -6,7 +6,8 @@
 // bucket plus its refill (what Kinesis meters). A request larger than a bucket (the collector's
 // per-shard cap prevents this unless one record is that large) waits for a full bucket, goes, and leaves
 // a debt the shard pays back before its next request: nothing can wait forever. Records without a
-// predicted shard are not limited. Time is the caller's loop time in milliseconds, so tests drive it. Loop thread only.
+// predicted shard are not limited. Time is the caller's loop time in milliseconds, so tests drive it. Loop
+// thread only.
 #pragma once
 
 #include <cstdint>

@@ -35,7 +35,8 @@ class FirehoseOutput : public Output {
 
   FirehoseOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, MemoryBudget& budget,
                  const Clock& clock, const config::FirehoseOptions& options, Parts parts,
-                 aws::ServiceEndpoint endpoint, aws::Credentials credentials);
+                 aws::ServiceEndpoint endpoint, aws::Credentials credentials, SenderOptions sender,
+                 Safekeeping keep);
 
   BatchSink& input() override { return packer_; }
   void Start(std::function<void()> ready) override { ready(); }

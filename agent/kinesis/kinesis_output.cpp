@@ -30,8 +30,13 @@ RequestLimits RequestLimitsFor(const config::KinesisOptions& k) {
   return limits;
 }
 
-SenderOptions SenderOptionsFor(const config::KinesisOptions& k) {
-  SenderOptions options;
+ShardMapLoaderOptions LoaderOptionsFor(const SenderOptions& sender) {
+  ShardMapLoaderOptions options;
+  options.correct_clock = sender.correct_clock;
+  return options;
+}
+
+SenderOptions SenderOptionsFor(const config::KinesisOptions& k, SenderOptions options) {
   options.rate_limit_percent = static_cast<std::uint32_t>(k.rate_limit);  // 0..100 (config checks)
   options.one_request_per_shard = k.one_request_per_shard;
   return options;
@@ -77,11 +82,11 @@ Protocol KinesisOutput::ChooseProtocol(config::KinesisOptions::Protocol protocol
 KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
                              MemoryBudget& budget, const Clock& clock, const std::string& flow,
                              const config::KinesisOptions& k, Parts parts, aws::ServiceEndpoint endpoint,
-                             aws::Credentials credentials)
+                             aws::Credentials credentials, SenderOptions sender, Safekeeping keep)
     : flow_(flow),
       log_(log),
       loop_(loop),
-      shards_(loop, log, http, k.stream, endpoint, credentials, clock),
+      shards_(loop, log, http, k.stream, endpoint, credentials, clock, LoaderOptionsFor(sender)),
       refresh_every_(k.shard_map_refresh),
       aggregate_(k.aggregate),
       path_(loop, log, http,
@@ -89,7 +94,7 @@ KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClie
                                                 ChooseProtocol(k.protocol, endpoint)),
             CompressionOf(k), RequestLimitsFor(k),
             Duration(std::max<Duration::rep>(k.max_age.count() - parts.packing.max_age.count(), 1)),
-            SenderOptionsFor(k)),
+            SenderOptionsFor(k, sender), std::move(keep)),
       packer_(loop, path_.collector(), std::move(parts.keys), parts.packing, &budget) {
   uv_timer_init(loop_, &refresh_timer_);
   refresh_timer_.data = this;

@@ -47,7 +47,8 @@ class KinesisOutput : public Output {
 
   KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, MemoryBudget& budget,
                 const Clock& clock, const std::string& flow, const config::KinesisOptions& options,
-                Parts parts, aws::ServiceEndpoint endpoint, aws::Credentials credentials);
+                Parts parts, aws::ServiceEndpoint endpoint, aws::Credentials credentials,
+                SenderOptions sender, Safekeeping keep);
 
   BatchSink& input() override { return packer_; }
   void Start(std::function<void()> ready) override;

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include "agent/aws/json_request.h"
+#include "agent/core/corrected_clock.h"
+#include "agent/delivery/error_class.h"
 #include "agent/kinesis/list_shards_codec.h"
 #include "agent/kinesis/put_records_codec.h"
 
@@ -34,7 +36,8 @@ ShardListing::ShardListing(std::string stream, std::string description, std::uin
       description_(std::move(description)),
       generation_(generation),
       max_retries_(options.max_retries),
-      max_pages_(options.max_pages) {}
+      max_pages_(options.max_pages),
+      correct_clock_(options.correct_clock) {}
 
 std::string ShardListing::RequestBody() const {
   return next_token_.empty() ? EncodeListShardsFirst(stream_) : EncodeListShardsNext(next_token_);
@@ -56,6 +59,14 @@ ShardListing::Next ShardListing::OnResponse(const net::HttpResponse& response) {
     if (!service.message.empty()) what += ": " + service.message;
     if (TransientServiceError(response.status, service.type))
       return Retry(Error(ErrorCode::kRemote, what), false);
+    const std::string* date = response.header("date");
+    auto server_time = date != nullptr ? ParseHttpDate(*date) : std::nullopt;
+    if (correct_clock_ && server_time &&
+        ClassifyError(service.type, response.status, service.message) == ErrorClass::kSkew) {
+      correct_clock_(*server_time);
+      return Retry(Error(ErrorCode::kRemote, what + " (the clock is corrected from the answer's Date)"),
+                   false);
+    }
     // The token outlived its 300 seconds (API reference), e.g. after long backoffs: list again from the top.
     if (service.type == "ExpiredNextTokenException") return Retry(Error(ErrorCode::kRemote, what), true);
     if (service.type == "ResourceNotFoundException") return Fail(Error(ErrorCode::kNotFound, what));

@@ -41,6 +41,9 @@ struct ShardMapLoaderOptions {
   // A peer that keeps answering with a NextToken would otherwise page forever. At the API's default
   // of 1000 shards a page (MaxResults is not sent), 100 pages are 100000 shards, beyond any stream.
   std::size_t max_pages = 100;
+  // Called with the endpoint's time when it refused a signature for a skewed clock (corrected_clock.h);
+  // the call is then retried, signed anew.
+  std::function<void(std::int64_t server_unix_s)> correct_clock;
 };
 
 // One load's progress through the pages. Not thread-safe; pure logic, no I/O or clock.
@@ -67,6 +70,7 @@ class ShardListing {
   //    pages (or, on one page, while ListShards was answering), so the listing starts over: kBackoff;
   //  - transport failures, HTTP 5xx, LimitExceededException, ResourceInUseException (stream not ACTIVE
   //    yet): kBackoff for the same call; ExpiredNextTokenException: kBackoff and start over;
+  //  - a signature refused for a skewed clock, with a Date: correct_clock, then kBackoff;
   //  - every backoff counts against max_retries; past it, kFailed with that error;
   //  - the HTTP client aborting (it is closing), ResourceNotFoundException (kNotFound), other service
   //    errors (kRemote) and unreadable pages (kProtocol): kFailed.
@@ -85,6 +89,7 @@ class ShardListing {
   std::uint64_t generation_;
   std::uint32_t max_retries_;
   std::size_t max_pages_;
+  std::function<void(std::int64_t)> correct_clock_;
 
   std::string next_token_;     // empty: the next call asks for the first page
   std::size_t pages_ = 0;      // pages read since the last start over

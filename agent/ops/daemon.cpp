@@ -76,7 +76,7 @@ Status Daemon::Build() {
   FlowContext ctx{&loop_, *log_, *http_, budget_, acks_, clock_};
   std::vector<Flow::Parts> parts;
   for (const auto& options : config_.flows) {
-    auto prepared = Flow::Prepare(options, config_.state_dir, config_.checkpoint_interval, env_.hostname());
+    auto prepared = Flow::Prepare(options, config_, env_.hostname(), ctx);
     if (!prepared) return prepared.error();
     parts.push_back(std::move(*prepared));
   }

@@ -15,6 +15,7 @@
 #include "agent/checkpoint/ack_tracker.h"
 #include "agent/config/config.h"
 #include "agent/core/clock.h"
+#include "agent/core/corrected_clock.h"
 #include "agent/core/environment.h"
 #include "agent/core/memory_budget.h"
 #include "agent/net/http_client.h"
@@ -47,7 +48,8 @@ class Daemon {
   Environment env_;
   std::shared_ptr<spdlog::logger> log_;
   uv_loop_t loop_{};
-  SystemClock clock_;
+  SystemClock system_clock_;
+  CorrectedClock clock_{system_clock_};
   MemoryBudget budget_;
   AckTracker acks_;
   std::unique_ptr<net::HttpClient> http_;

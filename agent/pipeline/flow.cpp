@@ -2,13 +2,17 @@
 #include "agent/pipeline/flow.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "agent/checkpoint/checkpoint_store.h"
+
 namespace ferry {
-Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const std::string& state_dir,
-                                  Duration checkpoint_interval, const std::string& hostname) {
+Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const config::Config& config,
+                                  const std::string& hostname, const FlowContext& ctx) {
+  const std::string& state_dir = config.state_dir;
   std::string where = fmt::format("flows '{}'", options.name);
   auto discovery = Discovery::Create({options.files, options.exclude, options.exclude_compressed});
   if (!discovery) return Error(ErrorCode::kInvalidArgument, where + ": " + discovery.error().message());
@@ -42,9 +46,34 @@ Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const std:
   if (options.multiline) t.multiline_timeout = options.multiline->timeout;
   t.close_inactive = options.close_inactive;
   t.scan_interval = options.scan_interval;
-  t.checkpoint_interval = checkpoint_interval;
+  t.checkpoint_interval = config.checkpoint_interval;
   t.checkpoint_path = CheckpointPath(state_dir, options.name);
-  return Parts{std::move(t), std::move(*discovery), std::move(*framer), std::move(output)};
+
+  SenderOptions sender;
+  sender.backoff_base = config.retry.backoff_base;
+  sender.backoff_cap = config.retry.backoff_cap;
+  sender.slow_retry = config.retry.slow_retry;
+  sender.correct_clock = [&clock = ctx.clock, &log = ctx.log](std::int64_t server_time) {
+    const std::int64_t offset = clock.Correct(server_time);
+    log.warn("the host's clock is {} s {} the endpoint's; requests are signed with the endpoint's time",
+             offset < 0 ? -offset : offset, offset < 0 ? "ahead of" : "behind");
+  };
+
+  Safekeeping keep;
+  keep.flow = options.name;
+  keep.budget = &ctx.budget;
+  keep.spool_always = config.spool.mode == config::SpoolOptions::Mode::kAlways;
+  const std::filesystem::path state(state_dir);
+  const std::string folder_name = EscapeFlowName(options.name);
+  auto spool = spool::Spool::Open((state / "spool" / folder_name).string(), config.spool.max_bytes,
+                                  "flow " + options.name, ctx.log, ctx.clock, &ctx.budget);
+  if (!spool) return Error(ErrorCode::kIo, where + ": " + spool.error().message());
+  keep.spool = std::move(*spool);
+  keep.dead_letters =
+      std::make_unique<DeadLetterWriter>((state / "dead-letter").string(), folder_name,
+                                         [&clock = ctx.clock] { return clock.UnixSeconds() * 1000; });
+  return Parts{std::move(t), std::move(*discovery), std::move(*framer), std::move(output),
+               sender,       std::move(keep)};
 }
 
 namespace {
@@ -52,13 +81,14 @@ std::unique_ptr<Output> MakeOutput(const FlowContext& ctx, const config::FlowOpt
                                    Flow::Parts& parts, aws::ServiceEndpoint endpoint,
                                    aws::Credentials credentials) {
   if (auto* k = std::get_if<kinesis::KinesisOutput::Parts>(&parts.output)) {
-    return std::make_unique<kinesis::KinesisOutput>(ctx.loop, ctx.log, ctx.http, ctx.budget, ctx.clock,
-                                                    options.name, *options.kinesis, std::move(*k),
-                                                    std::move(endpoint), std::move(credentials));
+    return std::make_unique<kinesis::KinesisOutput>(
+        ctx.loop, ctx.log, ctx.http, ctx.budget, ctx.clock, options.name, *options.kinesis, std::move(*k),
+        std::move(endpoint), std::move(credentials), parts.sender, std::move(parts.keep));
   }
   return std::make_unique<firehose::FirehoseOutput>(
       ctx.loop, ctx.log, ctx.http, ctx.budget, ctx.clock, *options.firehose,
-      std::get<firehose::FirehoseOutput::Parts>(parts.output), std::move(endpoint), std::move(credentials));
+      std::get<firehose::FirehoseOutput::Parts>(parts.output), std::move(endpoint), std::move(credentials),
+      parts.sender, std::move(parts.keep));
 }
 }  // namespace
 

@@ -19,6 +19,7 @@
 
 #include "agent/checkpoint/ack_tracker.h"
 #include "agent/config/config.h"
+#include "agent/core/corrected_clock.h"
 #include "agent/delivery/output.h"
 #include "agent/firehose/firehose_output.h"
 #include "agent/kinesis/kinesis_output.h"
@@ -34,7 +35,7 @@ struct FlowContext {
   net::HttpClient& http;
   MemoryBudget& budget;
   AckTracker& acks;
-  const Clock& clock;
+  CorrectedClock& clock;  // signing time; the senders correct it when AWS says the host's clock is off
 };
 
 class Flow {
@@ -46,9 +47,12 @@ class Flow {
     Discovery discovery;
     RecordFramer framer;
     std::variant<firehose::FirehoseOutput::Parts, kinesis::KinesisOutput::Parts> output;
+    SenderOptions sender;  // retry pacing (each output adds its own options)
+    Safekeeping keep;      // the spool (opened here: an unusable folder stops ferry) and dead letters
   };
-  static Result<Parts> Prepare(const config::FlowOptions& options, const std::string& state_dir,
-                               Duration checkpoint_interval, const std::string& hostname);
+  // Opens the flow's spool, whose replayed records are charged to ctx.budget.
+  static Result<Parts> Prepare(const config::FlowOptions& options, const config::Config& config,
+                               const std::string& hostname, const FlowContext& ctx);
 
   // endpoint: the flow's destination service (Kinesis or Firehose).
   Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts parts, aws::ServiceEndpoint endpoint,

@@ -80,8 +80,12 @@ FileTailer::~FileTailer() {
 void FileTailer::Start() {
   budget_waiter_ = budget_.AddWaiter([this] { SchedulePass(); });
   LoadCheckpoints();
+  const bool first_start = first_start_;
   Scan();
   first_start_ = false;
+  // Written at once: were ferry killed before the first interval, its next start would again find no
+  // checkpoints, take itself for a first start, and skip with start_at: end what was written meanwhile.
+  if (first_start) SaveCheckpoints();
   auto every = [](Duration d) { return static_cast<std::uint64_t>(std::max<Duration::rep>(d.count(), 1)); };
   uv_timer_start(
       &scan_timer_, [](uv_timer_t* t) { static_cast<FileTailer*>(t->data)->Scan(); },

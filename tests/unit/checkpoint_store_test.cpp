@@ -4,6 +4,7 @@
 // become safe file names. The ENOSPC and read-only-mount cases need to mount a tmpfs (root); elsewhere
 // they are skipped with a warning. Tests run on one thread.
 #include "agent/checkpoint/checkpoint_store.h"
+#include "tests/unit/temp_dir.h"
 
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -33,41 +34,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh temporary folder, removed (with anything mounted on it unmounted) at the end of the test.
-class TempDir {
+// A scratch folder per test.
+class TempDir : public ferry::testing::TempDir {
  public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "ferry-checkpoints-XXXXXX").string();
-    REQUIRE(::mkdtemp(templ.data()) != nullptr);
-    path_ = templ;
-  }
-  ~TempDir() {
-    for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string operator/(std::string_view name) const { return path_ + "/" + std::string(name); }
-
-  // Mounts a tmpfs on a new folder `name`; false (and a warning) where mounting is not allowed.
-  bool MountTmpfs(const std::string& name, const char* options, unsigned long flags = 0) {
-    std::string dir = *this / name;
-    REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
-    if (::mount("tmpfs", dir.c_str(), "tmpfs", flags, options) != 0) {
-      WARN("cannot mount a tmpfs (" << std::strerror(errno) << "); skipping this test");
-      return false;
-    }
-    mounts_.push_back(dir);
-    return true;
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> mounts_;
+  TempDir() : ferry::testing::TempDir("ferry-checkpoints") {}
 };
 
 std::string ReadAll(const std::string& path) {

@@ -154,7 +154,7 @@ TEST_CASE("max_record_bytes accepts 1B to 10MiB", "[config]") {
 TEST_CASE("An unknown top-level key names its position and the known keys", "[config]") {
   CHECK(OneError(std::string(kFlow) + "bogus: 1\n") ==
         "ferry.yaml:5:1: bogus: unknown key (known keys here: state_dir, log_level, shutdown_timeout, "
-        "checkpoint_interval, memory_limit, aws, flows)");
+        "checkpoint_interval, memory_limit, spool, retry, aws, flows)");
 }
 
 TEST_CASE("An unknown key in aws is reported under aws", "[config]") {
@@ -365,7 +365,7 @@ TEST_CASE("Every error in a config is reported, one per line", "[config]") {
         std::vector<std::string>{
             "ferry.yaml:1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error",
             "ferry.yaml:2:1: bogus: unknown key (known keys here: state_dir, log_level, "
-            "shutdown_timeout, checkpoint_interval, memory_limit, aws, flows)",
+            "shutdown_timeout, checkpoint_interval, memory_limit, spool, retry, aws, flows)",
             "ferry.yaml:4:11: aws.region: expected a string, found a list",
             "ferry.yaml:8:12: flows[0].files: expected a list of strings, found a mapping",
             "ferry.yaml:10:11: flows[1].name: flow name 'a' is used twice",
@@ -631,6 +631,93 @@ TEST_CASE("Kinesis protocol, compression and rate options", "[config]") {
         "ferry.yaml:6:17: flows[0].kinesis.protocol: 'xml' is not one of: auto, json, cbor");
 }
 
+TEST_CASE("spool and retry take their defaults", "[config]") {
+  const Config c = Parse(kFlow);
+  CHECK(c.spool.mode == SpoolOptions::Mode::kOnFailure);
+  CHECK(c.spool.max_bytes == 1ULL << 30);
+  CHECK(c.retry.backoff_base == Duration(100));
+  CHECK(c.retry.backoff_cap == Duration(10000));
+  CHECK(c.retry.slow_retry == Duration(60000));
+  // An empty section is the defaults too.
+  CHECK(Parse("spool:\nretry:\n" + std::string(kFlow)).spool.max_bytes == 1ULL << 30);
+
+  YAML::Node doc = YAML::Load(DescribeConfig(c));
+  CHECK(doc["spool"]["mode"].as<std::string>() == "on_failure");
+  CHECK(doc["spool"]["max_bytes"].as<std::string>() == "1GiB");
+  CHECK(doc["retry"]["backoff_base"].as<std::string>() == "100ms");
+  CHECK(doc["retry"]["backoff_cap"].as<std::string>() == "10s");
+  CHECK(doc["retry"]["slow_retry"].as<std::string>() == "1m");
+}
+
+TEST_CASE("spool mode and size, retry durations", "[config]") {
+  const Config always = Parse("spool:\n  mode: always\n  max_bytes: 64MiB\n" + std::string(kFlow));
+  CHECK(always.spool.mode == SpoolOptions::Mode::kAlways);
+  CHECK(always.spool.max_bytes == 64ULL << 20);
+  const Config on_failure = Parse("spool: {mode: on_failure, max_bytes: 1024GiB}\n" + std::string(kFlow));
+  CHECK(on_failure.spool.mode == SpoolOptions::Mode::kOnFailure);
+  CHECK(on_failure.spool.max_bytes == 1ULL << 40);
+  CHECK(Parse("spool: {max_bytes: 1MiB}\n" + std::string(kFlow)).spool.max_bytes == 1ULL << 20);
+
+  const Config r =
+      Parse("retry:\n  backoff_base: 1ms\n  backoff_cap: 10m\n  slow_retry: 1h\n" + std::string(kFlow));
+  CHECK(r.retry.backoff_base == Duration(1));
+  CHECK(r.retry.backoff_cap == Duration(600000));
+  CHECK(r.retry.slow_retry == Duration(3600000));
+  // The cap may equal the base.
+  const Config equal =
+      Parse("retry: {backoff_base: 1m, backoff_cap: 1m, slow_retry: 1s}\n" + std::string(kFlow));
+  CHECK(equal.retry.backoff_cap == equal.retry.backoff_base);
+
+  // What `ferry check` prints parses back into the same settings.
+  auto again = ParseConfig(DescribeConfig(always), "described.yaml");
+  REQUIRE(again.ok());
+  CHECK(again->spool.mode == SpoolOptions::Mode::kAlways);
+  CHECK(again->spool.max_bytes == 64ULL << 20);
+}
+
+TEST_CASE("spool and retry values out of range, unknown or inconsistent", "[config]") {
+  CHECK(OneError("spool:\n  mode: sometimes\n" + std::string(kFlow)) ==
+        "ferry.yaml:2:9: spool.mode: 'sometimes' is not one of: on_failure, always");
+  CHECK(OneError("spool:\n  mode: always\n  max_size: 1GiB\n" + std::string(kFlow)) ==
+        "ferry.yaml:3:3: spool.max_size: unknown key (known keys here: mode, max_bytes)");
+  CHECK(OneError("retry:\n  backof_base: 1s\n" + std::string(kFlow)) ==
+        "ferry.yaml:2:3: retry.backof_base: unknown key (known keys here: backoff_base, backoff_cap, "
+        "slow_retry)");
+  CHECK(OneError("spool: always\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:8: spool: expected a mapping of keys to values");
+
+  auto errors = Errors(
+      "spool:\n"
+      "  max_bytes: 1023KiB\n"
+      "retry:\n"
+      "  backoff_base: 0ms\n"
+      "  backoff_cap: 11m\n"
+      "  slow_retry: 999ms\n" +
+      std::string(kFlow));
+  CHECK(errors == std::vector<std::string>{
+                      "ferry.yaml:2:14: spool.max_bytes: must be between 1MiB and 1024GiB",
+                      "ferry.yaml:4:17: retry.backoff_base: must be between 1ms and 1m",
+                      "ferry.yaml:5:16: retry.backoff_cap: must be between 10ms and 10m",
+                      "ferry.yaml:6:15: retry.slow_retry: must be between 1s and 1h",
+                  });
+  CHECK(OneError("spool: {max_bytes: 1025GiB}\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:20: spool.max_bytes: must be between 1MiB and 1024GiB");
+  CHECK(OneError("retry: {backoff_base: 2m}\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:23: retry.backoff_base: must be between 1ms and 1m");
+  CHECK(OneError("retry: {backoff_cap: 9ms}\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:22: retry.backoff_cap: must be between 10ms and 10m");
+  CHECK(OneError("retry: {slow_retry: 2h}\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:21: retry.slow_retry: must be between 1s and 1h");
+}
+
+TEST_CASE("retry.backoff_cap must not be below retry.backoff_base", "[config]") {
+  CHECK(OneError("retry:\n  backoff_base: 5s\n  backoff_cap: 1s\n" + std::string(kFlow)) ==
+        "ferry.yaml:3:16: retry.backoff_cap: 1s is less than retry.backoff_base (5s)");
+  // Against the default cap of 10s, the error points at the base that was given.
+  CHECK(OneError("retry:\n  backoff_base: 30s\n" + std::string(kFlow)) ==
+        "ferry.yaml:2:17: retry.backoff_cap: 10s is less than retry.backoff_base (30s)");
+}
+
 TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
   std::string keys = DescribeKeys();
   for (const char* key : {"state_dir",
@@ -680,11 +767,18 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
                           "flows[].firehose.max_age",
                           "flows[].firehose.pack",
                           "flows[].firehose.pack_max_bytes",
-                          "flows[].firehose.compression"}) {
+                          "flows[].firehose.compression",
+                          "spool",
+                          "spool.mode",
+                          "spool.max_bytes",
+                          "retry",
+                          "retry.backoff_base",
+                          "retry.backoff_cap",
+                          "retry.slow_retry"}) {
     INFO(key);
     CHECK(("\n" + keys).find("\n" + std::string(key) + " ") != std::string::npos);
   }
-  CHECK(std::count(keys.begin(), keys.end(), '\n') == 48);
+  CHECK(std::count(keys.begin(), keys.end(), '\n') == 55);
 }
 
 }  // namespace

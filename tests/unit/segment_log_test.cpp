@@ -29,45 +29,18 @@
 #include "agent/spool/crc32c.h"
 #include "agent/spool/segment_reader.h"
 #include "agent/spool/segment_writer.h"
+#include "tests/unit/file_size_limit.h"
+#include "tests/unit/temp_dir.h"
 
 namespace ferry::spool {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh temporary folder, removed (with anything mounted on it unmounted) at the end of the test.
-class TempDir {
+// A scratch folder per test.
+class TempDir : public ferry::testing::TempDir {
  public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "ferry-spool-XXXXXX").string();
-    REQUIRE(::mkdtemp(templ.data()) != nullptr);
-    path_ = templ;
-  }
-  ~TempDir() {
-    for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string operator/(std::string_view name) const { return path_ + "/" + std::string(name); }
-
-  // Mounts a tmpfs on a new folder `name`; false (and a warning) where mounting is not allowed.
-  bool MountTmpfs(const std::string& name, const char* options) {
-    std::string dir = *this / name;
-    REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
-    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, options) != 0) {
-      WARN("cannot mount a tmpfs (" << std::strerror(errno) << "); skipping this test");
-      return false;
-    }
-    mounts_.push_back(dir);
-    return true;
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> mounts_;
+  TempDir() : ferry::testing::TempDir("ferry-spool") {}
 };
 
 // Distinct pseudo-random bytes for entry `id`, so no entry can pass for another.
@@ -595,27 +568,7 @@ TEST_CASE("SegmentWriter refuses to grow a segment past kMaxSegmentBytes", "[spo
   CHECK(ReadAll(*bytes).entries == std::vector<std::string>{entry, "small"});
 }
 
-// Ignores SIGXFSZ and lowers RLIMIT_FSIZE for the scope, so writes past `limit` fail with EFBIG.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t limit) {
-    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_) == 0);
-    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
-    rlimit lowered = saved_;
-    lowered.rlim_cur = limit;
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lowered) == 0);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    ::signal(SIGXFSZ, old_handler_);
-  }
-  FileSizeLimit(const FileSizeLimit&) = delete;
-  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
-
- private:
-  rlimit saved_{};
-  sighandler_t old_handler_ = nullptr;
-};
+using ferry::testing::FileSizeLimit;
 
 TEST_CASE("SegmentWriter cuts off a partly written entry and stays usable", "[spool]") {
   TempDir dir;

@@ -274,7 +274,8 @@ class TestDestination : public Destination {
     RequestOutcome outcome;
     if (response.status != 200) {
       outcome.failed = true;
-      outcome.error_code = "HTTP " + std::to_string(response.status);
+      outcome.http_status = response.status;
+      outcome.error_code = response.body.empty() ? "HTTP " + std::to_string(response.status) : response.body;
       return outcome;
     }
     for (const std::string& line : SplitLines(response.body))
@@ -299,10 +300,12 @@ class TestDestination : public Destination {
 // fails what the test asks for on its first arrival.
 struct Endpoint {
   std::uint64_t hold_ms = 0;
-  std::set<std::string> fail_record_once;   // labels answered ProvisionedThroughputExceededException
-  std::set<std::string> fail_request_once;  // a request holding one of these labels is answered 500
-  std::map<std::string, Lines> stored;      // shard -> labels stored, in order
-  Concurrency concurrency;                  // as the server sees it: arrival to answer
+  std::set<std::string> fail_record_once;    // labels answered ProvisionedThroughputExceededException
+  std::set<std::string> fail_request_once;   // a request holding one of these labels is answered 500
+  std::set<std::string> fail_record_always;  // answered ProvisionedThroughputExceededException every time
+  std::set<std::string> refuse;              // a request holding one is answered 400 ValidationException
+  std::map<std::string, Lines> stored;       // shard -> labels stored, in order
+  Concurrency concurrency;                   // as the server sees it: arrival to answer
 
   void Handle(uv_loop_t* loop, const std::string& body, TestServer::Respond respond) {
     std::set<std::string> shards;
@@ -319,10 +322,14 @@ struct Endpoint {
     int status = 200;
     for (const auto& [shard, label] : records) {
       if (fail_request_once.erase(label) > 0) status = 500;
+      if (refuse.count(label) > 0) {
+        status = 400;
+        reply = "ValidationException";
+      }
     }
     if (status == 200) {
       for (const auto& [shard, label] : records) {
-        if (fail_record_once.erase(label) > 0) {
+        if (fail_record_once.erase(label) > 0 || fail_record_always.count(label) > 0) {
           reply += "ProvisionedThroughputExceededException\n";
         } else {
           stored[shard].push_back(label);
@@ -384,16 +391,27 @@ class Harness {
     data.resize(std::max(bytes, label.size() + 1) - 1, '.');
     return WireRecord{batch_->arena().Copy(data), "k", batch_, 1, {}, batch_->arena().Copy(shard)};
   }
-  void Submit(std::vector<WireRecord> records) { sender_->Submit(std::move(records)); }
+  void Submit(std::vector<WireRecord> records, bool spooled = false) {
+    sender_->Submit(std::move(records), spooled);
+  }
+  Sender& sender_for_setup() { return *sender_; }
 
   // Drains with `timeout_ms`, then closes the client, the sender and the server; returns what the drain
   // gave up. Fails the test if the loop is still busy after 30 s.
-  std::size_t Run(std::uint64_t timeout_ms = 20000) {
+  // drain_after_ms: the drain starts that much later (a drain changes how failures are handled).
+  std::size_t Run(std::uint64_t timeout_ms = 20000, std::uint64_t drain_after_ms = 0) {
     std::optional<std::size_t> undelivered;
-    sender_->Drain(Duration(timeout_ms), [this, &undelivered](std::size_t n) {
-      undelivered = n;
-      http_->Close([this] { sender_->Close([this] { server_->Close(); }); });
-    });
+    auto drain = [this, timeout_ms, &undelivered] {
+      sender_->Drain(Duration(timeout_ms), [this, &undelivered](std::size_t n) {
+        undelivered = n;
+        http_->Close([this] { sender_->Close([this] { server_->Close(); }); });
+      });
+    };
+    if (drain_after_ms == 0) {
+      drain();
+    } else {
+      After(&loop_, drain_after_ms, drain);
+    }
     uv_timer_t watchdog{};
     uv_timer_init(&loop_, &watchdog);
     uv_timer_start(
@@ -638,6 +656,132 @@ TEST_CASE("A drain sends nothing more once it has timed out", "[sender][rate]") 
   CHECK(h.destination().sent.size() == 1);
   CHECK(h.sender().counters().throttle_waits == 1);
   CHECK(h.endpoint.stored["A"] == Lines{"A0"});
+  h.Finish();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Safekeeping: what the sender hands to the spool and to the dead letters, and when.
+
+struct Kept {
+  Lines spilled;
+  Lines dead;
+  std::string dead_code;
+  bool spool_takes = true;
+
+  void Attach(Sender& sender) {
+    sender.set_safekeeping(
+        [this](std::span<const WireRecord> records) {
+          if (!spool_takes) return false;
+          for (const auto& r : records) spilled.push_back(LabelOf(r.data));
+          return true;
+        },
+        [this](std::span<const WireRecord> records, const std::string& code, const std::string&) {
+          for (const auto& r : records) dead.push_back(LabelOf(r.data));
+          dead_code = code;
+          return true;
+        });
+  }
+};
+
+TEST_CASE("A request that fails as a whole goes to the spool at once", "[sender][safekeeping]") {
+  Harness h(SenderOptions{});
+  Kept kept;
+  kept.Attach(h.sender_for_setup());
+  h.endpoint.fail_request_once = {"A1"};
+  h.Submit({h.Record("A", "A0"), h.Record("A", "A1"), h.Record("A", "A2")});
+  h.Submit({h.Record("B", "B0")});
+  CHECK(h.Run() == 0);
+  CHECK(kept.spilled == Lines{"A0", "A1", "A2"});
+  CHECK(h.endpoint.stored["A"].empty());
+  CHECK(h.endpoint.stored["B"] == Lines{"B0"});
+  CHECK(h.sender().counters().records_spooled == 3);
+  CHECK(h.destination().sent.size() == 2);
+  h.Finish();
+}
+
+TEST_CASE("Failed records get one retry from memory, then go to the spool", "[sender][safekeeping]") {
+  SenderOptions options;
+  options.backoff_base = Duration(5);
+  Harness h(options);
+  Kept kept;
+  kept.Attach(h.sender_for_setup());
+  h.endpoint.fail_record_once = {"A1"};
+  h.endpoint.fail_record_always = {"A2"};
+  h.Submit({h.Record("A", "A0"), h.Record("A", "A1"), h.Record("A", "A2")});
+  CHECK(h.Run(20000, 500) == 0);
+  CHECK(h.endpoint.stored["A"] == Lines{"A0", "A1"});
+  CHECK(kept.spilled == Lines{"A2"});
+  CHECK(h.destination().sent.size() == 2);
+  h.Finish();
+}
+
+TEST_CASE("Records from the spool are retried from memory, never spilled again", "[sender][safekeeping]") {
+  SenderOptions options;
+  options.backoff_base = Duration(5);
+  Harness h(options);
+  Kept kept;
+  kept.Attach(h.sender_for_setup());
+  h.endpoint.fail_request_once = {"A0"};
+  h.endpoint.fail_record_once = {"A1"};
+  h.Submit({h.Record("A", "A0"), h.Record("A", "A1")}, /*spooled=*/true);
+  // The retry of the failed request fails a record, whose retry then succeeds.
+  CHECK(h.Run(20000, 500) == 0);
+  CHECK(kept.spilled.empty());
+  CHECK(h.endpoint.stored["A"] == Lines{"A0", "A1"});
+  h.Finish();
+}
+
+TEST_CASE("A refused request is halved until the refused record is alone; it becomes a dead letter",
+          "[sender][safekeeping]") {
+  Harness h(SenderOptions{});
+  Kept kept;
+  kept.Attach(h.sender_for_setup());
+  h.endpoint.refuse = {"A2"};
+  h.Submit({h.Record("A", "A0"), h.Record("A", "A1"), h.Record("A", "A2"), h.Record("A", "A3"),
+            h.Record("A", "A4")});
+  h.Submit({h.Record("A", "A5")});
+  CHECK(h.Run() == 0);
+  CHECK(kept.dead == Lines{"A2"});
+  CHECK(kept.dead_code == "ValidationException");
+  CHECK(kept.spilled.empty());
+  Lines stored = h.endpoint.stored["A"];
+  std::sort(stored.begin(), stored.end());
+  CHECK(stored == Lines{"A0", "A1", "A3", "A4", "A5"});
+  // 5 -> 2 + 3 -> (2 stored) 1 + 2 -> (A2 alone) ... at most 3 splits for 5 records.
+  CHECK(h.sender().counters().requests_split >= 2);
+  CHECK(h.sender().counters().requests_split <= 3);
+  CHECK(h.sender().counters().records_dead_lettered == 1);
+  h.Finish();
+}
+
+TEST_CASE("A drain spills what fails, lets spooled records go, and gives up the rest to their sources",
+          "[sender][safekeeping]") {
+  SenderOptions options;
+  options.backoff_base = Duration(20000);
+  options.backoff_cap = Duration(20000);
+  Harness h(options);
+  Kept kept;
+  kept.spool_takes = false;  // full at first: the failed request waits in memory for its retry
+  kept.Attach(h.sender_for_setup());
+  h.endpoint.fail_request_once = {"A0"};
+  h.Submit({h.Record("A", "A0")});
+  h.Submit({h.Record("B", "B0")}, /*spooled=*/true);
+  h.endpoint.fail_request_once.insert("B0");
+  SECTION("the spool takes them at the drain") {
+    kept.spool_takes = true;
+  }
+  SECTION("the spool refuses: the records are given up to their sources") {}
+  // The drain starts before the answers arrive: both fail while it runs.
+  const std::size_t undelivered = h.Run(1000);
+  if (kept.spool_takes) {
+    // A0 went to the spool on its failure; B0 came from the spool and was let go, so nothing is owed.
+    CHECK(kept.spilled == Lines{"A0"});
+    CHECK(undelivered == 0);
+  } else {
+    CHECK(kept.spilled.empty());
+    CHECK(undelivered == 1);  // A0: still behind its source checkpoint
+  }
+  CHECK(h.destination().sent.size() == 2);  // nothing was retried
   h.Finish();
 }
 

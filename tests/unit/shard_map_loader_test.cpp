@@ -145,6 +145,28 @@ TEST_CASE("ShardListing fails at once on a missing stream and other service erro
   }
 }
 
+TEST_CASE("ShardListing corrects a skewed clock from the Date of a refused signature and retries",
+          "[shard_map]") {
+  std::optional<std::int64_t> corrected;
+  ShardMapLoaderOptions options = Options();
+  options.correct_clock = [&corrected](std::int64_t t) { corrected = t; };
+  ShardListing listing = Listing(options);
+  net::HttpResponse refused = ServiceError(
+      400, "InvalidSignatureException",
+      "Signature expired: 20150830T123600Z is now earlier than 20150830T133100Z (20150830T133600Z - 5 min.)");
+  refused.headers.emplace_back("date", "Sun, 30 Aug 2015 13:36:00 GMT");
+  CHECK(listing.OnResponse(refused) == ShardListing::Next::kBackoff);
+  CHECK(corrected == 1440941760);
+  CHECK(listing.OnResponse(Page(kLow + "," + kHigh)) == ShardListing::Next::kDone);
+
+  // Without a Date nothing can be corrected: a refused signature is a failure like any other.
+  ShardListing without_date = Listing(options);
+  corrected.reset();
+  CHECK(without_date.OnResponse(ServiceError(400, "InvalidSignatureException", "Signature expired: x")) ==
+        ShardListing::Next::kFailed);
+  CHECK_FALSE(corrected);
+}
+
 TEST_CASE("ShardListing fails at once when the HTTP client is closing", "[shard_map]") {
   for (std::string error : {"aborted", "client closed"}) {
     ShardListing listing = Listing();

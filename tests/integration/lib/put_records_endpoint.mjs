@@ -5,19 +5,22 @@
 // request's Content-Type is application/x-amz-cbor-1.1, in CBOR 1.1 (Data a byte string), and answers in
 // the protocol it was asked in. It keeps every record it accepted and asks a policy how to treat each request:
 //
-//   const ep = await startPutRecordsEndpoint({ policy })
-//   policy({ index, records }) -> { status?, body?, delayMs?, failRecord?(i) -> errorCode | null, hang? }
+//   const ep = await startPutRecordsEndpoint({ policy, clockOffsetSeconds })
+//   policy({ index, records }) -> { status?, body?, delayMs?, failRecord?(i) -> errorCode | null, hang?, reset? }
 //     index       0-based number of the request
 //     records     [{ data: Buffer, partitionKey }]
 //     status/body answer the whole request with that HTTP status and body (an object, sent as JSON or
 //                 CBOR like the rest of the answer) instead
 //     failRecord  per-record verdict: an ErrorCode string fails that record, null stores it
-//     delayMs     wait before answering; hang: never answer
+//     delayMs     wait before answering; hang: never answer; reset: close the connection without an answer
 //   ep.endpoint, ep.accepted (the user records' data, Buffers in arrival order: KPL aggregates are taken
 //   apart, checksums verified), ep.kinesisRecords (records stored as PutRecords saw them), ep.requests
 //   (PutRecords calls), ep.protocols ({ json, cbor }: those calls by the protocol they came in),
-//   ep.waitForRequests(n), ep.stop()
-// ListShards is answered with one open shard covering every hash key (ferry aggregates for it); those
+//   ep.waitForRequests(n), ep.down() (an outage: the port refuses connections and open ones are cut until
+//   ep.up()), ep.stop()
+// clockOffsetSeconds plays a server whose clock is that far from the host's: its Date header says so, and
+// like AWS it refuses (400 InvalidSignatureException, "Signature expired") a request whose X-Amz-Date is
+// more than 5 minutes from its time. ListShards is answered with one open shard covering every hash key (ferry aggregates for it); those
 // calls are neither counted nor shown to the policy.
 import http from 'node:http'
 
@@ -38,17 +41,38 @@ const ONE_SHARD = {
   ],
 }
 
-export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
+// "20150830T123600Z" -> ms since the epoch.
+function amzDateMs(s) {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(String(s || ''))
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN
+}
+
+export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffsetSeconds = 0 } = {}) {
   const accepted = []
   let requests = 0
   let kinesisRecords = 0
   const protocols = { json: 0, cbor: 0 }
   const waiters = []
   const hung = []
+  const sockets = new Set()
   const server = http.createServer((req, res) => {
     const chunks = []
     req.on('data', (c) => chunks.push(c))
     req.on('end', () => {
+      if (clockOffsetSeconds) {
+        const now = Date.now() + clockOffsetSeconds * 1000
+        res.setHeader('Date', new Date(now).toUTCString())
+        const signed = amzDateMs(req.headers['x-amz-date'])
+        if (!(Math.abs(signed - now) <= 5 * 60 * 1000)) {
+          const fmt = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+          res.end(JSON.stringify({
+            __type: 'InvalidSignatureException',
+            message: `Signature expired: ${req.headers['x-amz-date']} is now earlier than ${fmt(now - 300000)} (${fmt(now)} - 5 min.)`,
+          }))
+          return
+        }
+      }
       if (req.headers['x-amz-target'] === 'Kinesis_20131202.ListShards') {
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
         res.end(JSON.stringify(ONE_SHARD))
@@ -109,13 +133,19 @@ export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
         })
         send(200, { FailedRecordCount: failed, Records: results })
       }
-      if (verdict.hang) hung.push(res)
+      if (verdict.reset) req.socket.destroy()
+      else if (verdict.hang) hung.push(res)
       else if (verdict.delayMs) setTimeout(answer, verdict.delayMs)
       else answer()
     })
   })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address()
+  let isDown = false
   return {
     endpoint: `http://127.0.0.1:${port}`,
     accepted,
@@ -139,7 +169,30 @@ export async function startPutRecordsEndpoint({ policy = () => ({}) } = {}) {
         })
       }
     },
+    get isDown() {
+      return isDown
+    },
+    async down() {
+      if (isDown) return
+      isDown = true
+      const closed = new Promise((resolve) => server.close(resolve))
+      for (const socket of sockets) socket.destroy()
+      for (const res of hung.splice(0)) res.destroy()
+      await closed
+    },
+    async up() {
+      if (!isDown) return
+      await new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+      isDown = false
+    },
     async stop() {
+      if (isDown) return
       for (const res of hung) res.destroy()
       server.closeAllConnections?.()
       await new Promise((resolve) => server.close(resolve))

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict'
 import { ROTATE_EVERY_MS, ROTATION_END_MARGIN_MS } from './scenario.mjs'
 
 // The harness did its part: the writer wrote every line at >= 95% of the rate asked for and followed every
-// rotation, and logrotate rotated every 2 s without an error.
-export function assertHarness(r, { rate, seconds }) {
+// rotation, and logrotate rotated every 2 s (or rotateEveryMs) without an error.
+export function assertHarness(r, { rate, seconds, rotateEveryMs = ROTATE_EVERY_MS }) {
   const { writer: w, rotation } = r
   const total = Math.round(rate * seconds)
   assert.equal(w.count, total, `harness: the writer wrote ${w.count} lines, not ${total}\n${r.report}`)
@@ -17,7 +17,7 @@ export function assertHarness(r, { rate, seconds }) {
     `harness: the writer reached only ${w.achievedRate} lines/s of ${rate} (the machine is too busy; not ferry's fault)\n${r.report}`,
   )
   assert.equal(rotation.failed, 0, `harness: ${rotation.failed} logrotate runs failed\n${r.report}`)
-  const expected = Math.floor((seconds * 1000 - ROTATION_END_MARGIN_MS) / ROTATE_EVERY_MS)
+  const expected = Math.floor((seconds * 1000 - ROTATION_END_MARGIN_MS) / rotateEveryMs)
   assert.ok(rotation.ok >= expected - 1, `harness: only ${rotation.ok} rotations in ${seconds} s (expected ~${expected})\n${r.report}`)
   if (r.mode !== 'copytruncate') {
     assert.ok(w.reopens >= rotation.ok, `harness: the writer reopened its log ${w.reopens}x for ${rotation.ok} rotations\n${r.report}`)

@@ -11,7 +11,9 @@
 // own process) appends `rate` lines/s for `seconds` while `logrotate -f` runs every 2 s. `restarts`
 // ([{ atSeconds, signal }]) stop ferry at those times after the writer started (SIGTERM: and wait for it
 // to exit; SIGKILL: kill -9) and start it again with the same config and state_dir. After the writer
-// ends, rotation stops; ferry gets until the endpoint's record count has not grown for quietMs (at most
+// ends, rotation stops; `outages` ([{ atSeconds, forSeconds }]) take the endpoint down (refusing
+// connections) at those times after the writer started, for that long; `rotateEveryMs` spaces the
+// rotations (2 s by default); `extraYaml` is appended to ferry's config. Ferry gets until the endpoint's record count has not grown for quietMs (at most
 // drainMaxMs), then SIGTERM. The records are compared with the lines written (lib/verdict.mjs).
 //
 // check(result) makes the test's assertions; result = {
@@ -96,6 +98,9 @@ export async function runScenario(t, opts, check) {
     rate = RATE,
     quietMs = 3000,
     drainMaxMs = 120000,
+    outages = [],
+    rotateEveryMs = ROTATE_EVERY_MS,
+    extraYaml = '',
   } = opts
   ferryBinary() // clear failures first: FERRY_BIN unusable, logrotate missing
   logrotateBinary()
@@ -129,6 +134,7 @@ export async function runScenario(t, opts, check) {
     // The endpoint lists one shard but stores far more than a real shard's 1 MiB/s, and these runs are
     // about rotation: ferry's per-shard rate limit would only slow them down.
     fs.appendFileSync(configPath, '      rate_limit: 0\n')
+    fs.appendFileSync(configPath, extraYaml)
 
     let cpuMs = 0
     let wallMs = 0
@@ -158,7 +164,19 @@ export async function runScenario(t, opts, check) {
     writer = startWriter({ path: logPath, rate, seconds })
     await writer.started
     const writerStart = Date.now()
-    driver = startRotationDriver({ conf, state: path.join(rotateDir, 'logrotate.state'), intervalMs: ROTATE_EVERY_MS, archiveDir: keepArchive ? archiveDir : null, logPath, linkOnlyCompressed: compresses(mode) })
+    driver = startRotationDriver({ conf, state: path.join(rotateDir, 'logrotate.state'), intervalMs: rotateEveryMs, archiveDir: keepArchive ? archiveDir : null, logPath, linkOnlyCompressed: compresses(mode) })
+
+    const outagesDone = []
+    const outageTask = (async () => {
+      for (const { atSeconds, forSeconds } of outages) {
+        await sleep(Math.max(0, writerStart + atSeconds * 1000 - Date.now()))
+        const from = Date.now() - writerStart
+        await ep.down()
+        await sleep(forSeconds * 1000)
+        await ep.up()
+        outagesDone.push({ fromMs: from, toMs: Date.now() - writerStart, acceptedAfter: ep.accepted.length })
+      }
+    })()
 
     const stops = []
     for (const { atSeconds, signal } of restarts) {
@@ -187,6 +205,7 @@ export async function runScenario(t, opts, check) {
     const w = await writer.done
     const rotation = await rotationStopped
     driver = null
+    await outageTask
 
     // Drain: until the endpoint's count has not grown for quietMs (or drainMaxMs have passed).
     const drainStart = Date.now()
@@ -240,6 +259,7 @@ export async function runScenario(t, opts, check) {
       `machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`,
       `rotation: ${rotation.runs} logrotate runs, ${rotation.failed} failed, durations ms ${JSON.stringify(rotation.durationsMs)}` +
         (rotation.messages.length ? `\n  logrotate said:\n    ${rotation.messages.slice(0, 10).join('\n    ')}` : ''),
+      outages.length && `endpoint outages (ms after the writer started): ${JSON.stringify(outagesDone)}`,
       `ferry: ${ferries.length} start(s); stops ${JSON.stringify(stops)}; final SIGTERM exit ${JSON.stringify({ code: final.code, signal: final.signal })}` +
         (diedOnItsOwn ? `; it had exited on its own: ${JSON.stringify(diedOnItsOwn)}` : ''),
       `ferry log: ${JSON.stringify({ ...stats, summary: undefined })}`,
@@ -262,6 +282,8 @@ export async function runScenario(t, opts, check) {
       verdict: v,
       onDisk,
       ferry: { instances: ferries.length, wallMs, cpuMs, exit: { code: final.code, signal: final.signal }, stops, diedOnItsOwn, stats },
+      outages: outagesDone,
+      stderr: stderrAll,
       drain,
       report,
       line,
@@ -281,7 +303,10 @@ export async function runScenario(t, opts, check) {
         fs.writeFileSync(path.join(tmp, `ferry-${i + 1}.stderr.log`), c.output.stderr)
       } catch {}
     })
-    if (ep) await ep.stop()
+    if (ep) {
+      await ep.up()
+      await ep.stop()
+    }
     release()
     if (passed) fs.rmSync(tmp, { recursive: true, force: true })
     else {
