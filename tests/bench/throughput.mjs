@@ -24,6 +24,8 @@ import { startFastEndpoint } from './lib/fast_endpoint.mjs'
 const SCENARIOS = {
   'kinesis-agg-json': { kinesis: { aggregate: true, protocol: 'json' } },
   'kinesis-agg-cbor': { kinesis: { aggregate: true, protocol: 'cbor' } },
+  // Every request written to the disk spool ahead of sending (spool.mode: always) and sent from there.
+  'kinesis-agg-spooled': { kinesis: { aggregate: true, protocol: 'json' }, spool: 'always' },
   'kinesis-raw-json': { kinesis: { aggregate: false, protocol: 'json' } },
   'kinesis-raw-cbor': { kinesis: { aggregate: false, protocol: 'cbor' } },
   firehose: { firehose: {} },
@@ -151,13 +153,14 @@ function generateLog(file, { lines, lineBytes, format }) {
 // ---- ferry ----
 
 function ferryConfig({ stateDir, endpoint, logFile, scenario }) {
-  const { kinesis } = SCENARIOS[scenario]
+  const { kinesis, spool } = SCENARIOS[scenario]
   const destination = kinesis
     ? [`    kinesis:`, `      stream: bench`, `      aggregate: ${kinesis.aggregate}`, `      protocol: ${kinesis.protocol}`, `      rate_limit: 0`]
     : [`    firehose:`, `      delivery_stream: bench`]
   return [
     `state_dir: ${yamlQuote(stateDir)}`,
     `log_level: warn`,
+    ...(spool ? [`spool: { mode: ${spool} }`] : []),
     `aws:`,
     `  region: us-east-1`,
     `  access_key_id: AKIDBENCH`,

@@ -3,12 +3,15 @@
 // Role: integration tests of DESIGN.md §3 against the tests' own PutRecords endpoint
 // (lib/put_records_endpoint.mjs), which can go down (refusing connections), fail records and requests,
 // and refuse records for good. Each test ends by comparing what the endpoint stored with the lines written:
+//   - mode always: every request is written ahead and sent from the spool; each line arrives once and the
+//     acknowledged segments are deleted;
 //   - an outage: lines written meanwhile go to the spool and all arrive once the endpoint is back;
 //   - a spool cap smaller than the outage's data: the spool stays within it, reading waits, nothing lost;
 //   - a full disk under the spool (a small tmpfs; needs root): a clear error, then recovery;
 //   - a spool damaged between runs (a flipped byte, a cut tail, a zeroed tail): the damage is reported
 //     with the segment and offset, and every line outside the damaged entry arrives;
-//   - 30 % of records throttled and 5 % of requests answered 500 for a whole run: nothing lost;
+//   - 30 % of records throttled, 5 % of requests answered 500 and 3 % cut off (connection reset) for a
+//     whole run: nothing lost;
 //   - records the endpoint refuses for good (400 ValidationException) go to the dead-letter file.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -102,6 +105,26 @@ function assertNoneLost(lines, accepted, ferry) {
   assert.equal(result.unexpected.length, 0, describeMismatch(result) + '\n' + ferryOutputForHumans(ferry))
   return result.duplicated.length
 }
+
+test('mode always: every line goes through the spool, arrives once, and the spool is emptied', async () => {
+  const ep = await startPutRecordsEndpoint()
+  const { logPath, configPath, spoolDir } = setup(ep.endpoint, 'spool: { mode: always }\n')
+  const lines = generateLines(20000, { longLines: [], seed: 3 })
+  const ferry = startFerry(configPath)
+  try {
+    await writeInBursts(logPath, lines, 5, 200)
+    await waitUntil(() => ep.accepted.length >= lines.length, 30000, 'all lines', ferry)
+    await waitUntil(() => segments(spoolDir).length === 0, 10000, 'an empty spool', ferry)
+    const { code, stderr } = await stopFerry(ferry)
+    assert.equal(code, 0, stderr)
+    const result = compareRecords(lines, ep.accepted.map((data) => ({ data })))
+    assert.ok(result.ok, describeMismatch(result) + '\n' + ferryOutputForHumans(ferry))
+    assert.match(stderr, new RegExp(`spooled ${lines.length}, spool 0 bytes`))
+  } finally {
+    if (ferry.exitStatus === null) ferry.kill('SIGKILL')
+    await ep.stop()
+  }
+})
 
 test('an outage: lines written meanwhile go to the spool, and all arrive once the endpoint is back', async () => {
   const ep = await startPutRecordsEndpoint()
@@ -272,10 +295,11 @@ test('a spool segment with a zero-filled tail (power loss): the rest arrives', a
   assertOneEntryLost(run, 'zero-filled tail')
 })
 
-test('30% of records throttled and 5% of requests failing with 500 for a whole run: nothing lost', async () => {
+test('30% of records throttled, 5% of requests failing with 500 and 3% cut off for a whole run: nothing lost', async () => {
   const r = rng(77)
   const ep = await startPutRecordsEndpoint({
     policy: () => {
+      if (r() < 0.03) return { reset: true }
       if (r() < 0.05) return { status: 500, body: { __type: 'InternalFailure', message: 'injected 500' } }
       return { failRecord: () => (r() < 0.3 ? 'ProvisionedThroughputExceededException' : null) }
     },
@@ -289,7 +313,7 @@ test('30% of records throttled and 5% of requests failing with 500 for a whole r
     const { code, stderr } = await stopFerry(ferry)
     assert.equal(code, 0, stderr)
     const dups = assertNoneLost(lines, ep.accepted, ferry)
-    console.log(`throttle 30% + 500 at 5%: ${lines.length} lines, 0 lost, ${dups} duplicates, ${ep.requests} requests`)
+    console.log(`throttle 30% + 500 at 5% + resets at 3%: ${lines.length} lines, 0 lost, ${dups} duplicates, ${ep.requests} requests`)
   } finally {
     if (ferry.exitStatus === null) ferry.kill('SIGKILL')
     await ep.stop()
