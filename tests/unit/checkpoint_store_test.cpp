@@ -4,7 +4,7 @@
 // become safe file names. The ENOSPC and read-only-mount cases need to mount a tmpfs (root); elsewhere
 // they are skipped with a warning. Tests run on one thread.
 #include "agent/checkpoint/checkpoint_store.h"
-#include "tests/unit/temp_dir.h"
+#include "tests/unit/scratch_dir.h"
 
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -35,9 +35,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // A scratch folder per test.
-class TempDir : public ferry::testing::TempDir {
+class TempDir : public ferry::testing::ScratchDir {
  public:
-  TempDir() : ferry::testing::TempDir("ferry-checkpoints") {}
+  TempDir() : ferry::testing::ScratchDir("ferry-checkpoints") {}
 };
 
 std::string ReadAll(const std::string& path) {

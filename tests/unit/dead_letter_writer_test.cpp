@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "tests/unit/file_size_limit.h"
-#include "tests/unit/temp_dir.h"
+#include "tests/unit/scratch_dir.h"
 #include "tests/unit/without_file_capabilities.h"
 
 namespace ferry {
@@ -36,9 +36,9 @@ namespace fs = std::filesystem;
 constexpr std::int64_t kNowMs = 1795705445123;  // 2026-11-26T15:04:05.123Z
 
 // A scratch folder per test.
-class TempDir : public ferry::testing::TempDir {
+class TempDir : public ferry::testing::ScratchDir {
  public:
-  TempDir() : ferry::testing::TempDir("ferry-dead-letter") {}
+  TempDir() : ferry::testing::ScratchDir("ferry-dead-letter") {}
 };
 
 std::string ReadFile(const std::string& path) {

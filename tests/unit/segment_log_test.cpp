@@ -30,7 +30,7 @@
 #include "agent/spool/segment_reader.h"
 #include "agent/spool/segment_writer.h"
 #include "tests/unit/file_size_limit.h"
-#include "tests/unit/temp_dir.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace ferry::spool {
 namespace {
@@ -38,9 +38,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // A scratch folder per test.
-class TempDir : public ferry::testing::TempDir {
+class TempDir : public ferry::testing::ScratchDir {
  public:
-  TempDir() : ferry::testing::TempDir("ferry-spool") {}
+  TempDir() : ferry::testing::ScratchDir("ferry-spool") {}
 };
 
 // Distinct pseudo-random bytes for entry `id`, so no entry can pass for another.

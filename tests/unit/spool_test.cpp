@@ -22,7 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tests/unit/signed_request_test_support.h"
-#include "tests/unit/temp_dir.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace ferry::spool {
 namespace {
@@ -30,7 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Fixture {
-  ferry::testing::TempDir dir{"ferry-spool"};
+  ferry::testing::ScratchDir dir{"ferry-spool"};
   std::shared_ptr<spdlog::logger> log =
       std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
   ferry::testing::FixedClock clock;

@@ -19,6 +19,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent/source/file_tailer.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace ferry::testing {
 
@@ -136,13 +137,10 @@ class Harness {
   AckTracker acks_;
 };
 
+// A scratch folder whose path the tests extend with "/".
 struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/ferry-tailer-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
+  ScratchDir dir{"ferry-tailer-test"};
+  fs::path path{dir.path()};
 };
 
 }  // namespace ferry::testing

@@ -1,6 +1,6 @@
-// TempDir: a fresh temporary folder for one test, removed at its end, with anything mounted on it unmounted
-// first. MountTmpfs gives a small file system to fill (ENOSPC), which needs root; elsewhere it warns and
-// returns false so the test can skip.
+// ScratchDir: a fresh temporary folder for one test, removed at its end, with anything mounted on it
+// unmounted first. MountTmpfs gives a small file system to fill (ENOSPC), which needs root; elsewhere it
+// warns and returns false so the test can skip.
 #pragma once
 
 #include <stdlib.h>
@@ -18,14 +18,14 @@
 
 namespace ferry::testing {
 
-class TempDir {
+class ScratchDir {
  public:
-  explicit TempDir(std::string_view prefix = "ferry-test") {
+  explicit ScratchDir(std::string_view prefix = "ferry-test") {
     std::string templ = (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
     REQUIRE(::mkdtemp(templ.data()) != nullptr);
     path_ = templ;
   }
-  ~TempDir() {
+  ~ScratchDir() {
     for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
     std::error_code ec;
     // A test may have taken the owner's rights away to provoke errors.
@@ -33,8 +33,8 @@ class TempDir {
                                  ec);
     std::filesystem::remove_all(path_, ec);
   }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
 
   const std::string& path() const { return path_; }
   std::string operator/(std::string_view name) const { return path_ + "/" + std::string(name); }
