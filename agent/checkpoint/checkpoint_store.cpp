@@ -21,6 +21,7 @@
 
 #include "agent/core/durable_folder.h"
 #include "agent/core/errno_text.h"
+#include "agent/core/whole_file.h"
 
 namespace ferry {
 namespace {
@@ -298,44 +299,13 @@ Result<CheckpointSet> ParseCheckpoints(std::string_view text, std::string_view o
 }
 
 Result<std::optional<CheckpointSet>> LoadCheckpoints(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::optional<CheckpointSet>();  // first start
-    return IoError(path, "opening", errno);
+  auto file = ReadWholeFile(path, kMaxCheckpointFileBytes, "checkpoint file");
+  if (!file) {
+    if (file.error().code() == ErrorCode::kNotFound) return std::optional<CheckpointSet>();  // first start
+    return file.error();
   }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IoError(path, "fstat", err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Error(ErrorCode::kIo, fmt::format("checkpoint file {}: not a regular file", path));
-  }
-  std::string text;
-  text.resize(static_cast<std::size_t>(std::min<std::uint64_t>(st.st_size, kMaxCheckpointFileBytes) + 1));
-  std::size_t have = 0;
-  for (;;) {
-    if (have == text.size()) {
-      if (text.size() > kMaxCheckpointFileBytes) break;  // read one byte past the limit: too large
-      text.resize(std::min<std::size_t>(text.size() * 2, kMaxCheckpointFileBytes + 1));
-    }
-    ssize_t n = ::read(fd, text.data() + have, text.size() - have);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return IoError(path, "reading", err);
-    }
-    if (n == 0) break;
-    have += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (have > kMaxCheckpointFileBytes) {
-    return Corrupt(path, fmt::format("larger than {} bytes", kMaxCheckpointFileBytes));
-  }
-  text.resize(have);
+  if (file->too_large) return Corrupt(path, fmt::format("larger than {} bytes", kMaxCheckpointFileBytes));
+  const std::string& text = file->bytes;
   auto set = ParseCheckpoints(text, path);
   if (!set.ok()) return set.error();
   return std::optional<CheckpointSet>(std::move(*set));

@@ -9,17 +9,12 @@
 // a fragment, for an entry.
 #include "agent/spool/segment_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
 
-#include "agent/core/errno_text.h"
+#include "agent/core/whole_file.h"
 #include "agent/spool/crc32c.h"
 #include "agent/spool/segment_writer.h"
 
@@ -146,11 +141,6 @@ bool IntactToBlockEnd(std::string_view data, std::uint64_t at) {
   return true;
 }
 
-Error IoError(const std::string& path, std::string_view what, int err) {
-  return Error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
-               fmt::format("spool segment {}: {}: {}", path, what, ErrnoText(err)));
-}
-
 }  // namespace
 
 ReadEvent SegmentReader::Report(std::uint64_t from, std::uint64_t to, std::string reason,
@@ -266,41 +256,14 @@ ReadEvent SegmentReader::Next(std::string* entry, SegmentCorruption* corruption)
 }
 
 Result<std::string> LoadSegment(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return IoError(path, "opening", errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IoError(path, "fstat", err);
+  auto file = ReadWholeFile(path, kMaxSegmentBytes, "spool segment");
+  if (!file) return file.error();
+  if (file->too_large) {
+    return Error(
+        ErrorCode::kProtocol,
+        fmt::format("spool segment {}: more than the {} bytes a segment may hold", path, kMaxSegmentBytes));
   }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Error(ErrorCode::kIo, fmt::format("spool segment {}: not a regular file", path));
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxSegmentBytes) {
-    ::close(fd);
-    return Error(ErrorCode::kProtocol,
-                 fmt::format("spool segment {}: {} bytes is more than the {} a segment may hold", path,
-                             st.st_size, kMaxSegmentBytes));
-  }
-  // A closed segment does not grow; bytes appended after the fstat are left for another read.
-  std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t have = 0;
-  while (have < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + have, bytes.size() - have);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return IoError(path, "reading", err);
-    }
-    if (n == 0) break;  // shrank since the fstat
-    have += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  bytes.resize(have);
-  return bytes;
+  return std::move(file->bytes);
 }
 
 }  // namespace ferry::spool
