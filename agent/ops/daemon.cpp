@@ -4,9 +4,11 @@
 #include <cerrno>
 #include <filesystem>
 #include <optional>
+#include <set>
 
 #include "agent/aws/credential_chain.h"
 #include "agent/aws/endpoint.h"
+#include "agent/checkpoint/checkpoint_store.h"
 #include "agent/core/masking.h"
 #include "agent/ops/status_report.h"
 #include "ferry/version.h"
@@ -80,12 +82,36 @@ Status Daemon::Build() {
     if (!prepared) return prepared.error();
     parts.push_back(std::move(*prepared));
   }
+  WarnAboutOrphanSpools();
   for (std::size_t i = 0; i < config_.flows.size(); ++i) {
     flows_.push_back(std::make_unique<Flow>(ctx, config_.flows[i], std::move(parts[i]),
                                             config_.flows[i].kinesis ? *kinesis : *firehose,
                                             creds->credentials));
   }
   return Status::Ok();
+}
+
+void Daemon::WarnAboutOrphanSpools() const {
+  // A flow renamed or removed from the config leaves its spool behind, and no flow will ever send it.
+  std::set<std::string> known;
+  for (const auto& flow : config_.flows) known.insert(EscapeFlowName(flow.name));
+  std::error_code ec;
+  const auto folder = std::filesystem::path(config_.state_dir) / "spool";
+  for (auto it = std::filesystem::directory_iterator(folder, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (!it->is_directory() || known.contains(it->path().filename().string())) continue;
+    std::uint64_t bytes = 0;
+    std::error_code size_ec;
+    for (const auto& segment : std::filesystem::directory_iterator(it->path(), size_ec)) {
+      if (segment.path().extension() == ".seg") bytes += segment.file_size(size_ec);
+    }
+    if (bytes > 0) {
+      log_->warn(
+          "{} holds {} bytes of undelivered records of a flow that is not in the config; they are sent "
+          "only if a flow of that name comes back",
+          it->path().string(), bytes);
+    }
+  }
 }
 
 Status Daemon::Run() {

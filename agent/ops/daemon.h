@@ -38,6 +38,8 @@ class Daemon {
 
  private:
   Status Build();
+  // Logs spool folders of flows that are no longer configured and still hold records.
+  void WarnAboutOrphanSpools() const;
   void BeginShutdown(int signum);
   void OnFlowDrained(const Flow& flow, std::size_t undelivered);
   void CloseAll();

@@ -12,7 +12,8 @@
 //     with the segment and offset, and every line outside the damaged entry arrives;
 //   - 30 % of records throttled, 5 % of requests answered 500 and 3 % cut off (connection reset) for a
 //     whole run: nothing lost;
-//   - records the endpoint refuses for good (400 ValidationException) go to the dead-letter file.
+//   - records the endpoint refuses for good (400 ValidationException) go to the dead-letter file;
+//   - a spool left by a flow that is no longer configured is reported at start.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -353,6 +354,25 @@ test('records refused for good go to the dead-letter file with their error; the 
     }
     assert.match(stderr, /refused for good \(ValidationException/)
     console.log(`dead letters: ${lines.length} lines, ${good.length} delivered, ${letters.length} dead letters, 0 lost`)
+  } finally {
+    if (ferry.exitStatus === null) ferry.kill('SIGKILL')
+    await ep.stop()
+  }
+})
+
+test('a spool left by a flow no longer in the config is reported at start, not lost silently', async () => {
+  const ep = await startPutRecordsEndpoint()
+  const { configPath, stateDir } = setup(ep.endpoint)
+  const orphan = path.join(stateDir, 'spool', 'old-flow')
+  fs.mkdirSync(orphan, { recursive: true })
+  fs.writeFileSync(path.join(orphan, '00000000000000000001.seg'), Buffer.alloc(1234, 7))
+  const ferry = startFerry(configPath)
+  try {
+    await waitUntil(() => /ferry started/.test(ferry.output.stderr), 15000, 'the start', ferry)
+    const { code, stderr } = await stopFerry(ferry)
+    assert.equal(code, 0, stderr)
+    assert.match(stderr, /spool\/old-flow holds 1234 bytes of undelivered records of a flow that is not in the config/)
+    assert.ok(fs.existsSync(path.join(orphan, '00000000000000000001.seg')), 'the orphan spool was touched')
   } finally {
     if (ferry.exitStatus === null) ferry.kill('SIGKILL')
     await ep.stop()
