@@ -3,13 +3,12 @@
 // and refusals that name the file and line but never a value (values may be secret keys).
 #include "agent/aws/shared_config.h"
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <string>
 
 #include <catch2/catch.hpp>
+
+#include "tests/unit/scratch_dir.h"
 
 namespace ferry::aws {
 namespace {
@@ -271,9 +270,8 @@ TEST_CASE("MergedProfile: credentials-file values win over config-file values", 
 
 TEST_CASE("LoadSharedConfig: a missing file is empty; an existing one is parsed with its path in errors",
           "[aws]") {
-  char dir_template[] = "/tmp/ferry_shared_config_XXXXXX";
-  REQUIRE(mkdtemp(dir_template) != nullptr);
-  const std::string dir = dir_template;
+  ferry::testing::ScratchDir scratch("ferry-shared-config");
+  const std::string& dir = scratch.path();
 
   auto missing = LoadSharedConfig(dir + "/config", kConfig);
   REQUIRE(missing.ok());
@@ -294,9 +292,6 @@ TEST_CASE("LoadSharedConfig: a missing file is empty; an existing one is parsed 
   auto big = LoadSharedConfig(path, kCredentials);
   REQUIRE_FALSE(big.ok());
   CHECK(big.error().message().find("larger than 1 MiB") != std::string::npos);
-
-  ::unlink(path.c_str());
-  ::rmdir(dir.c_str());
 }
 
 TEST_CASE("A realistic config file with roles, credential_process and SSO", "[aws]") {
