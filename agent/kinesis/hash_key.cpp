@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "agent/core/peer_text.h"
+
 namespace ferry::kinesis {
 namespace {
 
@@ -25,14 +27,6 @@ HashKey FromWide(Wide v) {
 // 2^128-1 has 39 digits; longer input is rejected before it is read, and quoted only in part.
 constexpr std::size_t kMaxDigits = 39;
 constexpr std::size_t kQuoteBytes = 48;
-
-// The input as it can go into a log line: cut short, control and non-ASCII bytes as '?'.
-std::string Quote(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, kQuoteBytes)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  if (text.size() > kQuoteBytes) out += "...";
-  return out;
-}
 
 }  // namespace
 
@@ -56,9 +50,9 @@ Result<HashKey> ParseHashKey(std::string_view decimal) {
     return Error(ErrorCode::kInvalidArgument, "hash key is empty, expected a decimal number");
   std::size_t first_significant = decimal.find_first_not_of('0');
   if (first_significant != std::string_view::npos && decimal.size() - first_significant > kMaxDigits) {
-    return Error(
-        ErrorCode::kInvalidArgument,
-        fmt::format("hash key '{}' has more than {} digits, beyond 2^128-1", Quote(decimal), kMaxDigits));
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("hash key '{}' has more than {} digits, beyond 2^128-1",
+                             QuotePeerText(decimal, kQuoteBytes), kMaxDigits));
   }
   constexpr Wide kMax = ~Wide{0};
   Wide value = 0;
@@ -67,12 +61,12 @@ Result<HashKey> ParseHashKey(std::string_view decimal) {
     if (c < '0' || c > '9') {
       return Error(ErrorCode::kInvalidArgument,
                    fmt::format("hash key '{}' has a non-digit at byte {}, expected a decimal number",
-                               Quote(decimal), i));
+                               QuotePeerText(decimal, kQuoteBytes), i));
     }
     auto digit = static_cast<unsigned>(c - '0');
     if (value > (kMax - digit) / 10) {
       return Error(ErrorCode::kInvalidArgument,
-                   fmt::format("hash key '{}' is beyond 2^128-1", Quote(decimal)));
+                   fmt::format("hash key '{}' is beyond 2^128-1", QuotePeerText(decimal, kQuoteBytes)));
     }
     value = value * 10 + digit;
   }

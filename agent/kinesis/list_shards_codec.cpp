@@ -8,18 +8,13 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "agent/core/peer_text.h"
+
 namespace ferry::kinesis {
 namespace {
 
 // Shard ids go into error messages; the API caps them at 128 characters, a hostile peer does not.
 constexpr std::size_t kQuoteBytes = 128;
-
-std::string Quote(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, kQuoteBytes)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  if (text.size() > kQuoteBytes) out += "...";
-  return out;
-}
 
 std::string EncodeOneString(const char* name, std::string_view value) {
   rapidjson::StringBuffer buffer;
@@ -45,8 +40,8 @@ std::string_view View(const rapidjson::Value& string) {
 Error ShardError(rapidjson::SizeType index, std::string_view id, std::string_view what) {
   if (id.empty())
     return Error(ErrorCode::kProtocol, fmt::format("ListShards response: shard {}: {}", index, what));
-  return Error(ErrorCode::kProtocol,
-               fmt::format("ListShards response: shard {} ({}): {}", index, Quote(id), what));
+  return Error(ErrorCode::kProtocol, fmt::format("ListShards response: shard {} ({}): {}", index,
+                                                 QuotePeerText(id, kQuoteBytes), what));
 }
 
 Result<HashKey> ReadHashKey(const rapidjson::Value& range, const char* name, rapidjson::SizeType index,

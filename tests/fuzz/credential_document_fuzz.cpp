@@ -1,0 +1,141 @@
+// Fuzz target: ParseCredentialDocument and ParseIso8601Utc (agent/aws/credential_document), which read
+// what IMDS, a container endpoint or a credential_process command hand back. Any input, read as each kind,
+// must be refused with a message that names the kind, or give credentials that keep the kind's promises
+// and read back the same from a freshly written document. A time that parses must be in range and read
+// back the same once written in the canonical form. libFuzzer calls it on one thread.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "agent/aws/credential_document.h"
+
+namespace {
+
+using ferry::aws::CredentialDocumentKind;
+
+// Extremes of ParseIso8601Utc: years 0000 to 9999, a leap second, offsets up to 23:59.
+constexpr std::int64_t kFirst = -62167219200;  // 0000-01-01T00:00:00Z
+constexpr std::int64_t kLast = 253402300799;   // 9999-12-31T23:59:59Z
+constexpr std::int64_t kMaxOffset = 23 * 3600 + 59 * 60;
+
+bool VisibleAscii(const std::string& s) {
+  for (char c : s) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+// Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (Howard Hinnant's civil_from_days), for years 0 to 9999.
+std::string Iso8601(std::int64_t t) {
+  std::int64_t days = t / 86400;
+  std::int64_t secs = t % 86400;
+  if (secs < 0) {
+    secs += 86400;
+    --days;
+  }
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const std::int64_t doe = days - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
+                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(secs / 3600),
+                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+  return buf;
+}
+
+std::string_view Prefix(CredentialDocumentKind kind) {
+  switch (kind) {
+    case CredentialDocumentKind::kInstanceMetadata:
+      return "instance metadata credentials: ";
+    case CredentialDocumentKind::kContainer:
+      return "container credentials: ";
+    case CredentialDocumentKind::kProcess:
+      return "credential_process output: ";
+  }
+  __builtin_trap();
+}
+
+std::string Write(const ferry::aws::DocumentCredentials& c, CredentialDocumentKind kind) {
+  const bool process = kind == CredentialDocumentKind::kProcess;
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  if (kind == CredentialDocumentKind::kInstanceMetadata) {
+    w.Key("Code");
+    w.String("Success");
+  }
+  if (process) {
+    w.Key("Version");
+    w.Int(1);
+  }
+  w.Key("AccessKeyId");
+  w.String(c.access_key_id);
+  w.Key("SecretAccessKey");
+  w.String(c.secret_access_key);
+  if (!c.session_token.empty()) {
+    w.Key(process ? "SessionToken" : "Token");
+    w.String(c.session_token);
+  }
+  if (c.expiration) {
+    w.Key("Expiration");
+    w.String(Iso8601(*c.expiration));
+  }
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void CheckDocument(std::string_view json, CredentialDocumentKind kind) {
+  auto parsed = ferry::aws::ParseCredentialDocument(json, kind);
+  if (!parsed) {
+    if (parsed.error().code() != ferry::ErrorCode::kProtocol) __builtin_trap();
+    if (!parsed.error().message().starts_with(Prefix(kind))) __builtin_trap();
+    return;
+  }
+  const auto& c = *parsed;
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || !VisibleAscii(c.access_key_id) ||
+      !VisibleAscii(c.secret_access_key) || !VisibleAscii(c.session_token)) {
+    __builtin_trap();
+  }
+  if (kind != CredentialDocumentKind::kProcess && (c.session_token.empty() || !c.expiration))
+    __builtin_trap();
+  if (c.expiration && (*c.expiration < kFirst - kMaxOffset || *c.expiration > kLast + 1 + kMaxOffset)) {
+    __builtin_trap();
+  }
+  if (c.expiration && (*c.expiration < kFirst || *c.expiration > kLast)) return;
+  auto again = ferry::aws::ParseCredentialDocument(Write(c, kind), kind);
+  if (!again || again->access_key_id != c.access_key_id || again->secret_access_key != c.secret_access_key ||
+      again->session_token != c.session_token || again->expiration != c.expiration) {
+    __builtin_trap();
+  }
+}
+
+void CheckTime(std::string_view text) {
+  const auto t = ferry::aws::ParseIso8601Utc(text);
+  if (!t) return;
+  if (*t < kFirst - kMaxOffset || *t > kLast + 1 + kMaxOffset) __builtin_trap();
+  if (*t < kFirst || *t > kLast) return;
+  if (ferry::aws::ParseIso8601Utc(Iso8601(*t)) != t) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view json(reinterpret_cast<const char*>(data), size);
+  for (auto kind : {CredentialDocumentKind::kInstanceMetadata, CredentialDocumentKind::kContainer,
+                    CredentialDocumentKind::kProcess}) {
+    CheckDocument(json, kind);
+  }
+  CheckTime(json);
+  return 0;
+}
