@@ -18,10 +18,12 @@ packages=(
   logrotate              # rotation tests drive the real logrotate
   liblz4-dev             # spool compression
   libcbor-dev            # CBOR 1.1 PutRecords requests and responses
+  libexpat1-dev          # STS responses (XML), with entity expansion refused
   zlib1g-dev libzstd-dev # gzip and zstd payload compression
   zstd                   # the tests decompress zstd records with the zstd tool
   catch2                 # unit tests (v2, single header)
   clang-14 libclang-rt-14-dev  # libFuzzer targets
+  tinyproxy              # proxy tests: a real HTTP CONNECT proxy
 )
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi

@@ -154,6 +154,7 @@ std::string HttpClient::Impl::Start(Transfer& t) {
     if (s != "http" && s != "https") {
       error = "unsupported URL scheme in \"" + t.request.url + "\" (want http or https)";
     } else {
+      t.https = s == "https";
       t.authority = host != nullptr ? host : "";
       if (port != nullptr) t.authority += std::string(":") + port;
     }
@@ -223,15 +224,29 @@ std::string HttpClient::Impl::Configure(Transfer& t) {
   FERRY_SET(CURLOPT_TCP_KEEPALIVE, 1L);
   FERRY_SET(CURLOPT_TCP_KEEPIDLE, 60L);
   FERRY_SET(CURLOPT_TCP_KEEPINTVL, 20L);
-  FERRY_SET(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(t.request.connect_timeout_ms));
-  FERRY_SET(CURLOPT_TIMEOUT_MS, static_cast<long>(t.request.timeout_ms));
+  FERRY_SET(CURLOPT_CONNECTTIMEOUT_MS,
+            static_cast<long>(t.request.connect_timeout_ms.value_or(options_.connect_timeout_ms)));
+  FERRY_SET(CURLOPT_TIMEOUT_MS,
+            static_cast<long>(t.request.timeout_ms.value_or(options_.request_timeout_ms)));
+  // Always set, even when empty: a proxy option left unset makes curl read http_proxy, HTTPS_PROXY,
+  // ALL_PROXY and NO_PROXY from the process environment, and "" means "no proxy" / "no exceptions".
+  FERRY_SET(CURLOPT_PROXY, (t.https ? options_.https_proxy : options_.http_proxy).c_str());
+  FERRY_SET(CURLOPT_NOPROXY, options_.no_proxy.c_str());
   FERRY_SET(CURLOPT_SSL_VERIFYPEER, 1L);
   FERRY_SET(CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_file.empty()) FERRY_SET(CURLOPT_CAINFO, options_.ca_file.c_str());
+  FERRY_SET(CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+  FERRY_SET(CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) {
+    FERRY_SET(CURLOPT_CAINFO, options_.ca_file.c_str());
+    FERRY_SET(CURLOPT_PROXY_CAINFO, options_.ca_file.c_str());
+  }
   // curl keeps a parsed CA bundle for reuse (CURLOPT_CA_CACHE_TIMEOUT, 24 h) only when no CA directory is
   // configured; distribution builds often default to both, and re-parsing the bundle costs tens of ms of
   // loop time per new TLS connection. With a bundle in use, drop the directory.
-  if (trust_bundle_only_) FERRY_SET(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+  if (trust_bundle_only_) {
+    FERRY_SET(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+    FERRY_SET(CURLOPT_PROXY_CAPATH, static_cast<const char*>(nullptr));
+  }
   if (!options_.user_agent.empty()) FERRY_SET(CURLOPT_USERAGENT, options_.user_agent.c_str());
   if (share_ != nullptr) FERRY_SET(CURLOPT_SHARE, share_);
   FERRY_SET(CURLOPT_FOLLOWLOCATION, 0L);

@@ -6,7 +6,9 @@
 // called on that thread, and every callback it runs (request callbacks, on_closed) runs there, always from
 // the loop, never from inside Send() or Close().
 //
-// Global state: the client keeps none. The caller (ferry's main, or a test) must call
+// Global state: the client keeps none, and reads none: proxies, trusted CAs and timeouts come from
+// HttpClientOptions only, never from the process environment (callers resolve HTTPS_PROXY and friends, see
+// agent/aws/http_options.h). The caller (ferry's main, or a test) must call
 // curl_global_init(CURL_GLOBAL_DEFAULT) once before constructing any client, and may call
 // curl_global_cleanup() after the last client is destroyed.
 #pragma once
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,8 +37,9 @@ struct HttpRequest {
   // none is sent (curl's application/x-www-form-urlencoded default is suppressed).
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::uint32_t connect_timeout_ms = 10000;
-  std::uint32_t timeout_ms = 30000;  // whole transfer; 0 means no limit
+  // Unset: the client's HttpClientOptions::connect_timeout_ms / request_timeout_ms; set, this request's own.
+  std::optional<std::uint32_t> connect_timeout_ms;
+  std::optional<std::uint32_t> timeout_ms;  // whole transfer
 };
 
 struct HttpResponse {
@@ -44,8 +48,9 @@ struct HttpResponse {
   // dropped). Redirects are not followed: a 3xx is the final response.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // Empty when an HTTP response arrived (whatever its status). Otherwise "host[:port]: <curl's message>",
-  // or exactly "aborted" for transfers cancelled by Close(), or "client closed" for a Send() after Close().
+  // Empty when an HTTP response arrived (whatever its status). Otherwise "host[:port]: <curl's message>"
+  // (naming the proxy when it is the proxy that failed), or exactly "aborted" for transfers cancelled by
+  // Close(), or "client closed" for a Send() after Close().
   std::string transport_error;
 
   bool transport_ok() const { return transport_error.empty(); }
@@ -57,12 +62,26 @@ struct HttpClientOptions {
   // CURLMOPT_MAX_TOTAL_CONNECTIONS and the size of the keep-alive cache; further transfers queue inside
   // curl until a connection is free (their timeout_ms keeps running). 0 means no limit.
   std::size_t max_connections = 8;
-  std::string ca_file;  // PEM bundle; empty: the system store. TLS peer and host are always verified.
+  // PEM bundle; empty: the system store. TLS peer and host are always verified, the proxy's too when it
+  // is an https:// one (against the same CAs).
+  std::string ca_file;
   std::string user_agent = "ferry";
+  // Proxy for requests to https:// URLs (tunnelled with CONNECT) and to http:// URLs (forwarded), as
+  // "http://[user:password@]host:port" or "https://..."; empty: connect directly.
+  std::string https_proxy;
+  std::string http_proxy;
+  // Hosts reached directly even when a proxy is set, in curl's CURLOPT_NOPROXY syntax: comma-separated
+  // names (each also matching its subdomains), IP addresses or CIDR ranges; "*" means every host.
+  std::string no_proxy;
+  // Defaults for requests that set no timeout of their own. Connect covers TCP, the proxy's CONNECT and
+  // TLS (0: curl's 300 s); request covers the whole transfer, queueing for a connection included (0: no
+  // limit).
+  std::uint32_t connect_timeout_ms = 10000;
+  std::uint32_t request_timeout_ms = 30000;
 };
 
 // Keep-alive connections, TLS sessions and curl easy handles are reused across requests. HTTP/1.1 only.
-// Environment proxy variables (https_proxy, no_proxy, ...) are honoured, as curl does by default.
+// The proxy of each request is chosen by its URL's scheme and the no_proxy list of HttpClientOptions.
 //
 // Loop time it may still take: the first TLS connection of a client parses the CA bundle (tens of ms for a
 // system bundle; then cached for 24 h, which is why no CA directory is used when a bundle is known). Name

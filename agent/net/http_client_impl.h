@@ -50,6 +50,7 @@ class HttpClient::Impl {
     HttpResponse response;
     curl_slist* header_list = nullptr;
     std::string authority;  // host[:port] of the URL, for error messages
+    bool https = false;     // the URL's scheme, which picks the proxy
     char error[CURL_ERROR_SIZE] = {};
 
     ~Transfer() { curl_slist_free_all(header_list); }

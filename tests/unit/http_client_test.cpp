@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -261,6 +263,10 @@ std::optional<LocalHttpServer::Reply> Route(const ServerRequest& req) {
   }
   if (req.target == "/close") return Reply{BuildResponse(200, "OK", {{"Connection", "close"}}, "bye"), true};
   if (req.target == "/hang") return std::nullopt;
+  // Absolute form: the server is playing a forward proxy for an http:// URL.
+  if (req.target.starts_with("http://")) {
+    return Reply{BuildResponse(200, "OK", {{"X-Proxied-Target", req.target}}, "via proxy")};
+  }
   return Reply{BuildResponse(404, "Not Found", {}, "")};
 }
 
@@ -701,6 +707,197 @@ TEST_CASE("HttpClient: https to a plain-HTTP port fails cleanly", "[http_client]
   CHECK_FALSE(got->transport_ok());
   CHECK_THAT(got->transport_error, Catch::Contains("127.0.0.1"));
   CHECK(elapsed_ms < 4000);  // a TLS failure, not the timeout
+}
+
+// Sets environment variables for one test and restores them at its end. The client must never read them.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::initializer_list<std::pair<const char*, const char*>> vars) {
+    for (const auto& [name, value] : vars) {
+      const char* old = std::getenv(name);
+      saved_.emplace_back(name, old != nullptr ? std::optional<std::string>(old) : std::nullopt);
+      ::setenv(name, value, 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, old] : saved_) {
+      if (old) {
+        ::setenv(name.c_str(), old->c_str(), 1);
+      } else {
+        ::unsetenv(name.c_str());
+      }
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+// A second client on a Fixture's loop. Like the Fixture, it is leaked when a REQUIRE fails with its
+// handles still open, rather than destroyed under the loop (which aborts).
+class ExtraClient {
+ public:
+  ExtraClient(uv_loop_t* loop, HttpClientOptions options)
+      : client_(std::make_unique<HttpClient>(loop, std::move(options))) {}
+  ~ExtraClient() { (void)client_.release(); }
+  ExtraClient(const ExtraClient&) = delete;
+  ExtraClient& operator=(const ExtraClient&) = delete;
+  HttpClient* operator->() const { return client_.get(); }
+  void Destroy() { client_.reset(); }
+
+ private:
+  std::unique_ptr<HttpClient> client_;
+};
+
+// Port 1 (tcpmux) is closed on any machine these tests run on: a proxy there refuses every connection.
+constexpr char kDeadProxy[] = "http://127.0.0.1:1";
+
+TEST_CASE("HttpClient: http:// URLs go through http_proxy, never https_proxy", "[http_client][proxy]") {
+  // The fixture's client has only an https proxy, so its http:// requests go direct.
+  HttpClientOptions https_only;
+  https_only.https_proxy = kDeadProxy;
+  Fixture f(https_only);
+  std::optional<HttpResponse> got;
+  std::optional<HttpResponse> direct;
+  // A second client, with the server as its http proxy.
+  HttpClientOptions proxied;
+  proxied.http_proxy = "http://127.0.0.1:" + std::to_string(f.server->port());
+  proxied.https_proxy = kDeadProxy;
+  // The target's name never resolves: only the proxy (the local server) can answer.
+  ExtraClient client(&f.loop, proxied);
+  client->Send(Post("http://ferry-proxy-test.invalid/put?x=1", "payload"), [&](HttpResponse&& r) {
+    got = std::move(r);
+    f.client->Send(Post(f.Url("/echo"), "direct"), [&](HttpResponse&& r2) {
+      direct = std::move(r2);
+      client->Close([&] { f.CloseAll(); });
+    });
+  });
+  REQUIRE(f.Run());
+  client.Destroy();
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->transport_error == "");
+  CHECK(got->status == 200);
+  CHECK(HeaderOf(*got, "x-proxied-target") == "http://ferry-proxy-test.invalid/put?x=1");
+  CHECK(got->body == "via proxy");
+  REQUIRE(direct.has_value());
+  CHECK(direct->transport_error == "");
+  CHECK(direct->status == 200);
+  CHECK(direct->body == "direct");
+}
+
+TEST_CASE("HttpClient: https:// URLs are tunnelled through https_proxy with CONNECT",
+          "[http_client][proxy]") {
+  Fixture f;
+  std::string method;
+  std::string target;
+  f.server->on_request = [&](const ServerRequest& req) {
+    method = req.method;
+    target = req.target;
+  };
+  HttpClientOptions proxied;
+  proxied.https_proxy = "http://127.0.0.1:" + std::to_string(f.server->port());
+  proxied.http_proxy = kDeadProxy;
+  ExtraClient client(&f.loop, proxied);
+  std::optional<HttpResponse> got;
+  client->Send(Post("https://ferry-proxy-test.invalid:8443/", "x"), [&](HttpResponse&& r) {
+    got = std::move(r);
+    client->Close([&] { f.CloseAll(); });
+  });
+  REQUIRE(f.Run());
+  client.Destroy();
+  REQUIRE(f.Finish() == 0);
+  CHECK(method == "CONNECT");
+  CHECK(target == "ferry-proxy-test.invalid:8443");
+  REQUIRE(got.has_value());
+  // The "proxy" refused the tunnel (404): a transport error, and its status is not taken for the server's.
+  CHECK(got->status == 0);
+  CHECK_THAT(got->transport_error, Catch::Contains("ferry-proxy-test.invalid:8443"));
+  CHECK_THAT(got->transport_error, Catch::Contains("404"));
+}
+
+TEST_CASE("HttpClient: no_proxy hosts go direct, and proxy variables of the process are ignored",
+          "[http_client][proxy]") {
+  const ScopedEnv env({{"http_proxy", kDeadProxy},
+                       {"HTTPS_PROXY", kDeadProxy},
+                       {"ALL_PROXY", kDeadProxy},
+                       {"all_proxy", kDeadProxy},
+                       {"no_proxy", "example.invalid"},
+                       {"NO_PROXY", "example.invalid"}});
+  HttpClientOptions options;
+  SECTION("no proxy configured") {}
+  SECTION("a proxy configured, the host in no_proxy") {
+    options.http_proxy = kDeadProxy;
+    options.no_proxy = "example.invalid, 127.0.0.1";
+  }
+  Fixture f(options);
+  std::optional<HttpResponse> got;
+  f.client->Send(Post(f.Url("/echo"), "direct"), [&](HttpResponse&& r) {
+    got = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->transport_error == "");
+  CHECK(got->status == 200);
+  CHECK(got->body == "direct");
+}
+
+TEST_CASE("HttpClient: a proxy that refuses connections is a transport error naming it",
+          "[http_client][proxy]") {
+  HttpClientOptions options;
+  options.http_proxy = kDeadProxy;
+  Fixture f(options);
+  const int port = f.server->port();
+  std::optional<HttpResponse> got;
+  f.client->Send(Post(f.Url("/echo"), "x"), [&](HttpResponse&& r) {
+    got = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  CHECK(f.server->requests() == 0);
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(got.has_value());
+  CHECK(got->status == 0);
+  // Named after the URL's host, with curl's message naming the proxy.
+  CHECK_THAT(got->transport_error, Catch::StartsWith("127.0.0.1:" + std::to_string(port) + ": "));
+  CHECK_THAT(got->transport_error, Catch::Contains("port 1"));
+}
+
+TEST_CASE("HttpClient: the client's timeouts apply to requests that set none of their own", "[http_client]") {
+  HttpClientOptions options;
+  options.request_timeout_ms = 300;
+  Fixture f(options);
+  std::optional<HttpResponse> defaulted;
+  std::optional<HttpResponse> overridden;
+  double defaulted_ms = 0;
+  double overridden_ms = 0;
+  std::uint64_t start = uv_hrtime();
+  f.client->Send(Post(f.Url("/hang"), "x"), [&](HttpResponse&& r) {
+    defaulted_ms = static_cast<double>(uv_hrtime() - start) / 1e6;
+    defaulted = std::move(r);
+    HttpRequest req = Post(f.Url("/hang"), "x");
+    req.timeout_ms = 1200;  // longer than the client's: the request's own wins
+    start = uv_hrtime();
+    f.client->Send(std::move(req), [&](HttpResponse&& r2) {
+      overridden_ms = static_cast<double>(uv_hrtime() - start) / 1e6;
+      overridden = std::move(r2);
+      f.CloseAll();
+    });
+  });
+  REQUIRE(f.Run());
+  REQUIRE(f.Finish() == 0);
+  REQUIRE(defaulted.has_value());
+  CHECK_THAT(defaulted->transport_error, Catch::Contains("timed out"));
+  CHECK(defaulted_ms >= 290);
+  CHECK(defaulted_ms < 1100);
+  REQUIRE(overridden.has_value());
+  CHECK_THAT(overridden->transport_error, Catch::Contains("timed out"));
+  CHECK(overridden_ms >= 1190);
+  CHECK(overridden_ms < 3000);
 }
 
 TEST_CASE("HttpClient: an unused client needs no Close, and Close completes asynchronously",
