@@ -1,20 +1,48 @@
-// Credential chain: finds the AWS credentials to sign with, trying each provider in order and saying,
-// when none has any, what was tried and why each failed. This stage knows static config keys and the
-// standard environment variables; web identity, shared files, ECS and IMDS providers slot in after them.
+// Credential chain: the providers in the order the AWS SDKs try them (config keys, environment, web identity,
+// the profile, the ECS container endpoint, EC2 instance metadata), and the search for the first that has
+// credentials. When none has, the error names every provider and why it had none.
 #pragma once
 
-#include "agent/aws/sigv4.h"
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/aws/credential_provider.h"
+#include "agent/aws/endpoint.h"
+#include "agent/aws/profile_provider.h"
 #include "agent/config/config.h"
-#include "agent/core/environment.h"
-#include "agent/core/result.h"
 
 namespace ferry::aws {
 
-struct ResolvedCredentials {
-  Credentials credentials;
-  std::string provider;  // "config" or "environment", for logs
+struct ChainLink {
+  std::string name;                              // as the error names it: "environment", "profile dev", ...
+  std::unique_ptr<CredentialProvider> provider;  // null: not set up on this host (see skipped)
+  std::string skipped;                           // why not, or what is wrong with its settings
+  bool broken = false;  // set up, but wrongly (a named profile that is missing, a bad URI): worth a warning
 };
 
-Result<ResolvedCredentials> ResolveCredentials(const config::AwsOptions& aws, const Environment& env);
+struct ChainSettings {
+  ServiceEndpoint sts;         // for web identity and profiles with role_arn
+  std::string session_name;    // aws.role_session_name, else ferry-<hostname>
+  std::string profile;         // aws.profile, else AWS_PROFILE, else "default"
+  bool profile_named = false;  // chosen by aws.profile or AWS_PROFILE: its absence is then an error
+  bool imds_v1_fallback = false;
+};
+
+// The profile to use and whether it was asked for by name.
+std::pair<std::string, bool> ChosenProfile(const config::AwsOptions& aws, const Environment& env);
+
+std::vector<ChainLink> BuildCredentialChain(const config::AwsOptions& aws, const ProviderContext& ctx,
+                                            const ProfileFiles& files, const ChainSettings& settings);
+
+struct FoundCredentials {
+  std::unique_ptr<CredentialProvider> provider;  // kept, to refresh from
+  TimedCredentials credentials;
+  std::vector<std::string> failures;  // providers that were set up but failed first ("name: why")
+};
+
+// Tries each set-up provider in turn until one has credentials. done runs once, on the loop.
+void FindCredentials(std::vector<ChainLink> chain, std::function<void(Result<FoundCredentials>)> done);
 
 }  // namespace ferry::aws

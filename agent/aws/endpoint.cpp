@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
 #include <memory>
 
 #include <fmt/format.h>
@@ -26,17 +27,62 @@ CurlString UrlPart(CURLU* url, CURLUPart part) {
 
 }  // namespace
 
-Result<std::string> ResolveRegion(const config::AwsOptions& aws, const Environment& env) {
+Result<UrlParts> SplitUrl(std::string_view text) {
+  std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+  if (!url) return Error(ErrorCode::kInternal, "out of memory parsing a URL");
+  const std::string copy(text);
+  CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, copy.c_str(), 0);
+  if (rc != CURLUE_OK) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("'{}' is not a valid URL: {}", text, curl_url_strerror(rc)));
+  }
+  UrlParts parts;
+  for (auto [part, out] : {std::pair{CURLUPART_SCHEME, &parts.scheme}, std::pair{CURLUPART_HOST, &parts.host},
+                           std::pair{CURLUPART_PORT, &parts.port}, std::pair{CURLUPART_PATH, &parts.path}}) {
+    if (CurlString value = UrlPart(url.get(), part)) *out = value.get();
+  }
+  return parts;
+}
+
+std::optional<std::string> RegionFromConfigOrEnvironment(const config::AwsOptions& aws,
+                                                         const Environment& env) {
   if (!aws.region.empty()) return aws.region;
   if (auto r = env.Get("AWS_REGION")) return *r;
   if (auto r = env.Get("AWS_DEFAULT_REGION")) return *r;
-  return Error(ErrorCode::kInvalidArgument,
-               "no AWS region: set aws.region in the config, or AWS_REGION / AWS_DEFAULT_REGION");
+  return std::nullopt;
+}
+
+std::string_view PartitionDomain(std::string_view region) {
+  if (region.starts_with("cn-")) return "amazonaws.com.cn";
+  if (region.starts_with("us-isob-")) return "sc2s.sgov.gov";
+  if (region.starts_with("us-iso-")) return "c2s.ic.gov";
+  return "amazonaws.com";
+}
+
+EndpointSetting CustomEndpoint(std::string_view service, const std::string& config_value,
+                               const Environment& env) {
+  if (!config_value.empty()) return {config_value, fmt::format("aws.{}_endpoint", service)};
+  std::string variable = "AWS_ENDPOINT_URL_";
+  for (char c : service) variable += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (auto url = env.Get(variable)) return {*url, variable};
+  if (auto url = env.Get("AWS_ENDPOINT_URL")) return {*url, "AWS_ENDPOINT_URL"};
+  return {};
+}
+
+bool UseFips(const config::AwsOptions& aws, const Environment& env) {
+  if (aws.use_fips) return true;
+  auto value = env.Get("AWS_USE_FIPS_ENDPOINT");
+  return value && (*value == "true" || *value == "TRUE" || *value == "True");
 }
 
 Result<ServiceEndpoint> ResolveEndpoint(std::string_view service, std::string_view region,
-                                        std::string_view custom_url) {
-  std::string text = custom_url.empty() ? fmt::format("https://{}.{}.amazonaws.com/", service, region)
+                                        std::string_view custom_url, bool fips) {
+  if (custom_url.empty() && fips && region.starts_with("cn-")) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("there are no FIPS endpoints in {} (China); turn use_fips off", region));
+  }
+  std::string text = custom_url.empty() ? fmt::format("https://{}{}.{}.{}/", service, fips ? "-fips" : "",
+                                                      region, PartitionDomain(region))
                                         : std::string(custom_url);
   std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
   if (!url) return Error(ErrorCode::kInternal, "out of memory parsing a URL");
@@ -59,8 +105,9 @@ Result<ServiceEndpoint> ResolveEndpoint(std::string_view service, std::string_vi
   }
   if (UrlPart(url.get(), CURLUPART_USER) || UrlPart(url.get(), CURLUPART_QUERY) ||
       UrlPart(url.get(), CURLUPART_FRAGMENT)) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("endpoint '{}' must be scheme://host[:port] only (no user, query or fragment)", text));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("endpoint '{}' must be scheme://host[:port] only (no user, query or fragment)", text));
   }
   if (path && std::string_view(path.get()) != "/") {
     return Error(ErrorCode::kInvalidArgument,

@@ -1,6 +1,7 @@
 // Endpoint: where a service is reached and how requests to it are signed (region, service name, Host).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,12 +18,38 @@ struct ServiceEndpoint {
   std::string service;  // SigV4 service name, e.g. "kinesis"
 };
 
-// Region from config, then AWS_REGION, then AWS_DEFAULT_REGION.
-Result<std::string> ResolveRegion(const config::AwsOptions& aws, const Environment& env);
+// A URL's parts as libcurl parses them (the parser that later connects to it); port and path may be empty.
+struct UrlParts {
+  std::string scheme;  // lower case
+  std::string host;    // IPv6 addresses in brackets
+  std::string port;
+  std::string path;
+};
+Result<UrlParts> SplitUrl(std::string_view url);
+
+// Region from config, then AWS_REGION, then AWS_DEFAULT_REGION; nullopt when none says (the caller then asks
+// the profile and the instance metadata service).
+std::optional<std::string> RegionFromConfigOrEnvironment(const config::AwsOptions& aws,
+                                                         const Environment& env);
+
+// The DNS suffix of region's partition: amazonaws.com, amazonaws.com.cn for the China regions.
+std::string_view PartitionDomain(std::string_view region);
 
 // The endpoint of service in region; custom_url (a VPC endpoint or an emulator) replaces the standard
-// https://<service>.<region>.amazonaws.com when given. Errors name the URL and what is wrong with it.
+// https://<service>[-fips].<region>.<partition domain> when given. Errors name the URL and what is wrong.
 Result<ServiceEndpoint> ResolveEndpoint(std::string_view service, std::string_view region,
-                                        std::string_view custom_url);
+                                        std::string_view custom_url, bool fips = false);
+
+// Where a custom URL for service comes from, first found: the config key (aws.<service>_endpoint), then
+// AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL. `source` names it for errors; url empty: none.
+struct EndpointSetting {
+  std::string url;
+  std::string source;
+};
+EndpointSetting CustomEndpoint(std::string_view service, const std::string& config_value,
+                               const Environment& env);
+
+// aws.use_fips, or AWS_USE_FIPS_ENDPOINT=true.
+bool UseFips(const config::AwsOptions& aws, const Environment& env);
 
 }  // namespace ferry::aws

@@ -17,6 +17,11 @@ namespace ferry::aws {
 inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
 inline constexpr std::string_view kCborContentType = "application/x-amz-cbor-1.1";
 
+// Signs a POST / to endpoint in place: request.headers (Host first) and body are signed, SigV4's own headers
+// and Authorization are appended. Also used for STS's query-protocol calls.
+void SignPost(net::HttpRequest& request, const ServiceEndpoint& endpoint, const Credentials& credentials,
+              std::int64_t unix_seconds);
+
 // target: e.g. "Kinesis_20131202.ListShards"; unix_seconds: the signing time; content_type: what the body is.
 net::HttpRequest BuildJsonRequest(std::string_view target, std::string body, const ServiceEndpoint& endpoint,
                                   const Credentials& credentials, std::int64_t unix_seconds,

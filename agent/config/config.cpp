@@ -18,23 +18,81 @@
 namespace ferry::config {
 namespace {
 
+// A proxy URL may carry a password (http://user:pass@host:port); `ferry check` shows it masked.
+std::string MaskProxyPassword(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  const auto from = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  const auto at = url.find('@', from);
+  if (at == std::string::npos) return url;
+  const auto colon = url.find(':', from);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "****" + url.substr(at);
+}
+
 const std::vector<Field<AwsOptions>>& AwsFields() {
-  static const std::vector<Field<AwsOptions>> fields = {
-      StringField<AwsOptions>("region", &AwsOptions::region, "$AWS_REGION",
-                              "AWS region of the streams; falls back to AWS_REGION, then AWS_DEFAULT_REGION"),
-      MaskedField<AwsOptions>("access_key_id", &AwsOptions::access_key_id, "$AWS_ACCESS_KEY_ID",
-                              "static access key id; without it the environment's credentials are used"),
-      SecretField<AwsOptions>("secret_access_key", &AwsOptions::secret_access_key,
-                              "static secret key, required with access_key_id"),
-      SecretField<AwsOptions>("session_token", &AwsOptions::session_token,
-                              "session token for temporary static credentials"),
-      StringField<AwsOptions>("kinesis_endpoint", &AwsOptions::kinesis_endpoint,
-                              "https://kinesis.<region>.amazonaws.com",
-                              "Kinesis endpoint URL: a VPC interface endpoint or a local emulator"),
-      StringField<AwsOptions>("firehose_endpoint", &AwsOptions::firehose_endpoint,
-                              "https://firehose.<region>.amazonaws.com",
-                              "Firehose endpoint URL: a VPC interface endpoint or a test endpoint"),
-  };
+  static const std::vector<Field<AwsOptions>> fields = [] {
+    std::vector<Field<AwsOptions>> f = {
+        StringField<AwsOptions>(
+            "region", &AwsOptions::region, "$AWS_REGION",
+            "AWS region of the streams; falls back to AWS_REGION, AWS_DEFAULT_REGION, the "
+            "profile's region, then the EC2 instance metadata service"),
+        MaskedField<AwsOptions>("access_key_id", &AwsOptions::access_key_id, "(provider chain)",
+                                "static access key id; without it the provider chain is used: environment, "
+                                "web identity, profile, ECS container, EC2 instance metadata"),
+        SecretField<AwsOptions>("secret_access_key", &AwsOptions::secret_access_key,
+                                "static secret key, required with access_key_id"),
+        SecretField<AwsOptions>("session_token", &AwsOptions::session_token,
+                                "session token for temporary static credentials"),
+        StringField<AwsOptions>("profile", &AwsOptions::profile, "$AWS_PROFILE or default",
+                                "profile of ~/.aws/config and ~/.aws/credentials (AWS_CONFIG_FILE, "
+                                "AWS_SHARED_CREDENTIALS_FILE) used by the chain and for the region"),
+        StringField<AwsOptions>("role_arn", &AwsOptions::role_arn, "",
+                                "role assumed with STS AssumeRole on top of the chain's credentials; "
+                                "refreshed before it expires"),
+        SecretField<AwsOptions>("external_id", &AwsOptions::external_id,
+                                "external id sent with role_arn, when the role's trust policy asks for one"),
+        StringField<AwsOptions>("role_session_name", &AwsOptions::role_session_name, "ferry-<hostname>",
+                                "session name of assumed roles, seen in CloudTrail"),
+        BoolField<AwsOptions>("use_fips", &AwsOptions::use_fips, "false",
+                              "FIPS 140 endpoints (kinesis-fips, firehose-fips, sts-fips); also "
+                              "AWS_USE_FIPS_ENDPOINT=true"),
+        BoolField<AwsOptions>("imds_v1_fallback", &AwsOptions::imds_v1_fallback, "false",
+                              "let the EC2 metadata provider fall back to IMDSv1 when no session token is "
+                              "given; off: IMDSv2 only"),
+        StringField<AwsOptions>("kinesis_endpoint", &AwsOptions::kinesis_endpoint,
+                                "https://kinesis.<region>.amazonaws.com",
+                                "Kinesis endpoint URL: a VPC interface endpoint or a local emulator; "
+                                "also AWS_ENDPOINT_URL_KINESIS"),
+        StringField<AwsOptions>("firehose_endpoint", &AwsOptions::firehose_endpoint,
+                                "https://firehose.<region>.amazonaws.com",
+                                "Firehose endpoint URL: a VPC interface endpoint or a test endpoint; also "
+                                "AWS_ENDPOINT_URL_FIREHOSE"),
+        StringField<AwsOptions>("sts_endpoint", &AwsOptions::sts_endpoint,
+                                "https://sts.<region>.amazonaws.com",
+                                "STS endpoint URL for role_arn and web identity: a VPC endpoint; also "
+                                "AWS_ENDPOINT_URL_STS"),
+        StringField<AwsOptions>("ca_file", &AwsOptions::ca_file, "(system store)",
+                                "PEM file of the CAs trusted for TLS to AWS; certificates and host names "
+                                "are always verified"),
+        StringField<AwsOptions>("proxy", &AwsOptions::proxy, "$HTTPS_PROXY",
+                                "HTTP proxy for AWS requests, http://[user:password@]host:port; falls back "
+                                "to HTTPS_PROXY (https) and HTTP_PROXY (http)"),
+        StringField<AwsOptions>("no_proxy", &AwsOptions::no_proxy, "$NO_PROXY",
+                                "comma-separated hosts and domains reached without the proxy"),
+        DurationField<AwsOptions>("connect_timeout", &AwsOptions::connect_timeout, Duration(100),
+                                  Duration(300000), "10s", "TCP and TLS connect timeout (100ms to 5m)"),
+        DurationField<AwsOptions>("request_timeout", &AwsOptions::request_timeout, Duration(1000),
+                                  Duration(600000), "30s", "whole-request timeout (1s to 10m)"),
+    };
+    // The proxy's password is masked wherever the effective config is shown.
+    for (auto& field : f) {
+      if (field.name != "proxy") continue;
+      field.emit = [](YAML::Emitter& e, const AwsOptions& in) {
+        if (!in.proxy.empty()) e << YAML::Key << "proxy" << YAML::Value << MaskProxyPassword(in.proxy);
+      };
+    }
+    return f;
+  }();
   return fields;
 }
 
@@ -289,6 +347,15 @@ Result<Config> ParseConfig(std::string_view yaml_text, const std::string& source
   }
   if (config.aws.access_key_id.empty() && !config.aws.secret_access_key.empty()) {
     ctx.FailAt(root["aws"].Mark(), "aws.access_key_id", "required when aws.secret_access_key is set");
+  }
+  if (config.aws.role_arn.empty() && !config.aws.external_id.empty()) {
+    ctx.FailAt(root["aws"].Mark(), "aws.role_arn", "required when aws.external_id is set");
+  }
+  if (config.aws.request_timeout < config.aws.connect_timeout) {
+    ctx.FailAt(
+        root["aws"].Mark(), "aws.request_timeout",
+        fmt::format("{} is less than aws.connect_timeout ({})", FormatDuration(config.aws.request_timeout),
+                    FormatDuration(config.aws.connect_timeout)));
   }
   if (config.retry.backoff_cap < config.retry.backoff_base) {
     // Point at the cap when it is given; a default cap is below a large base, so then at the base.

@@ -20,6 +20,9 @@ class Environment {
   // The value of name, or nothing when it is unset or empty.
   std::optional<std::string> Get(std::string_view name) const;
 
+  // Every variable, for the environment of a child process (credential_process).
+  const std::map<std::string, std::string, std::less<>>& vars() const { return vars_; }
+
   // The host's name (gethostname(2) for FromProcess), for ${hostname} in partition keys.
   const std::string& hostname() const { return hostname_; }
   void set_hostname(std::string hostname) { hostname_ = std::move(hostname); }

@@ -113,6 +113,7 @@ void Sender::ArmThrottleTimer(std::uint64_t delay) {
 
 void Sender::Send(std::shared_ptr<Request> request) {
   net::HttpRequest http_request = destination_.BuildRequest(request->records);
+  request->signed_at = uv_now(loop_);
   http_request.timeout_ms = options_.request_timeout_ms;
   ++in_flight_;
   in_flight_records_ += request->records.size();
@@ -205,6 +206,9 @@ void Sender::OnRequestFailed(Request&& request, const RequestOutcome& outcome) {
         "{}: the endpoint refused a signature for the host's clock ({}); signing with the endpoint's "
         "time from now on",
         destination_.description(), outcome.error_message);
+  }
+  if (kind == ErrorClass::kCredentials && options_.credentials_refused) {
+    options_.credentials_refused(request.signed_at);
   }
   if (kind == ErrorClass::kPermanent && count > 1) {
     // The API does not say which record it objects to: halves are tried until the refused ones are alone.

@@ -59,6 +59,9 @@ struct SenderOptions {
   bool one_request_per_shard = false;    // at most one request in flight (or waiting to retry) per shard
   // Called with the endpoint's time when it refused a signature for a skewed clock (see corrected_clock.h).
   std::function<void(std::int64_t server_unix_s)> correct_clock;
+  // Called when the endpoint refused the credentials as expired, with the loop time the request was signed,
+  // so fresh ones are fetched at once.
+  std::function<void(std::uint64_t signed_at_ms)> credentials_refused;
 };
 
 struct SenderCounters {
@@ -130,6 +133,7 @@ class Sender {
     std::optional<std::uint64_t> throttled_since;  // loop ms the limiter first held this attempt back
     bool waited_for_shard = false;
     bool spooled = false;  // came from the spool
+    std::uint64_t signed_at = 0;  // loop ms of the last attempt's signature
   };
 
   static Request MakeRequest(std::vector<WireRecord>&& records, std::uint32_t attempt, std::uint64_t seq);

@@ -12,10 +12,10 @@
 namespace ferry::firehose {
 
 FirehoseDestination::FirehoseDestination(std::string delivery_stream, aws::ServiceEndpoint endpoint,
-                                         aws::Credentials credentials, const Clock& clock)
+                                         aws::CredentialSource& credentials, const Clock& clock)
     : delivery_stream_(std::move(delivery_stream)),
       endpoint_(std::move(endpoint)),
-      credentials_(std::move(credentials)),
+      credentials_(credentials),
       clock_(clock),
       description_(fmt::format("Firehose delivery stream '{}' at {}", delivery_stream_, endpoint_.url)) {}
 
@@ -25,7 +25,7 @@ net::HttpRequest FirehoseDestination::BuildRequest(std::span<const WireRecord> r
   // Signed for Firehose whatever the endpoint was resolved for.
   aws::ServiceEndpoint endpoint = endpoint_;
   endpoint.service = std::string(kSigningService);
-  return aws::BuildJsonRequest(kPutRecordBatchTarget, std::move(body), endpoint, credentials_,
+  return aws::BuildJsonRequest(kPutRecordBatchTarget, std::move(body), endpoint, credentials_.current(),
                                clock_.UnixSeconds());
 }
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "agent/aws/credential_source.h"
 #include "agent/aws/endpoint.h"
-#include "agent/aws/sigv4.h"
 #include "agent/core/clock.h"
 #include "agent/delivery/destination.h"
 
@@ -26,7 +26,7 @@ class FirehoseDestination : public Destination {
  public:
   // endpoint: aws::ResolveEndpoint("firehose", region, firehose_endpoint); clock must outlive this.
   FirehoseDestination(std::string delivery_stream, aws::ServiceEndpoint endpoint,
-                      aws::Credentials credentials, const Clock& clock);
+                      aws::CredentialSource& credentials, const Clock& clock);
 
   const std::string& description() const override { return description_; }
   net::HttpRequest BuildRequest(std::span<const WireRecord> records) override;
@@ -35,7 +35,7 @@ class FirehoseDestination : public Destination {
  private:
   std::string delivery_stream_;
   aws::ServiceEndpoint endpoint_;
-  aws::Credentials credentials_;
+  aws::CredentialSource& credentials_;
   const Clock& clock_;
   std::string description_;
 };

@@ -29,11 +29,10 @@ FirehoseOutput::Parts FirehoseOutput::Prepare(const config::FirehoseOptions& f) 
 
 FirehoseOutput::FirehoseOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
                                MemoryBudget& budget, const Clock& clock, const config::FirehoseOptions& f,
-                               Parts parts, aws::ServiceEndpoint endpoint, aws::Credentials credentials,
+                               Parts parts, aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials,
                                SenderOptions sender, Safekeeping keep)
     : path_(loop, log, http,
-            std::make_unique<FirehoseDestination>(f.delivery_stream, std::move(endpoint),
-                                                  std::move(credentials), clock),
+            std::make_unique<FirehoseDestination>(f.delivery_stream, std::move(endpoint), credentials, clock),
             CompressionOf(f), kRequestLimits,
             Duration(std::max<Duration::rep>(f.max_age.count() - parts.packing.max_age.count(), 1)), sender,
             std::move(keep)),

@@ -33,6 +33,7 @@ RequestLimits RequestLimitsFor(const config::KinesisOptions& k) {
 ShardMapLoaderOptions LoaderOptionsFor(const SenderOptions& sender) {
   ShardMapLoaderOptions options;
   options.correct_clock = sender.correct_clock;
+  options.credentials_refused = sender.credentials_refused;
   return options;
 }
 
@@ -82,7 +83,7 @@ Protocol KinesisOutput::ChooseProtocol(config::KinesisOptions::Protocol protocol
 KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
                              MemoryBudget& budget, const Clock& clock, const std::string& flow,
                              const config::KinesisOptions& k, Parts parts, aws::ServiceEndpoint endpoint,
-                             aws::Credentials credentials, SenderOptions sender, Safekeeping keep)
+                             aws::CredentialSource& credentials, SenderOptions sender, Safekeeping keep)
     : flow_(flow),
       log_(log),
       loop_(loop),
@@ -90,7 +91,7 @@ KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClie
       refresh_every_(k.shard_map_refresh),
       aggregate_(k.aggregate),
       path_(loop, log, http,
-            std::make_unique<StreamDestination>(k.stream, endpoint, std::move(credentials), clock,
+            std::make_unique<StreamDestination>(k.stream, endpoint, credentials, clock,
                                                 ChooseProtocol(k.protocol, endpoint)),
             CompressionOf(k), RequestLimitsFor(k),
             Duration(std::max<Duration::rep>(k.max_age.count() - parts.packing.max_age.count(), 1)),

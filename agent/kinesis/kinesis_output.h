@@ -15,8 +15,8 @@
 
 #include <spdlog/logger.h>
 
+#include "agent/aws/credential_source.h"
 #include "agent/aws/endpoint.h"
-#include "agent/aws/sigv4.h"
 #include "agent/config/config.h"
 #include "agent/core/clock.h"
 #include "agent/core/memory_budget.h"
@@ -47,7 +47,7 @@ class KinesisOutput : public Output {
 
   KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, MemoryBudget& budget,
                 const Clock& clock, const std::string& flow, const config::KinesisOptions& options,
-                Parts parts, aws::ServiceEndpoint endpoint, aws::Credentials credentials,
+                Parts parts, aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials,
                 SenderOptions sender, Safekeeping keep);
 
   BatchSink& input() override { return packer_; }

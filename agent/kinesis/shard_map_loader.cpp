@@ -37,7 +37,8 @@ ShardListing::ShardListing(std::string stream, std::string description, std::uin
       generation_(generation),
       max_retries_(options.max_retries),
       max_pages_(options.max_pages),
-      correct_clock_(options.correct_clock) {}
+      correct_clock_(options.correct_clock),
+      credentials_refused_(options.credentials_refused) {}
 
 std::string ShardListing::RequestBody() const {
   return next_token_.empty() ? EncodeListShardsFirst(stream_) : EncodeListShardsNext(next_token_);
@@ -66,6 +67,11 @@ ShardListing::Next ShardListing::OnResponse(const net::HttpResponse& response) {
       correct_clock_(*server_time);
       return Retry(Error(ErrorCode::kRemote, what + " (the clock is corrected from the answer's Date)"),
                    false);
+    }
+    if (credentials_refused_ &&
+        ClassifyError(service.type, response.status, service.message) == ErrorClass::kCredentials) {
+      credentials_refused_(signed_at_);
+      return Retry(Error(ErrorCode::kRemote, what + " (fresh credentials are being fetched)"), false);
     }
     // The token outlived its 300 seconds (API reference), e.g. after long backoffs: list again from the top.
     if (service.type == "ExpiredNextTokenException") return Retry(Error(ErrorCode::kRemote, what), true);
@@ -137,14 +143,14 @@ Duration ListShardsBackoff(std::uint32_t retry, const ShardMapLoaderOptions& opt
 
 ShardMapLoader::ShardMapLoader(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
                                std::string stream, aws::ServiceEndpoint endpoint,
-                               aws::Credentials credentials, const Clock& clock,
+                               aws::CredentialSource& credentials, const Clock& clock,
                                ShardMapLoaderOptions options)
     : loop_(loop),
       log_(log),
       http_(http),
       stream_(std::move(stream)),
       endpoint_(std::move(endpoint)),
-      credentials_(std::move(credentials)),
+      credentials_(credentials),
       clock_(clock),
       options_(options),
       description_(fmt::format("Kinesis stream '{}' at {}", stream_, endpoint_.url)),
@@ -162,7 +168,8 @@ void ShardMapLoader::Load(std::function<void(Result<ShardMap>)> done) {
 
 void ShardMapLoader::Send() {
   net::HttpRequest request = aws::BuildJsonRequest(kListShardsTarget, listing_->RequestBody(), endpoint_,
-                                                   credentials_, clock_.UnixSeconds());
+                                                   credentials_.current(), clock_.UnixSeconds());
+  listing_->set_signed_at(uv_now(loop_));
   request.timeout_ms = options_.request_timeout_ms;
   http_.Send(std::move(request), [this](net::HttpResponse&& response) { OnResponse(response); });
 }

@@ -19,8 +19,8 @@
 
 #include <spdlog/logger.h>
 
+#include "agent/aws/credential_source.h"
 #include "agent/aws/endpoint.h"
-#include "agent/aws/sigv4.h"
 #include "agent/core/clock.h"
 #include "agent/core/result.h"
 #include "agent/core/units.h"
@@ -44,6 +44,9 @@ struct ShardMapLoaderOptions {
   // Called with the endpoint's time when it refused a signature for a skewed clock (corrected_clock.h);
   // the call is then retried, signed anew.
   std::function<void(std::int64_t server_unix_s)> correct_clock;
+  // Called when the credentials were refused as expired, with the loop time the request was signed; the
+  // listing is retried after a backoff.
+  std::function<void(std::uint64_t signed_at_ms)> credentials_refused;
 };
 
 // One load's progress through the pages. Not thread-safe; pure logic, no I/O or clock.
@@ -77,6 +80,8 @@ class ShardListing {
   Next OnResponse(const net::HttpResponse& response);
 
   std::uint32_t retries() const { return retries_; }
+  // When the request about to be answered was signed (loop ms), reported with a credentials refusal.
+  void set_signed_at(std::uint64_t ms) { signed_at_ = ms; }
   const std::optional<Error>& last_error() const { return last_error_; }
   ShardMap TakeMap() { return std::move(map_); }
 
@@ -90,6 +95,8 @@ class ShardListing {
   std::uint32_t max_retries_;
   std::size_t max_pages_;
   std::function<void(std::int64_t)> correct_clock_;
+  std::function<void(std::uint64_t)> credentials_refused_;
+  std::uint64_t signed_at_ = 0;
 
   std::string next_token_;     // empty: the next call asks for the first page
   std::size_t pages_ = 0;      // pages read since the last start over
@@ -109,7 +116,7 @@ class ShardMapLoader {
  public:
   // loop, http, log and clock must outlive the loader.
   ShardMapLoader(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, std::string stream,
-                 aws::ServiceEndpoint endpoint, aws::Credentials credentials, const Clock& clock,
+                 aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials, const Clock& clock,
                  ShardMapLoaderOptions options = {});
   ShardMapLoader(const ShardMapLoader&) = delete;
   ShardMapLoader& operator=(const ShardMapLoader&) = delete;
@@ -135,7 +142,7 @@ class ShardMapLoader {
   net::HttpClient& http_;
   std::string stream_;
   aws::ServiceEndpoint endpoint_;
-  aws::Credentials credentials_;
+  aws::CredentialSource& credentials_;
   const Clock& clock_;
   ShardMapLoaderOptions options_;
   std::string description_;

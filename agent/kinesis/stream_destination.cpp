@@ -11,10 +11,11 @@
 namespace ferry::kinesis {
 
 StreamDestination::StreamDestination(std::string stream, aws::ServiceEndpoint endpoint,
-                                     aws::Credentials credentials, const Clock& clock, Protocol protocol)
+                                     aws::CredentialSource& credentials, const Clock& clock,
+                                     Protocol protocol)
     : stream_(std::move(stream)),
       endpoint_(std::move(endpoint)),
-      credentials_(std::move(credentials)),
+      credentials_(credentials),
       clock_(clock),
       protocol_(protocol),
       description_(fmt::format("Kinesis stream '{}' at {}", stream_, endpoint_.url)) {}
@@ -27,7 +28,7 @@ net::HttpRequest StreamDestination::BuildRequest(std::span<const WireRecord> rec
   } else {
     EncodePutRecords(stream_, records, body);
   }
-  return aws::BuildJsonRequest(kPutRecordsTarget, std::move(body), endpoint_, credentials_,
+  return aws::BuildJsonRequest(kPutRecordsTarget, std::move(body), endpoint_, credentials_.current(),
                                clock_.UnixSeconds(), cbor ? aws::kCborContentType : aws::kJsonContentType);
 }
 

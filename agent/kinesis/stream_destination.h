@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "agent/aws/credential_source.h"
 #include "agent/aws/endpoint.h"
-#include "agent/aws/sigv4.h"
 #include "agent/core/clock.h"
 #include "agent/delivery/destination.h"
 
@@ -17,7 +17,7 @@ enum class Protocol { kJson, kCbor };
 
 class StreamDestination : public Destination {
  public:
-  StreamDestination(std::string stream, aws::ServiceEndpoint endpoint, aws::Credentials credentials,
+  StreamDestination(std::string stream, aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials,
                     const Clock& clock, Protocol protocol = Protocol::kJson);
 
   const std::string& description() const override { return description_; }
@@ -27,7 +27,7 @@ class StreamDestination : public Destination {
  private:
   std::string stream_;
   aws::ServiceEndpoint endpoint_;
-  aws::Credentials credentials_;
+  aws::CredentialSource& credentials_;
   const Clock& clock_;
   Protocol protocol_ = Protocol::kJson;
   std::string description_;

@@ -6,8 +6,7 @@
 #include <optional>
 #include <set>
 
-#include "agent/aws/credential_chain.h"
-#include "agent/aws/endpoint.h"
+#include "agent/aws/aws_access.h"
 #include "agent/checkpoint/checkpoint_store.h"
 #include "agent/core/masking.h"
 #include "agent/ops/status_report.h"
@@ -30,7 +29,7 @@ Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::l
 Daemon::~Daemon() {
   flows_.clear();
   status_.reset();
-  http_.reset();
+  aws_.reset();
   uv_loop_close(&loop_);
 }
 
@@ -40,25 +39,6 @@ Status Daemon::Build() {
   if (ec) {
     return Error(ErrorCode::kIo,
                  fmt::format("state_dir {}: cannot create: {}", config_.state_dir, ec.message()));
-  }
-  auto region = aws::ResolveRegion(config_.aws, env_);
-  if (!region) return region.error();
-  auto creds = aws::ResolveCredentials(config_.aws, env_);
-  if (!creds) return creds.error();
-  // The endpoint of each service a flow sends to; only those are resolved (and named in the log).
-  std::optional<aws::ServiceEndpoint> kinesis, firehose;
-  for (const auto& flow : config_.flows) {
-    const bool to_kinesis = flow.kinesis.has_value();
-    auto& endpoint = to_kinesis ? kinesis : firehose;
-    if (endpoint) continue;
-    auto resolved = to_kinesis ? aws::ResolveEndpoint("kinesis", *region, config_.aws.kinesis_endpoint)
-                               : aws::ResolveEndpoint("firehose", *region, config_.aws.firehose_endpoint);
-    if (!resolved) {
-      return Error(ErrorCode::kInvalidArgument,
-                   fmt::format("aws.{}_endpoint: {}", to_kinesis ? "kinesis" : "firehose",
-                               resolved.error().message()));
-    }
-    endpoint = std::move(*resolved);
   }
   // First, so a second ferry on the same state_dir stops here, before it touches checkpoints.
   auto lock = StateLock::Acquire(config_.state_dir);
@@ -70,12 +50,16 @@ Status Daemon::Build() {
   Status listening = status_->Start();
   if (!listening) return listening;
 
-  log_->info("AWS region {}, credentials from {} (access key {}){}{}", *region, creds->provider,
-             MaskAllButLast(creds->credentials.access_key_id), kinesis ? ", Kinesis at " + kinesis->url : "",
-             firehose ? ", Firehose at " + firehose->url : "");
+  // After the lock: the look-ups may ask metadata services and STS, which a second ferry need not do.
+  bool kinesis = false, firehose = false;
+  for (const auto& flow : config_.flows) (flow.kinesis ? kinesis : firehose) = true;
+  aws_ = std::make_unique<aws::AwsAccess>(&loop_, config_.aws, env_, clock_, *log_);
+  Status reached = aws_->Resolve(kinesis, firehose);
+  if (!reached) return reached;
 
-  http_ = std::make_unique<net::HttpClient>(&loop_, net::HttpClientOptions{});
-  FlowContext ctx{&loop_, *log_, *http_, budget_, acks_, clock_};
+  log_->info("{}", aws_->Describe());
+
+  FlowContext ctx{&loop_, *log_, aws_->http(), budget_, acks_, clock_};
   std::vector<Flow::Parts> parts;
   for (const auto& options : config_.flows) {
     auto prepared = Flow::Prepare(options, config_, env_.hostname(), ctx);
@@ -85,8 +69,8 @@ Status Daemon::Build() {
   WarnAboutOrphanSpools();
   for (std::size_t i = 0; i < config_.flows.size(); ++i) {
     flows_.push_back(std::make_unique<Flow>(ctx, config_.flows[i], std::move(parts[i]),
-                                            config_.flows[i].kinesis ? *kinesis : *firehose,
-                                            creds->credentials));
+                                            config_.flows[i].kinesis ? aws_->kinesis() : aws_->firehose(),
+                                            aws_->credentials()));
   }
   return Status::Ok();
 }
@@ -117,10 +101,10 @@ void Daemon::WarnAboutOrphanSpools() const {
 Status Daemon::Run() {
   Status built = Build();
   if (!built) {
-    if (status_) {
-      status_->Close([] {});
-      uv_run(&loop_, UV_RUN_DEFAULT);  // lets the listener's handle close
-    }
+    // Lets the handles opened so far close (the listener, the HTTP clients of the AWS look-ups).
+    if (status_) status_->Close([] {});
+    if (aws_) aws_->Close([] {});
+    uv_run(&loop_, UV_RUN_DEFAULT);
     return built;
   }
 
@@ -176,7 +160,7 @@ void Daemon::OnFlowDrained(const Flow& flow, std::size_t undelivered) {
 void Daemon::CloseAll() {
   // The HTTP client goes first: aborting its transfers settles every request callback before the
   // senders' handles close.
-  http_->Close([this] {
+  aws_->Close([this] {
     for (auto& flow : flows_) flow->Close([] {});
     for (uv_signal_t* sig : {&sigint_, &sigterm_}) uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&stats_timer_), nullptr);
@@ -185,8 +169,20 @@ void Daemon::CloseAll() {
 }
 
 std::string Daemon::StatusSnapshot() const {
-  DaemonFacts facts{kVersion, static_cast<long>(::getpid()),
-                    static_cast<double>(uv_now(&loop_) - started_at_) / 1000.0};
+  DaemonFacts facts;
+  facts.version = kVersion;
+  facts.pid = static_cast<long>(::getpid());
+  facts.uptime_seconds = static_cast<double>(uv_now(&loop_) - started_at_) / 1000.0;
+  if (aws_ && aws_->has_credentials()) {
+    auto& creds = aws_->credentials();
+    facts.region = aws_->region();
+    facts.credentials_provider = creds.provider_name();
+    facts.access_key_masked = MaskAllButLast(creds.current().access_key_id);
+    if (auto expiration = creds.expiration())
+      facts.credentials_expire_in_s = *expiration - clock_.UnixSeconds();
+    facts.credential_refreshes = creds.counters().refreshes;
+    facts.credential_refresh_failures = creds.counters().refresh_failures;
+  }
   return StatusJson(facts, flows_);
 }
 

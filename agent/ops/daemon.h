@@ -12,6 +12,7 @@
 
 #include <spdlog/logger.h>
 
+#include "agent/aws/aws_access.h"
 #include "agent/checkpoint/ack_tracker.h"
 #include "agent/config/config.h"
 #include "agent/core/clock.h"
@@ -54,7 +55,7 @@ class Daemon {
   CorrectedClock clock_{system_clock_};
   MemoryBudget budget_;
   AckTracker acks_;
-  std::unique_ptr<net::HttpClient> http_;
+  std::unique_ptr<aws::AwsAccess> aws_;
   std::vector<std::unique_ptr<Flow>> flows_;
   std::optional<StateLock> lock_;
   std::unique_ptr<StatusServer> status_;

@@ -18,6 +18,25 @@ std::string StatusJson(const DaemonFacts& daemon, const std::vector<std::unique_
   w.Int64(daemon.pid);
   key("uptime_seconds");
   w.Double(daemon.uptime_seconds);
+  if (!daemon.credentials_provider.empty()) {
+    key("aws");
+    w.StartObject();
+    key("region");
+    string(daemon.region);
+    key("credentials");
+    string(daemon.credentials_provider);
+    key("access_key");
+    string(daemon.access_key_masked);
+    if (daemon.credentials_expire_in_s) {
+      key("expire_in_s");
+      w.Int64(*daemon.credentials_expire_in_s);
+    }
+    key("refreshes");
+    w.Uint64(daemon.credential_refreshes);
+    key("refresh_failures");
+    w.Uint64(daemon.credential_refresh_failures);
+    w.EndObject();
+  }
   key("flows");
   w.StartArray();
   for (const auto& flow : flows) {

@@ -144,6 +144,15 @@ Result<std::string> FormatStatusReport(std::string_view json) {
 
   std::string out = fmt::format("ferry {}, pid {}, up {}\n", Scalar(Member(&doc, "ferry")),
                                 Scalar(Member(&doc, "pid")), Uptime(Member(&doc, "uptime_seconds")));
+  if (const Value* aws = Member(&doc, "aws"); aws != nullptr && aws->IsObject()) {
+    out += fmt::format("AWS region {}, credentials from {} (access key {})", Scalar(Member(aws, "region")),
+                       Scalar(Member(aws, "credentials")), Scalar(Member(aws, "access_key")));
+    if (const Value* expire = Member(aws, "expire_in_s"); expire != nullptr && expire->IsInt64()) {
+      out += fmt::format(", expire in {}", Uptime(expire));
+    }
+    out += fmt::format(", {} refreshes, {} failed\n", Scalar(Member(aws, "refreshes")),
+                       Scalar(Member(aws, "refresh_failures")));
+  }
   const Value* flows = Member(&doc, "flows");
   if (flows == nullptr || !flows->IsArray() || flows->Empty()) {
     out += "no flows\n";

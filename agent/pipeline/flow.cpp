@@ -53,6 +53,7 @@ Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const conf
   sender.backoff_base = config.retry.backoff_base;
   sender.backoff_cap = config.retry.backoff_cap;
   sender.slow_retry = config.retry.slow_retry;
+  sender.request_timeout_ms = static_cast<std::uint32_t>(config.aws.request_timeout.count());
   sender.correct_clock = [&clock = ctx.clock, &log = ctx.log](std::int64_t server_time) {
     const std::int64_t offset = clock.Correct(server_time);
     log.warn("the host's clock is {} s {} the endpoint's; requests are signed with the endpoint's time",
@@ -79,23 +80,24 @@ Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const conf
 namespace {
 std::unique_ptr<Output> MakeOutput(const FlowContext& ctx, const config::FlowOptions& options,
                                    Flow::Parts& parts, aws::ServiceEndpoint endpoint,
-                                   aws::Credentials credentials) {
+                                   aws::CredentialSource& credentials) {
+  parts.sender.credentials_refused = [&credentials](std::uint64_t signed_at) { credentials.Refused(signed_at); };
   if (auto* k = std::get_if<kinesis::KinesisOutput::Parts>(&parts.output)) {
     return std::make_unique<kinesis::KinesisOutput>(
         ctx.loop, ctx.log, ctx.http, ctx.budget, ctx.clock, options.name, *options.kinesis, std::move(*k),
-        std::move(endpoint), std::move(credentials), parts.sender, std::move(parts.keep));
+        std::move(endpoint), credentials, parts.sender, std::move(parts.keep));
   }
   return std::make_unique<firehose::FirehoseOutput>(
       ctx.loop, ctx.log, ctx.http, ctx.budget, ctx.clock, *options.firehose,
-      std::get<firehose::FirehoseOutput::Parts>(parts.output), std::move(endpoint), std::move(credentials),
-      parts.sender, std::move(parts.keep));
+      std::get<firehose::FirehoseOutput::Parts>(parts.output), std::move(endpoint), credentials, parts.sender,
+      std::move(parts.keep));
 }
 }  // namespace
 
 Flow::Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts parts,
-           aws::ServiceEndpoint endpoint, aws::Credentials credentials)
+           aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials)
     : name_(options.name),
-      output_(MakeOutput(ctx, options, parts, std::move(endpoint), std::move(credentials))),
+      output_(MakeOutput(ctx, options, parts, std::move(endpoint), credentials)),
       chain_(output_->input()),
       tailer_(ctx.loop, ctx.log, ctx.clock, std::move(parts.tailer), std::move(parts.discovery),
               std::move(parts.framer), ctx.budget, ctx.acks, chain_) {}

@@ -56,7 +56,7 @@ class Flow {
 
   // endpoint: the flow's destination service (Kinesis or Firehose).
   Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts parts, aws::ServiceEndpoint endpoint,
-       aws::Credentials credentials);
+       aws::CredentialSource& credentials);
   Flow(const Flow&) = delete;
   Flow& operator=(const Flow&) = delete;
 

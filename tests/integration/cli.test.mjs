@@ -10,8 +10,10 @@ import path from 'node:path'
 import { ferryBinary } from './lib/ferry.mjs'
 
 function ferry(args, { env } = {}) {
+  // The host's own AWS set-up (variables, ~/.aws, a metadata service) must not leak in.
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
-  const r = spawnSync(ferryBinary(), args, { encoding: 'utf8', env: { ...clean, ...env }, timeout: 20000 })
+  const hermetic = { AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials' }
+  const r = spawnSync(ferryBinary(), args, { encoding: 'utf8', env: { ...clean, ...hermetic, ...env }, timeout: 20000 })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -95,7 +97,7 @@ flows:
     assert.equal(r.code, 2, `${cmd}: ${r.stderr}`)
     const errors = r.stderr.trim().split('\n')
     assert.deepEqual(errors, [
-      `${file}:4:3: aws.kinesis_endpiont: unknown key (known keys here: region, access_key_id, secret_access_key, session_token, kinesis_endpoint, firehose_endpoint)`,
+      `${file}:4:3: aws.kinesis_endpiont: unknown key (known keys here: region, access_key_id, secret_access_key, session_token, profile, role_arn, external_id, role_session_name, use_fips, imds_v1_fallback, kinesis_endpoint, firehose_endpoint, sts_endpoint, ca_file, proxy, no_proxy, connect_timeout, request_timeout)`,
       `${file}:8:15: flows[0].start_at: 'middle' is not one of: end, beginning`,
       `${file}:10:15: flows[0].kinesis.stream: expected a string, found a list`,
       `${file}:11:16: flows[0].kinesis.max_age: 'soon' is not a duration (a whole number with a unit: ms, s, m, h)`,
@@ -115,9 +117,9 @@ test('run without credentials names the providers it tried and exits non-zero', 
   const { file } = tempConfig(GOOD(path.join(dir, 'state')))
   const r = ferry(['run', '-c', file])
   assert.equal(r.code, 1, r.stderr)
-  assert.match(r.stderr, /no AWS credentials found; tried: config \(aws\.access_key_id is not set\), environment \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set\)/)
+  assert.match(r.stderr, /no AWS credentials found; tried: config \(aws\.access_key_id is not set\), environment \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set\), web identity \(AWS_WEB_IDENTITY_TOKEN_FILE is not set\), profile default \(\/nonexistent\/config and \/nonexistent\/credentials have no such profile\), ECS container \(.*\), EC2 instance metadata \(AWS_EC2_METADATA_DISABLED is true\)/)
   const noRegion = tempConfig(GOOD(path.join(dir, 'state')).replace('  region: eu-west-1\n', ''))
   const r2 = ferry(['run', '-c', noRegion.file], { env: { AWS_ACCESS_KEY_ID: 'AKIDX', AWS_SECRET_ACCESS_KEY: 'x' } })
   assert.equal(r2.code, 2, r2.stderr)
-  assert.match(r2.stderr, /no AWS region: set aws\.region in the config, or AWS_REGION \/ AWS_DEFAULT_REGION/)
+  assert.match(r2.stderr, /no AWS region: set aws\.region in the config, AWS_REGION or AWS_DEFAULT_REGION, or region in profile default; the EC2 instance metadata service had none \(AWS_EC2_METADATA_DISABLED is true\)/)
 })

@@ -163,7 +163,9 @@ TEST_CASE("An unknown key in aws is reported under aws", "[config]") {
                  "  regoin: eu-west-2\n" +
                  std::string(kFlow)) ==
         "ferry.yaml:3:3: aws.regoin: unknown key (known keys here: region, access_key_id, secret_access_key, "
-        "session_token, kinesis_endpoint, firehose_endpoint)");
+        "session_token, profile, role_arn, external_id, role_session_name, use_fips, imds_v1_fallback, "
+        "kinesis_endpoint, firehose_endpoint, sts_endpoint, ca_file, proxy, no_proxy, connect_timeout, "
+        "request_timeout)");
 }
 
 TEST_CASE("An unknown key in a second flow's kinesis section has the full path", "[config]") {
@@ -456,7 +458,10 @@ TEST_CASE("DescribeConfig shows the defaults", "[config]") {
   CHECK(doc["shutdown_timeout"].as<std::string>() == "10s");
   CHECK(doc["memory_limit"].as<std::string>() == "32MiB");
   CHECK(doc["aws"].IsMap());
-  CHECK(doc["aws"].size() == 0);
+  CHECK(doc["aws"]["use_fips"].as<std::string>() == "false");
+  CHECK(doc["aws"]["connect_timeout"].as<std::string>() == "10s");
+  CHECK(doc["aws"]["request_timeout"].as<std::string>() == "30s");
+  CHECK_FALSE(doc["aws"]["region"]);  // unset strings are not shown
   const YAML::Node flow = doc["flows"][0];
   CHECK(flow["start_at"].as<std::string>() == "end");
   CHECK(flow["max_record_bytes"].as<std::string>() == "1MiB");
@@ -778,7 +783,7 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
     INFO(key);
     CHECK(("\n" + keys).find("\n" + std::string(key) + " ") != std::string::npos);
   }
-  CHECK(std::count(keys.begin(), keys.end(), '\n') == 55);
+  CHECK(std::count(keys.begin(), keys.end(), '\n') == 67);
 }
 
 }  // namespace

@@ -113,37 +113,95 @@ TEST_CASE("Garbage is not an endpoint", "[endpoint]") {
         "endpoint 'kinesis.example.com' is not a valid URL: Bad scheme");
 }
 
-TEST_CASE("ResolveRegion prefers the config", "[endpoint]") {
+TEST_CASE("The region comes from the config first", "[endpoint]") {
   config::AwsOptions aws;
   aws.region = "eu-central-1";
-  auto r = ResolveRegion(aws, Env({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-1"}}));
-  REQUIRE(r.ok());
+  auto r = RegionFromConfigOrEnvironment(
+      aws, Env({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-1"}}));
+  REQUIRE(r);
   CHECK(*r == "eu-central-1");
 }
 
-TEST_CASE("ResolveRegion falls back to AWS_REGION, then AWS_DEFAULT_REGION", "[endpoint]") {
+TEST_CASE("The region falls back to AWS_REGION, then AWS_DEFAULT_REGION", "[endpoint]") {
   config::AwsOptions aws;
-  auto both = ResolveRegion(aws, Env({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-1"}}));
-  REQUIRE(both.ok());
+  auto both = RegionFromConfigOrEnvironment(
+      aws, Env({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-1"}}));
+  REQUIRE(both);
   CHECK(*both == "us-west-2");
 
-  auto fallback = ResolveRegion(aws, Env({{"AWS_DEFAULT_REGION", "us-east-1"}}));
-  REQUIRE(fallback.ok());
+  auto fallback = RegionFromConfigOrEnvironment(aws, Env({{"AWS_DEFAULT_REGION", "us-east-1"}}));
+  REQUIRE(fallback);
   CHECK(*fallback == "us-east-1");
 
   // An empty variable counts as unset.
-  auto empty = ResolveRegion(aws, Env({{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "sa-east-1"}}));
-  REQUIRE(empty.ok());
+  auto empty =
+      RegionFromConfigOrEnvironment(aws, Env({{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "sa-east-1"}}));
+  REQUIRE(empty);
   CHECK(*empty == "sa-east-1");
+
+  // Without either, the caller asks the profile and the instance metadata service.
+  CHECK_FALSE(RegionFromConfigOrEnvironment(aws, Env({{"AWS_PROFILE", "dev"}, {"AWS_REGION", ""}})));
 }
 
-TEST_CASE("ResolveRegion without any region is an error", "[endpoint]") {
+TEST_CASE("China regions use the amazonaws.com.cn partition", "[endpoint]") {
+  auto r = ResolveEndpoint("kinesis", "cn-north-1", "");
+  REQUIRE(r.ok());
+  CHECK(r->url == "https://kinesis.cn-north-1.amazonaws.com.cn/");
+  CHECK(r->host == "kinesis.cn-north-1.amazonaws.com.cn");
+  CHECK(r->region == "cn-north-1");  // signed for the region, whatever the domain
+  CHECK(PartitionDomain("cn-northwest-1") == "amazonaws.com.cn");
+  CHECK(PartitionDomain("us-gov-west-1") == "amazonaws.com");
+}
+
+TEST_CASE("FIPS endpoints carry -fips in the host and sign as the plain service", "[endpoint]") {
+  auto r = ResolveEndpoint("firehose", "us-gov-west-1", "", true);
+  REQUIRE(r.ok());
+  CHECK(r->url == "https://firehose-fips.us-gov-west-1.amazonaws.com/");
+  CHECK(r->service == "firehose");
+  CHECK(r->region == "us-gov-west-1");
+  // A custom URL wins over FIPS: a VPC endpoint is named exactly.
+  auto custom =
+      ResolveEndpoint("kinesis", "us-east-1", "https://vpce-1.kinesis.us-east-1.vpce.amazonaws.com", true);
+  REQUIRE(custom.ok());
+  CHECK(custom->host == "vpce-1.kinesis.us-east-1.vpce.amazonaws.com");
+  // China has none.
+  auto china = ResolveEndpoint("kinesis", "cn-north-1", "", true);
+  REQUIRE_FALSE(china.ok());
+  CHECK(china.error().message().find("no FIPS endpoints") != std::string::npos);
+}
+
+TEST_CASE("FIPS from the config or AWS_USE_FIPS_ENDPOINT", "[endpoint]") {
   config::AwsOptions aws;
-  auto r = ResolveRegion(aws, Env({{"AWS_PROFILE", "dev"}, {"AWS_REGION", ""}}));
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.error().code() == ErrorCode::kInvalidArgument);
-  CHECK(r.error().message() ==
-        "no AWS region: set aws.region in the config, or AWS_REGION / AWS_DEFAULT_REGION");
+  CHECK_FALSE(UseFips(aws, Env({})));
+  CHECK(UseFips(aws, Env({{"AWS_USE_FIPS_ENDPOINT", "true"}})));
+  CHECK_FALSE(UseFips(aws, Env({{"AWS_USE_FIPS_ENDPOINT", "false"}})));
+  aws.use_fips = true;
+  CHECK(UseFips(aws, Env({})));
+}
+
+TEST_CASE("Custom endpoints: config key, then the service's variable, then AWS_ENDPOINT_URL", "[endpoint]") {
+  const auto env =
+      Env({{"AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:1"}, {"AWS_ENDPOINT_URL", "http://127.0.0.1:2"}});
+  auto configured = CustomEndpoint("kinesis", "http://127.0.0.1:3", env);
+  CHECK(configured.url == "http://127.0.0.1:3");
+  CHECK(configured.source == "aws.kinesis_endpoint");
+  auto service = CustomEndpoint("kinesis", "", env);
+  CHECK(service.url == "http://127.0.0.1:1");
+  CHECK(service.source == "AWS_ENDPOINT_URL_KINESIS");
+  auto global = CustomEndpoint("sts", "", env);
+  CHECK(global.url == "http://127.0.0.1:2");
+  CHECK(global.source == "AWS_ENDPOINT_URL");
+  CHECK(CustomEndpoint("firehose", "", Env({})).url.empty());
+}
+
+TEST_CASE("SplitUrl gives the parts curl will connect to", "[endpoint]") {
+  auto parts = SplitUrl("HTTP://127.0.0.1:8080/v2/credentials/abc");
+  REQUIRE(parts.ok());
+  CHECK(parts->scheme == "http");
+  CHECK(parts->host == "127.0.0.1");
+  CHECK(parts->port == "8080");
+  CHECK(parts->path == "/v2/credentials/abc");
+  CHECK_FALSE(SplitUrl("no scheme").ok());
 }
 
 }  // namespace

@@ -38,7 +38,8 @@ TEST_CASE("FirehoseDestination builds a signed PutRecordBatch request", "[fireho
   f.Add("line one\nline two\n");
   f.Add("x\n");
   aws::Credentials credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token"};
-  FirehoseDestination destination("aws-waf-logs-edge", kEndpoint, credentials, f.clock);
+  aws::FixedCredentials source(credentials);
+  FirehoseDestination destination("aws-waf-logs-edge", kEndpoint, source, f.clock);
   CHECK(destination.description() ==
         "Firehose delivery stream 'aws-waf-logs-edge' at http://127.0.0.1:4573/");
 
@@ -78,7 +79,8 @@ TEST_CASE("FirehoseDestination signs for firehose whatever the endpoint names", 
   f.Add("x\n");
   aws::ServiceEndpoint vpc{"https://vpce-0123.firehose.eu-west-1.vpce.amazonaws.com/",
                            "vpce-0123.firehose.eu-west-1.vpce.amazonaws.com", "eu-west-1", "kinesis"};
-  FirehoseDestination destination("s", vpc, aws::Credentials{"AKID", "secret", ""}, f.clock);
+  aws::FixedCredentials keys({"AKID", "secret", ""});
+  FirehoseDestination destination("s", vpc, keys, f.clock);
   net::HttpRequest request = destination.BuildRequest(f.records);
   CHECK(request.url == vpc.url);
   CHECK(Header(request, "X-Amz-Security-Token") == nullptr);  // long-term keys: no token
@@ -97,7 +99,8 @@ net::HttpResponse Response(int status, std::string body) {
 
 TEST_CASE("FirehoseDestination reads per-record verdicts", "[firehose]") {
   Fixture f;
-  FirehoseDestination destination("s", kEndpoint, aws::Credentials{"AKID", "secret", ""}, f.clock);
+  aws::FixedCredentials keys({"AKID", "secret", ""});
+  FirehoseDestination destination("s", kEndpoint, keys, f.clock);
   RequestOutcome outcome = destination.ReadResponse(
       Response(200, R"({"FailedPutCount":2,"Encrypted":false,"RequestResponses":[{"RecordId":"a"},)"
                     R"({"ErrorCode":"ServiceUnavailableException","ErrorMessage":"Slow down."},)"
@@ -117,7 +120,8 @@ TEST_CASE("FirehoseDestination reads per-record verdicts", "[firehose]") {
 
 TEST_CASE("FirehoseDestination fails whole requests that are not answered with verdicts", "[firehose]") {
   Fixture f;
-  FirehoseDestination destination("s", kEndpoint, aws::Credentials{"AKID", "secret", ""}, f.clock);
+  aws::FixedCredentials keys({"AKID", "secret", ""});
+  FirehoseDestination destination("s", kEndpoint, keys, f.clock);
 
   net::HttpResponse reset;
   reset.transport_error = "127.0.0.1:4573: Connection reset by peer";

@@ -147,8 +147,8 @@ TEST_CASE("CompressingDestination sends compressed data and leaves the records a
           "[compression]") {
   FixedClock clock;
   const aws::ServiceEndpoint endpoint{"http://127.0.0.1:4573/", "127.0.0.1:4573", "eu-west-1", "firehose"};
-  auto inner = std::make_unique<firehose::FirehoseDestination>("logs", endpoint,
-                                                               aws::Credentials{"AKID", "secret", ""}, clock);
+  aws::FixedCredentials keys({"AKID", "secret", ""});
+  auto inner = std::make_unique<firehose::FirehoseDestination>("logs", endpoint, keys, clock);
   CompressingDestination destination(std::move(inner), Compression::kGzip);
   CHECK(destination.description() ==
         "Firehose delivery stream 'logs' at http://127.0.0.1:4573/ (gzip records)");

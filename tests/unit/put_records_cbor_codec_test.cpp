@@ -637,7 +637,8 @@ TEST_CASE("StreamDestination with Protocol::kCbor sends a signed CBOR PutRecords
   records.Add(std::string_view("\x00line\xff", 6), "k1");
   records.Add("x", "k2", "42");
   aws::Credentials credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
-  StreamDestination destination("web-logs", kEndpoint, credentials, clock, Protocol::kCbor);
+  aws::FixedCredentials source(credentials);
+  StreamDestination destination("web-logs", kEndpoint, source, clock, Protocol::kCbor);
   CHECK(destination.description() == "Kinesis stream 'web-logs' at http://127.0.0.1:4567/");
 
   net::HttpRequest request = destination.BuildRequest(records.list);
@@ -663,7 +664,7 @@ TEST_CASE("StreamDestination with Protocol::kCbor sends a signed CBOR PutRecords
   CHECK(*Header(request, "Authorization") == expected.authorization);
 
   // The default protocol is still JSON.
-  StreamDestination json("web-logs", kEndpoint, credentials, clock);
+  StreamDestination json("web-logs", kEndpoint, source, clock);
   net::HttpRequest json_request = json.BuildRequest(records.list);
   CHECK(*Header(json_request, "Content-Type") == "application/x-amz-json-1.1");
   CHECK(json_request.body.rfind(R"({"StreamName":"web-logs","Records":[{"Data":"AGxpbmX/")", 0) == 0);
@@ -671,8 +672,8 @@ TEST_CASE("StreamDestination with Protocol::kCbor sends a signed CBOR PutRecords
 
 TEST_CASE("StreamDestination with Protocol::kCbor reads CBOR answers", "[cbor]") {
   FixedClock clock;
-  StreamDestination destination("s", kEndpoint, aws::Credentials{"AKID", "secret", ""}, clock,
-                                Protocol::kCbor);
+  aws::FixedCredentials keys({"AKID", "secret", ""});
+  StreamDestination destination("s", kEndpoint, keys, clock, Protocol::kCbor);
 
   RequestOutcome partial =
       destination.ReadResponse(Response(200, PartialFailure(), aws::kCborContentType), 2);

@@ -58,6 +58,17 @@ TEST_CASE("FormatStatusReport: missing and mistyped keys print as -", "[status]"
         "  -          -       -      -         -          -  -\n");
 }
 
+TEST_CASE("FormatStatusReport: the AWS line names the region, the provider and the masked key", "[status]") {
+  auto report = FormatStatusReport(
+      R"({"ferry": "0.1.0", "pid": 1, "uptime_seconds": 1, "aws": {"region": "eu-west-1", "credentials":
+          "EC2 instance metadata", "access_key": "****************ABCD", "expire_in_s": 3600, "refreshes": 2,
+          "refresh_failures": 0}, "flows": []})");
+  REQUIRE(report.ok());
+  CHECK(Lines(*report).at(1) ==
+        "AWS region eu-west-1, credentials from EC2 instance metadata (access key ****************ABCD), "
+        "expire in 1h 0m 0s, 2 refreshes, 0 failed");
+}
+
 TEST_CASE("FormatStatusReport: no flows", "[status]") {
   auto report = FormatStatusReport(R"({"ferry": "0.1.0", "pid": 1, "uptime_seconds": 90061})");
   REQUIRE(report.ok());

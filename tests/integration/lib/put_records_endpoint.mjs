@@ -20,9 +20,15 @@
 //   ep.up()), ep.stop()
 // clockOffsetSeconds plays a server whose clock is that far from the host's: its Date header says so, and
 // like AWS it refuses (400 InvalidSignatureException, "Signature expired") a request whose X-Amz-Date is
-// more than 5 minutes from its time. ListShards is answered with one open shard covering every hash key (ferry aggregates for it); those
+// more than 5 minutes from its time. verifySignature: an issuer (lib/aws_credential_servers.mjs) that checks the
+// SigV4 signature of every request (ListShards too): a request signed with an expired key is answered 400
+// ExpiredTokenException, an unknown key or token 400 UnrecognizedClientException, a wrong signature 400
+// InvalidSignatureException; ep.signatures is { acceptedByKey: { accessKeyId: requests }, rejected: [{ time,
+// target, accessKeyId, error, message }] }. ListShards is answered with one open shard covering every hash key (ferry aggregates for it); those
 // calls are neither counted nor shown to the policy.
+// https: { key, cert } (PEM) serves HTTPS instead of HTTP; ep.endpoint then starts with https://.
 import http from 'node:http'
+import nodeHttps from 'node:https'
 
 import cbor from 'cbor'
 
@@ -47,15 +53,16 @@ function amzDateMs(s) {
   return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN
 }
 
-export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffsetSeconds = 0 } = {}) {
+export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffsetSeconds = 0, verifySignature = null, https = null } = {}) {
   const accepted = []
   let requests = 0
   let kinesisRecords = 0
   const protocols = { json: 0, cbor: 0 }
+  const signatures = { acceptedByKey: {}, rejected: [] }
   const waiters = []
   const hung = []
   const sockets = new Set()
-  const server = http.createServer((req, res) => {
+  const server = (https ? nodeHttps : http).createServer(https || {}, (req, res) => {
     const chunks = []
     req.on('data', (c) => chunks.push(c))
     req.on('end', () => {
@@ -72,6 +79,21 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
           }))
           return
         }
+      }
+      if (verifySignature) {
+        const v = verifySignature.verify(
+          { method: req.method, url: req.url, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) },
+          { service: 'kinesis', now: Date.now() + clockOffsetSeconds * 1000 },
+        )
+        if (!v.ok) {
+          signatures.rejected.push({ time: Date.now(), target: req.headers['x-amz-target'], accessKeyId: v.accessKeyId, error: v.error, message: v.message })
+          const asCbor = String(req.headers['content-type'] || '').split(';')[0].trim() === CBOR_TYPE
+          const error = { __type: v.error, message: v.message }
+          res.writeHead(400, { 'content-type': asCbor ? CBOR_TYPE : JSON_TYPE })
+          res.end(asCbor ? cbor.encodeOne(error) : JSON.stringify(error))
+          return
+        }
+        signatures.acceptedByKey[v.accessKeyId] = (signatures.acceptedByKey[v.accessKeyId] || 0) + 1
       }
       if (req.headers['x-amz-target'] === 'Kinesis_20131202.ListShards') {
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
@@ -147,8 +169,9 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
   const { port } = server.address()
   let isDown = false
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${https ? 'https' : 'http'}://127.0.0.1:${port}`,
     accepted,
+    signatures,
     get requests() {
       return requests
     },
