@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include <fmt/format.h>
+
 namespace ferry {
 
 std::optional<int> ParseDigits(std::string_view digits) {
@@ -28,6 +30,17 @@ std::optional<std::int64_t> UnixSecondsFromUtc(int year, int month, int day, int
   const auto days = std::chrono::sys_days(date).time_since_epoch().count();
   return static_cast<std::int64_t>(days) * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 +
          second;
+}
+
+std::string FormatIso8601Utc(std::int64_t unix_seconds) {
+  using namespace std::chrono;
+  const sys_seconds t{seconds(unix_seconds)};
+  const sys_days day = floor<days>(t);
+  const year_month_day date{day};
+  const hh_mm_ss<seconds> time{t - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     time.hours().count(), time.minutes().count(), time.seconds().count());
 }
 
 }  // namespace ferry

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace ferry {
@@ -16,5 +17,8 @@ std::optional<int> ParseDigits(std::string_view digits);
 // as the first second of the next minute).
 std::optional<std::int64_t> UnixSecondsFromUtc(int year, int month, int day, int hour, int minute,
                                                int second);
+
+// "YYYY-MM-DDTHH:MM:SSZ" for years 0 to 9999 (what AWS writes in expirations).
+std::string FormatIso8601Utc(std::int64_t unix_seconds);
 
 }  // namespace ferry

@@ -13,6 +13,8 @@
 #include <rapidjson/writer.h>
 
 #include "agent/aws/credential_document.h"
+#include "agent/core/peer_text.h"
+#include "agent/core/utc_time.h"
 
 namespace {
 
@@ -22,37 +24,6 @@ using ferry::aws::CredentialDocumentKind;
 constexpr std::int64_t kFirst = -62167219200;  // 0000-01-01T00:00:00Z
 constexpr std::int64_t kLast = 253402300799;   // 9999-12-31T23:59:59Z
 constexpr std::int64_t kMaxOffset = 23 * 3600 + 59 * 60;
-
-bool VisibleAscii(const std::string& s) {
-  for (char c : s) {
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  return true;
-}
-
-// Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (Howard Hinnant's civil_from_days), for years 0 to 9999.
-std::string Iso8601(std::int64_t t) {
-  std::int64_t days = t / 86400;
-  std::int64_t secs = t % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t doe = days - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  return buf;
-}
 
 std::string_view Prefix(CredentialDocumentKind kind) {
   switch (kind) {
@@ -89,7 +60,7 @@ std::string Write(const ferry::aws::DocumentCredentials& c, CredentialDocumentKi
   }
   if (c.expiration) {
     w.Key("Expiration");
-    w.String(Iso8601(*c.expiration));
+    w.String(ferry::FormatIso8601Utc(*c.expiration));
   }
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
@@ -103,8 +74,8 @@ void CheckDocument(std::string_view json, CredentialDocumentKind kind) {
     return;
   }
   const auto& c = *parsed;
-  if (c.access_key_id.empty() || c.secret_access_key.empty() || !VisibleAscii(c.access_key_id) ||
-      !VisibleAscii(c.secret_access_key) || !VisibleAscii(c.session_token)) {
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || !ferry::IsVisibleAscii(c.access_key_id) ||
+      !ferry::IsVisibleAscii(c.secret_access_key) || !ferry::IsVisibleAscii(c.session_token)) {
     __builtin_trap();
   }
   if (kind != CredentialDocumentKind::kProcess && (c.session_token.empty() || !c.expiration))
@@ -125,7 +96,7 @@ void CheckTime(std::string_view text) {
   if (!t) return;
   if (*t < kFirst - kMaxOffset || *t > kLast + 1 + kMaxOffset) __builtin_trap();
   if (*t < kFirst || *t > kLast) return;
-  if (ferry::aws::ParseIso8601Utc(Iso8601(*t)) != t) __builtin_trap();
+  if (ferry::aws::ParseIso8601Utc(ferry::FormatIso8601Utc(*t)) != t) __builtin_trap();
 }
 
 }  // namespace

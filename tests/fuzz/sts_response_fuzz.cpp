@@ -10,16 +10,10 @@
 #include <string_view>
 
 #include "agent/aws/sts_response.h"
+#include "agent/core/peer_text.h"
+#include "agent/core/utc_time.h"
 
 namespace {
-
-bool VisibleAscii(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  return true;
-}
 
 std::string Escaped(const std::string& s) {
   std::string out;
@@ -37,30 +31,6 @@ std::string Escaped(const std::string& s) {
   return out;
 }
 
-// Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (Howard Hinnant's civil_from_days), for years 0 to 9999.
-std::string Iso8601(std::int64_t t) {
-  std::int64_t days = t / 86400;
-  std::int64_t secs = t % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t doe = days - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  return buf;
-}
-
 void CheckCredentials(std::string_view body, std::string_view action) {
   auto parsed = ferry::aws::ParseStsCredentialsResponse(body, action);
   if (!parsed) {
@@ -69,8 +39,9 @@ void CheckCredentials(std::string_view body, std::string_view action) {
     return;
   }
   const auto& c = *parsed;
-  if (!VisibleAscii(c.access_key_id) || !VisibleAscii(c.secret_access_key) ||
-      !VisibleAscii(c.session_token)) {
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty() ||
+      !ferry::IsVisibleAscii(c.access_key_id) || !ferry::IsVisibleAscii(c.secret_access_key) ||
+      !ferry::IsVisibleAscii(c.session_token)) {
     __builtin_trap();
   }
   // Offsets and leap seconds may carry a time just outside the years the writer below handles.
@@ -79,7 +50,7 @@ void CheckCredentials(std::string_view body, std::string_view action) {
   const std::string written =
       "<" + a + "Response><" + a + "Result><Credentials><AccessKeyId>" + Escaped(c.access_key_id) +
       "</AccessKeyId><SecretAccessKey>" + Escaped(c.secret_access_key) + "</SecretAccessKey><SessionToken>" +
-      Escaped(c.session_token) + "</SessionToken><Expiration>" + Iso8601(c.expiration) +
+      Escaped(c.session_token) + "</SessionToken><Expiration>" + ferry::FormatIso8601Utc(c.expiration) +
       "</Expiration></Credentials></" + a + "Result></" + a + "Response>";
   auto again = ferry::aws::ParseStsCredentialsResponse(written, action);
   if (!again || again->access_key_id != c.access_key_id || again->secret_access_key != c.secret_access_key ||

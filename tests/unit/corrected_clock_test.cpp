@@ -2,6 +2,7 @@
 // second (checked against known instants, leap days included); every other shape is refused; a
 // correction makes the clock read the endpoint's time and follows the host's clock afterwards.
 #include "agent/core/corrected_clock.h"
+#include "agent/core/utc_time.h"
 
 #include <catch2/catch.hpp>
 
@@ -45,6 +46,23 @@ TEST_CASE("CorrectedClock reads the endpoint's time once corrected, and moves wi
   CHECK(clock.Correct(1005) == -5);
   CHECK(clock.offset() == -5);
   CHECK(clock.UnixSeconds() == 1005);
+}
+
+TEST_CASE("UTC time from parts, and ISO 8601 written back", "[clock]") {
+  CHECK(UnixSecondsFromUtc(1970, 1, 1, 0, 0, 0) == 0);
+  CHECK(UnixSecondsFromUtc(2026, 11, 26, 20, 0, 0) == 1795723200);
+  CHECK(UnixSecondsFromUtc(2024, 2, 29, 23, 59, 60) == 1709251200);  // a leap second is the next minute
+  CHECK_FALSE(UnixSecondsFromUtc(2023, 2, 29, 0, 0, 0));
+  CHECK_FALSE(UnixSecondsFromUtc(2026, 13, 1, 0, 0, 0));
+  CHECK_FALSE(UnixSecondsFromUtc(2026, 1, 1, 24, 0, 0));
+  CHECK(ParseDigits("0042") == 42);
+  CHECK_FALSE(ParseDigits(""));
+  CHECK_FALSE(ParseDigits("4a"));
+  CHECK_FALSE(ParseDigits("-1"));
+  CHECK(FormatIso8601Utc(0) == "1970-01-01T00:00:00Z");
+  CHECK(FormatIso8601Utc(1795723200) == "2026-11-26T20:00:00Z");
+  CHECK(FormatIso8601Utc(-62167219200) == "0000-01-01T00:00:00Z");
+  CHECK(FormatIso8601Utc(253402300799) == "9999-12-31T23:59:59Z");
 }
 
 }  // namespace

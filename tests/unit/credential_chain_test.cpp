@@ -50,13 +50,8 @@ Result<FoundCredentials> Find(ProviderHarness& h, const config::AwsOptions& aws,
   return out;
 }
 
-ProfileFiles Files(std::string_view config, std::string_view credentials) {
-  ProfileFiles files;
-  files.config_path = "config";
-  files.credentials_path = "credentials";
-  files.config = *ParseSharedConfig(config, SharedFileKind::kConfig, "config");
-  files.credentials = *ParseSharedConfig(credentials, SharedFileKind::kCredentials, "credentials");
-  return files;
+ProfileFiles Files(std::string_view config, std::string_view credentials = "") {
+  return testing::ProfileFilesOf(config, credentials);
 }
 
 TEST_CASE("Static keys in the config come first", "[credential_chain]") {

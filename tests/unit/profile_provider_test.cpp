@@ -17,12 +17,7 @@ namespace {
 using testing::ProviderHarness;
 
 ProfileFiles Files(std::string_view config, std::string_view credentials = "") {
-  ProfileFiles files;
-  files.config_path = "config";
-  files.credentials_path = "credentials";
-  files.config = *ParseSharedConfig(config, SharedFileKind::kConfig, "config");
-  files.credentials = *ParseSharedConfig(credentials, SharedFileKind::kCredentials, "credentials");
-  return files;
+  return testing::ProfileFilesOf(config, credentials);
 }
 
 Result<std::unique_ptr<CredentialProvider>> For(ProviderHarness& h, const ProfileFiles& files,

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/aws/credential_provider.h"
+#include "agent/aws/profile_provider.h"
 #include "agent/core/clock.h"
 #include "agent/net/http_client.h"
 
@@ -66,5 +67,15 @@ struct ProviderHarness {
   std::unique_ptr<net::HttpClient> metadata;
   std::unique_ptr<aws::ProviderContext> ctx;
 };
+
+// Profile files parsed from text, named "config" and "credentials" in messages.
+inline aws::ProfileFiles ProfileFilesOf(std::string_view config, std::string_view credentials = "") {
+  aws::ProfileFiles files;
+  files.config_path = "config";
+  files.credentials_path = "credentials";
+  files.config = *aws::ParseSharedConfig(config, aws::SharedFileKind::kConfig, "config");
+  files.credentials = *aws::ParseSharedConfig(credentials, aws::SharedFileKind::kCredentials, "credentials");
+  return files;
+}
 
 }  // namespace ferry::testing
