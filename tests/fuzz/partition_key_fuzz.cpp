@@ -46,18 +46,17 @@ bool ValidUtf8(std::string_view text) {
 }
 
 // The key the rules make of value: all of it if it is valid UTF-8 of 1 to 256 characters, else its prefix
-// that is valid UTF-8 of exactly 256 characters (there is at most one), else none.
+// that is valid UTF-8 of exactly 256 characters (there is at most one; the bytes after it do not matter,
+// not even a stray continuation byte), else none.
 std::optional<std::string_view> Rule(std::string_view value) {
   if (value.empty()) return std::nullopt;
   if (ValidUtf8(value) && Chars(value) <= PartitionKeyPolicy::kMaxKeyChars) return value;
   std::size_t chars = 0;
-  for (std::size_t i = 0; i < value.size() && i <= PartitionKeyPolicy::kMaxKeyBytes; ++i) {
-    if (!IsContinuation(value[i])) {
-      // value[0, i) holds `chars` lead bytes; a cut is only possible right before a lead byte.
-      if (chars == PartitionKeyPolicy::kMaxKeyChars && ValidUtf8(value.substr(0, i)))
-        return value.substr(0, i);
-      ++chars;
-    }
+  for (std::size_t end = 1; end <= value.size() && end <= PartitionKeyPolicy::kMaxKeyBytes; ++end) {
+    chars += IsContinuation(value[end - 1]) ? 0 : 1;  // lead bytes in value[0, end)
+    if (chars > PartitionKeyPolicy::kMaxKeyChars) break;
+    if (chars == PartitionKeyPolicy::kMaxKeyChars && ValidUtf8(value.substr(0, end)))
+      return value.substr(0, end);
   }
   return std::nullopt;
 }
