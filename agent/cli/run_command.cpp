@@ -7,6 +7,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/cli/config_flag.h"
+#include "agent/core/heap_retention.h"
 #include "agent/ops/daemon.h"
 
 namespace ferry::cli {
@@ -17,6 +18,7 @@ int RunCommand(std::span<const std::string_view> args) {
   auto log = std::make_shared<spdlog::logger>("ferry", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   log->set_level(spdlog::level::from_str(config->log_level));
   log->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  RetainHeap(config->memory_limit);
   Daemon daemon(std::move(*config), Environment::FromProcess(), log);
   Status status = daemon.Run();
   if (!status) {

@@ -267,8 +267,9 @@ const std::vector<Field<Config>>& TopFields() {
       DurationField<Config>(
           "checkpoint_interval", &Config::checkpoint_interval, "5s",
           "how often acknowledged file offsets are saved under state_dir (and at shutdown)"),
-      ByteSizeField<Config>("memory_limit", &Config::memory_limit, "32MiB",
-                            "bound on record bytes held in memory; reading pauses when it is reached"),
+      ByteSizeField<Config>(
+          "memory_limit", &Config::memory_limit, "4MiB",
+          "bound on record bytes and request bodies held in memory; reading pauses when it is reached"),
       SectionField<Config>("spool", "disk spool of undelivered records, per flow under state_dir/spool",
                            &Config::spool, &SpoolFields),
       SectionField<Config>("retry", "backoff between attempts to send", &Config::retry, &RetryFields),

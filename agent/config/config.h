@@ -122,7 +122,7 @@ struct Config {
   std::string log_level = "info";
   Duration shutdown_timeout{10000};
   Duration checkpoint_interval{5000};
-  std::uint64_t memory_limit = 32ULL << 20;
+  std::uint64_t memory_limit = 4ULL << 20;
   SpoolOptions spool;
   RetryOptions retry;
   AwsOptions aws;

@@ -1,21 +1,36 @@
-// MemoryBudget: wakes starved sources once half the budget is free again, so they read in large steps.
+// MemoryBudget: relieves held records when sources starve, and wakes starved sources once half the budget
+// is free again, so they read in large steps.
 #include "agent/core/memory_budget.h"
 
 #include <vector>
 
 namespace ferry {
+namespace {
+
+// A callback may add or remove callbacks, so they are called through a snapshot of the ids.
+void CallEach(const std::map<int, std::function<void()>>& callbacks) {
+  std::vector<int> ids;
+  ids.reserve(callbacks.size());
+  for (const auto& [id, callback] : callbacks) ids.push_back(id);
+  for (int id : ids) {
+    auto it = callbacks.find(id);
+    if (it != callbacks.end()) it->second();
+  }
+}
+
+}  // namespace
+
+void MemoryBudget::MarkStarved() {
+  if (starved_) return;
+  starved_ = true;
+  CallEach(relievers_);
+}
 
 void MemoryBudget::Give(std::size_t n) {
   used_ -= n;
   if (starved_ && used_ <= limit_ / 2) {
     starved_ = false;
-    // A waiter may add or remove waiters, so call through a snapshot of the ids.
-    std::vector<int> ids;
-    for (const auto& [id, waiter] : waiters_) ids.push_back(id);
-    for (int id : ids) {
-      auto it = waiters_.find(id);
-      if (it != waiters_.end()) it->second();
-    }
+    CallEach(waiters_);
   }
 }
 

@@ -1,6 +1,8 @@
-// MemoryBudget: the global bound on bytes held by batches in flight.
+// MemoryBudget: the global bound on bytes held by batches in flight and by request bodies being sent.
 // Sources take from it before reading and the bytes come back when a batch is freed; when it is
-// spent, sources stop reading (backpressure) until a waiter is told there is room again.
+// spent, sources stop reading (backpressure) until a waiter is told there is room again. Stages that hold
+// records back for more to come (aggregates and requests filling up) are told to send them at once when
+// a source finds the budget spent, since nothing more comes until memory is freed.
 // Loop thread only.
 #pragma once
 
@@ -28,7 +30,15 @@ class MemoryBudget {
     return next_id_++;
   }
   void RemoveWaiter(int id) { waiters_.erase(id); }
-  void MarkStarved() { starved_ = true; }
+  // reliever is called each time a source finds the budget spent (MarkStarved after room came back),
+  // until RemoveReliever(id) with the id returned here.
+  int AddReliever(std::function<void()> reliever) {
+    relievers_.emplace(next_id_, std::move(reliever));
+    return next_id_++;
+  }
+  void RemoveReliever(int id) { relievers_.erase(id); }
+  // A source could not read for want of room: its waiters are called once half the budget is free.
+  void MarkStarved();
 
   std::size_t used() const { return used_; }
   std::size_t limit() const { return limit_; }
@@ -38,6 +48,7 @@ class MemoryBudget {
   std::size_t used_ = 0;
   bool starved_ = false;
   std::map<int, std::function<void()>> waiters_;
+  std::map<int, std::function<void()>> relievers_;
   int next_id_ = 1;
 };
 

@@ -1,6 +1,8 @@
 // DeliveryPath: construction of destination, sender and collector, and their shared counters.
 #include "agent/delivery/delivery_path.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "agent/core/callback_join.h"
@@ -11,6 +13,11 @@ std::unique_ptr<Destination> Wrap(std::unique_ptr<Destination> destination, Comp
   if (compression == Compression::kNone) return destination;
   return std::make_unique<CompressingDestination>(std::move(destination), compression);
 }
+
+SenderOptions Charged(SenderOptions options, MemoryBudget* budget) {
+  options.budget = budget;
+  return options;
+}
 }  // namespace
 
 RequestLimits CompressedRequestLimits(RequestLimits limits, Compression compression) {
@@ -19,6 +26,16 @@ RequestLimits CompressedRequestLimits(RequestLimits limits, Compression compress
   // parts of a full request come off first, then the proportional part.
   std::size_t fixed = limits.max_records * LargestCompressibleInputOverhead();
   limits.max_bytes = fixed < limits.max_bytes ? (limits.max_bytes - fixed) * 256 / 257 : 0;
+  return limits;
+}
+
+// A request holds at most a quarter of the memory budget, so several are in flight while the sources go on
+// reading; never less than a few aggregates' worth. A record larger than this goes in a request of its own.
+constexpr std::size_t kMinBudgetedRequestBytes = 256 << 10;
+
+RequestLimits BudgetedRequestLimits(RequestLimits limits, const MemoryBudget* budget) {
+  if (budget == nullptr) return limits;
+  limits.max_bytes = std::min(limits.max_bytes, std::max(kMinBudgetedRequestBytes, budget->limit() / 4));
   return limits;
 }
 
@@ -36,9 +53,9 @@ DeliveryPath::DeliveryPath(uv_loop_t* loop, spdlog::logger& log, net::HttpClient
                        ? nullptr
                        : static_cast<const CompressingDestination*>(destination_.get())),
       keep_(std::move(keep)),
-      sender_(loop, log, http, *destination_, sender_options),
-      collector_(loop, CompressedRequestLimits(limits, compression), max_age,
-                 [this](std::vector<WireRecord>&& records) { Route(std::move(records)); }) {
+      sender_(loop, log, http, *destination_, Charged(std::move(sender_options), keep_.budget)),
+      collector_(loop, CompressedRequestLimits(BudgetedRequestLimits(limits, keep_.budget), compression),
+                 max_age, [this](std::vector<WireRecord>&& records) { Route(std::move(records)); }) {
   uv_timer_init(loop_, &replay_timer_);
   replay_timer_.data = this;
   Sender::Spill spill;

@@ -7,7 +7,8 @@
 // which case it queues behind them, so records leave in the order they were read (and the spool is
 // replayed before new data after a restart). The sender spills what fails. A spool that is full or whose
 // disk fails leaves records in memory: the memory budget then stops reading, and the files wait on disk.
-// Entries are replayed a few at a time, charged to the memory budget. Loop thread only.
+// Entries are replayed a few at a time, charged to the memory budget, as are request bodies while they are
+// sent; requests hold at most a quarter of the budget. Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -34,6 +35,8 @@ namespace ferry {
 // The collector's limits for records that are compressed after collection: compressed data that does not
 // shrink grows a little, and the request that carries it must still keep the API's limit.
 RequestLimits CompressedRequestLimits(RequestLimits limits, Compression compression);
+// The collector's limits under a memory budget (may be null): requests small enough that several fit.
+RequestLimits BudgetedRequestLimits(RequestLimits limits, const MemoryBudget* budget);
 
 class DeliveryPath {
  public:

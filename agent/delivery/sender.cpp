@@ -69,7 +69,8 @@ void Sender::Pump() {
   const std::uint64_t now = uv_now(loop_);
   admission_.BeginPass(now);
   auto it = ready_.begin();
-  while (it != ready_.end() && in_flight_ < options_.max_in_flight && admission_.pass_open()) {
+  while (it != ready_.end() && in_flight_ < options_.max_in_flight && admission_.pass_open() &&
+         !OverBudget(it->second)) {
     Request& request = it->second;
     switch (admission_.Consider(request.load)) {
       case SendAdmission::Verdict::kGo: {
@@ -101,6 +102,13 @@ void Sender::Pump() {
   ArmThrottleTimer(admission_.delay());
 }
 
+bool Sender::OverBudget(const Request& request) const {
+  if (options_.budget == nullptr || in_flight_ == 0) return false;
+  std::size_t bytes = 0;
+  for (const WireRecord& record : request.records) bytes += record.size();
+  return options_.budget->used() + bytes > options_.budget->limit();
+}
+
 void Sender::ArmThrottleTimer(std::uint64_t delay) {
   if (closing_ > 0) return;
   if (delay == 0) {
@@ -120,17 +128,22 @@ void Sender::Send(std::shared_ptr<Request> request) {
   in_flight_user_records_ += UserRecords(request->records);
   ++counters_.requests;
   counters_.payload_bytes += http_request.body.size();
-  http_.Send(std::move(http_request), [this, request = std::move(request)](net::HttpResponse&& response) {
-    --in_flight_;
-    in_flight_records_ -= request->records.size();
-    in_flight_user_records_ -= UserRecords(request->records);
-    // Its shards stay busy until a failed part holds them (OnResponse may submit redirected records).
-    const RequestLoad load = admission_.per_shard() ? request->load : RequestLoad{};
-    OnResponse(*request, response);
-    admission_.Free(load);
-    Pump();
-    CheckDrained();
-  });
+  const std::size_t charged = options_.budget != nullptr ? http_request.body.size() : 0;
+  if (charged > 0) options_.budget->Take(charged);
+  http_.Send(std::move(http_request),
+             [this, charged, request = std::move(request)](net::HttpResponse&& response) {
+               if (charged > 0) options_.budget->Give(charged);
+               --in_flight_;
+               in_flight_records_ -= request->records.size();
+               in_flight_user_records_ -= UserRecords(request->records);
+               // Its shards stay busy until a failed part holds them (OnResponse may submit redirected
+               // records).
+               const RequestLoad load = admission_.per_shard() ? request->load : RequestLoad{};
+               OnResponse(*request, response);
+               admission_.Free(load);
+               Pump();
+               CheckDrained();
+             });
 }
 
 void Sender::OnResponse(Request& request, const net::HttpResponse& response) {

@@ -42,6 +42,7 @@
 
 #include <spdlog/logger.h>
 
+#include "agent/core/memory_budget.h"
 #include "agent/core/units.h"
 #include "agent/delivery/destination.h"
 #include "agent/delivery/send_admission.h"
@@ -62,6 +63,10 @@ struct SenderOptions {
   // Called when the endpoint refused the credentials as expired, with the loop time the request was signed,
   // so fresh ones are fetched at once.
   std::function<void(std::uint64_t signed_at_ms)> credentials_refused;
+  // Charged for each request body while it is being sent (may be null): bodies are memory the records'
+  // batches do not cover (base64 makes a JSON body a third larger than its records). A request waits
+  // while its body would not fit, unless nothing is in flight.
+  MemoryBudget* budget = nullptr;
 };
 
 struct SenderCounters {
@@ -132,12 +137,16 @@ class Sender {
     RequestLoad load;                              // per predicted shard
     std::optional<std::uint64_t> throttled_since;  // loop ms the limiter first held this attempt back
     bool waited_for_shard = false;
-    bool spooled = false;  // came from the spool
+    bool spooled = false;         // came from the spool
     std::uint64_t signed_at = 0;  // loop ms of the last attempt's signature
   };
 
   static Request MakeRequest(std::vector<WireRecord>&& records, std::uint32_t attempt, std::uint64_t seq);
   void Pump();
+  // Whether building request's body now would take the memory budget past its limit while another request
+  // is out (its response frees memory and pumps again). One request always goes, so a budget full of
+  // records waiting to be sent cannot stall sending.
+  bool OverBudget(const Request& request) const;
   void ArmThrottleTimer(std::uint64_t delay);
   void Send(std::shared_ptr<Request> request);
   void OnResponse(Request& request, const net::HttpResponse& response);

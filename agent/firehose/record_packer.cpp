@@ -31,6 +31,11 @@ FirehosePacker::FirehosePacker(uv_loop_t* loop, RequestCollector& collector, Fir
       budget_(budget) {
   uv_timer_init(loop, &timer_);
   timer_.data = this;
+  if (budget_ != nullptr) reliever_ = budget_->AddReliever([this] { OnAge(); });
+}
+
+FirehosePacker::~FirehosePacker() {
+  if (budget_ != nullptr) budget_->RemoveReliever(reliever_);
 }
 
 void FirehosePacker::Accept(BatchRef batch) {

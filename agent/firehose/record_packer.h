@@ -70,8 +70,10 @@ struct FirehosePackerCounters {
 class FirehosePacker : public BatchSink {
  public:
   // budget (may be null) is charged for the bytes of packs that span batches, as the source batches are.
+  // When a source finds it spent, the open pack and the collector's request are sent without waiting.
   FirehosePacker(uv_loop_t* loop, RequestCollector& collector, FirehosePackerOptions options,
                  MemoryBudget* budget);
+  ~FirehosePacker() override;
   FirehosePacker(const FirehosePacker&) = delete;
   FirehosePacker& operator=(const FirehosePacker&) = delete;
 
@@ -100,6 +102,7 @@ class FirehosePacker : public BatchSink {
   std::size_t max_record_bytes_;
   Duration max_age_;
   MemoryBudget* budget_;
+  int reliever_ = 0;  // its id in budget_
   uv_timer_t timer_{};
   std::function<void()> on_closed_;
   FirehosePackerCounters counters_;

@@ -18,6 +18,16 @@ StreamPacker::StreamPacker(uv_loop_t* loop, RequestCollector& collector, Partiti
     auto parsed = ParseHashKey(keys_.ExplicitHashKey());  // validated when the policy was made
     if (parsed.ok()) fixed_hash_key_ = *parsed;
   }
+  if (budget_ != nullptr) {
+    reliever_ = budget_->AddReliever([this] {
+      FlushNow();
+      collector_.FlushNow();
+    });
+  }
+}
+
+StreamPacker::~StreamPacker() {
+  if (budget_ != nullptr) budget_->RemoveReliever(reliever_);
 }
 
 void StreamPacker::Accept(BatchRef batch) {

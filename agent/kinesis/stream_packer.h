@@ -15,7 +15,8 @@
 //
 // An aggregate is a batch of its own (its arena holds the encoded bytes) whose parents are the batches its
 // records came from: acknowledging the aggregate acknowledges each of them (Batch::AddParent). Aggregates
-// wait at most max_age for more records. Loop thread only.
+// wait at most max_age for more records, and not at all once the memory budget is spent: no more records
+// come until sending frees some. Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -66,6 +67,7 @@ class StreamPacker : public BatchSink {
  public:
   StreamPacker(uv_loop_t* loop, RequestCollector& collector, PartitionKeyPolicy keys, PackingOptions options,
                MemoryBudget* budget);
+  ~StreamPacker() override;
   StreamPacker(const StreamPacker&) = delete;
   StreamPacker& operator=(const StreamPacker&) = delete;
 
@@ -112,6 +114,7 @@ class StreamPacker : public BatchSink {
   PartitionKeyPolicy keys_;
   PackingOptions options_;
   MemoryBudget* budget_;
+  int reliever_ = 0;  // its id in budget_
   std::shared_ptr<const ShardMap> map_;
   std::vector<Slot> slots_;   // one per open shard of map_, in its order
   bool shared_keys_ = false;  // random keys, shared per shard (see above)

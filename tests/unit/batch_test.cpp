@@ -169,6 +169,31 @@ TEST_CASE("MemoryBudget wakes waiters once usage falls to half after MarkStarved
   CHECK(calls == 2);
 }
 
+TEST_CASE("MemoryBudget calls relievers once per starvation, and again after room came back",
+          "[memory_budget]") {
+  MemoryBudget budget(100);
+  int relieved = 0;
+  int woken = 0;
+  const int id = budget.AddReliever([&] { ++relieved; });
+  budget.AddWaiter([&] { ++woken; });
+  budget.Take(100);
+  budget.MarkStarved();
+  CHECK(relieved == 1);
+  budget.MarkStarved();  // a second source finding it spent: nothing new to relieve
+  CHECK(relieved == 1);
+  budget.Give(60);
+  CHECK(woken == 1);
+  budget.Take(60);
+  budget.MarkStarved();
+  CHECK(relieved == 2);
+  budget.Give(100);
+  budget.RemoveReliever(id);
+  budget.Take(100);
+  budget.MarkStarved();
+  CHECK(relieved == 2);
+  CHECK(woken == 2);
+}
+
 TEST_CASE("MemoryBudget does not wake waiters unless starved", "[memory_budget]") {
   MemoryBudget budget(100);
   int calls = 0;

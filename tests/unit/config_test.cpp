@@ -124,7 +124,7 @@ TEST_CASE("A minimal config gets the defaults", "[config]") {
   CHECK(c.state_dir == "/var/lib/ferry");
   CHECK(c.log_level == "info");
   CHECK(c.shutdown_timeout == Duration(10000));
-  CHECK(c.memory_limit == 32ULL << 20);
+  CHECK(c.memory_limit == 4ULL << 20);
   CHECK(c.aws.region.empty());
   CHECK(c.aws.access_key_id.empty());
   CHECK(c.aws.secret_access_key.empty());
@@ -456,7 +456,7 @@ TEST_CASE("DescribeConfig shows the defaults", "[config]") {
   CHECK(doc["state_dir"].as<std::string>() == "/var/lib/ferry");
   CHECK(doc["log_level"].as<std::string>() == "info");
   CHECK(doc["shutdown_timeout"].as<std::string>() == "10s");
-  CHECK(doc["memory_limit"].as<std::string>() == "32MiB");
+  CHECK(doc["memory_limit"].as<std::string>() == "4MiB");
   CHECK(doc["aws"].IsMap());
   CHECK(doc["aws"]["use_fips"].as<std::string>() == "false");
   CHECK(doc["aws"]["connect_timeout"].as<std::string>() == "10s");

@@ -126,6 +126,19 @@ TEST_CASE("Packer joins lines with their newlines into one record", "[firehose]"
   CHECK(h.packer().open_records() == 0);
 }
 
+TEST_CASE("Packer sends the open pack and the request at once when the memory budget is spent",
+          "[firehose]") {
+  FirehosePackerOptions options;
+  options.max_age = Duration(60000);  // only the budget can make anything leave before the test ends
+  Harness h(options);
+  h.Send(1, 0, {"alpha", "bb"});
+  CHECK(h.requests.empty());
+  h.budget.MarkStarved();
+  CHECK(h.Data() == std::vector<std::string>{"alpha\nbb\n"});
+  CHECK(h.packer().open_records() == 0);
+  CHECK(h.collector().pending_records() == 0);
+}
+
 TEST_CASE("Packer acknowledges every user record of a packed record", "[firehose]") {
   Harness h;
   h.Send(7, 100, {"one", "two", "three"});

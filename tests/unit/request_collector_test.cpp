@@ -1,6 +1,8 @@
 // Tests of RequestCollector (agent/delivery/request_collector): PutRecords requests respect the record
-// and byte limits, and a request that does not fill is sent after max_age.
+// and byte limits, and a request that does not fill is sent after max_age; requests under a memory budget.
 #include "agent/delivery/request_collector.h"
+#include "agent/core/memory_budget.h"
+#include "agent/delivery/delivery_path.h"
 
 #include <uv.h>
 
@@ -12,6 +14,9 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "agent/core/memory_budget.h"
+#include "agent/delivery/delivery_path.h"
 
 namespace ferry {
 namespace {
@@ -286,6 +291,19 @@ TEST_CASE("Collector keeps batches alive while records wait", "[request_collecto
   h.requests.clear();
   CHECK(budget.used() == 0);
   h.Finish();
+}
+
+TEST_CASE("Requests hold at most a quarter of the memory budget, and at least 256 KiB",
+          "[request_collector]") {
+  const RequestLimits api;  // PutRecords: 5 MiB
+  CHECK(BudgetedRequestLimits(api, nullptr).max_bytes == api.max_bytes);
+  MemoryBudget small(4 << 20);
+  CHECK(BudgetedRequestLimits(api, &small).max_bytes == 1 << 20);
+  CHECK(BudgetedRequestLimits(api, &small).max_records == api.max_records);
+  MemoryBudget tiny(64 << 10);
+  CHECK(BudgetedRequestLimits(api, &tiny).max_bytes == 256 << 10);
+  MemoryBudget large(1 << 30);
+  CHECK(BudgetedRequestLimits(api, &large).max_bytes == api.max_bytes);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 // up by it; with one_request_per_shard no shard ever has two requests in flight (checked by the server and
 // by the destination) while other shards go concurrently, and a shard's records are stored in queue order,
 // retried ones before newer ones; a drain sends throttled requests when they may go and nothing once it
-// has timed out. Single-threaded: everything runs on the test's loop.
+// has timed out; request bodies are charged to a memory budget while they are out, and a request waits
+// while its body would not fit unless nothing is in flight. Single-threaded: everything runs on the test's
+// loop.
 #include "agent/delivery/sender.h"
 
 #include <curl/curl.h>
@@ -643,6 +645,37 @@ TEST_CASE("A retry is charged again and keeps its place before newer requests", 
   CHECK(h.sender().counters().errors.at("ProvisionedThroughputExceededException") == 1);
   // The retry of A0 went before whatever of A1..A3 still waited for the limiter.
   CHECK(h.SendIndex("A3") == 4);
+  h.Finish();
+}
+
+TEST_CASE("Request bodies are charged to the memory budget and wait while they would not fit",
+          "[sender][budget]") {
+  MemoryBudget budget(3000);
+  SenderOptions options;
+  options.max_in_flight = 4;
+  options.budget = &budget;
+  Harness h(options);
+  h.endpoint.hold_ms = 20;
+  for (int i = 0; i < 6; ++i) h.Submit({h.Record("A", "r" + std::to_string(i), 1000)});
+  CHECK(h.Run() == 0);
+  // Two bodies of about 1 KB fit in 3,000 bytes; a third would not, so it waited for a response.
+  CHECK(h.endpoint.concurrency.max_total == 2);
+  CHECK(h.endpoint.stored.at("A") == Lines{"r0", "r1", "r2", "r3", "r4", "r5"});
+  CHECK(budget.used() == 0);
+  h.Finish();
+}
+
+TEST_CASE("A request larger than the whole memory budget still goes, alone", "[sender][budget]") {
+  MemoryBudget budget(500);
+  SenderOptions options;
+  options.budget = &budget;
+  Harness h(options);
+  h.endpoint.hold_ms = 10;
+  for (int i = 0; i < 3; ++i) h.Submit({h.Record("A", "r" + std::to_string(i), 1000)});
+  CHECK(h.Run() == 0);
+  CHECK(h.endpoint.concurrency.max_total == 1);
+  CHECK(h.endpoint.stored.at("A") == Lines{"r0", "r1", "r2"});
+  CHECK(budget.used() == 0);
   h.Finish();
 }
 

@@ -763,6 +763,19 @@ TEST_CASE("StreamPacker hands aggregates on after max_age without more input", "
   CHECK(DataOf(Expand(records, h.packer().shard_map())) == std::vector<std::string>{"a", "b"});
 }
 
+TEST_CASE("StreamPacker sends aggregates and the request at once when the memory budget is spent",
+          "[stream_packer]") {
+  // max_age of a minute: only the budget can make anything leave before the test ends.
+  Harness h(Packing(true, 50 * 1024, 1000, Duration(60000)), FixedKey("web"), FourShards());
+  h.Send(1, 0, {"a", "b", "c"});
+  CHECK(h.collector().pending_records() == 0);
+  CHECK(h.requests.empty());
+  h.budget.MarkStarved();
+  REQUIRE(h.requests.size() == 1);
+  CHECK(DataOf(Expand(h.requests[0], h.packer().shard_map())) == std::vector<std::string>{"a", "b", "c"});
+  CHECK(h.collector().pending_records() == 0);
+}
+
 TEST_CASE("StreamPacker sends a lone record raw after max_age", "[stream_packer]") {
   Harness h(Packing(true, 50 * 1024, 1000, Duration(20)), FixedKey("web"), FourShards());
   h.Send(1, 0, {"lonely"});
