@@ -36,6 +36,9 @@ function memoryKiB(pid) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-idle-'))
+// Removed however this process ends; a signal goes through process.exit so that ferry is killed too.
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
 const logs = path.join(tmp, 'logs')
 fs.mkdirSync(logs)
 for (let f = 0; f < FILES; f++) {
@@ -53,8 +56,9 @@ writeConfig(configPath, {
   startAt: 'beginning',
 })
 const started = Date.now()
-const ferry = startFerry(configPath)
+let ferry = null
 try {
+  ferry = startFerry(configPath)
   const expected = FILES * LINES_PER_FILE
   while (endpoint.accepted.length < expected) {
     if (ferry.exitStatus) throw new Error(`ferry exited: ${ferry.output.stderr.slice(-2000)}`)
@@ -86,7 +90,6 @@ try {
   const { code } = await stopFerry(ferry)
   if (code !== 0) throw new Error(`ferry exited ${code} on SIGTERM`)
 } finally {
-  if (ferry.exitStatus === null) ferry.kill('SIGKILL')
+  if (ferry?.exitStatus === null) ferry.kill('SIGKILL')
   await endpoint.stop()
-  fs.rmSync(tmp, { recursive: true, force: true })
 }

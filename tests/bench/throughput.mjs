@@ -1,17 +1,20 @@
 // throughput.mjs — benchmark: how fast ferry ships one large log file, and what that costs, per destination.
 //
 // Generates a log file (seeded, so every run reads the same bytes), then per scenario starts the fast local
-// endpoint (lib/fast_endpoint.mjs, a process of its own) and `ferry run` from a cold start (fresh state_dir,
-// start_at: beginning), waits until the endpoint has counted every line, samples ferry's CPU time
-// (/proc/<pid>/stat utime+stime) and peak RSS (VmHWM) before stopping it, and the endpoint's CPU time. Prints
-// an aligned table and one line `JSON: {...}` (tests/bench/README.md explains the columns). It is a
+// endpoint (lib/fast_endpoint.mjs, a process of its own; HTTPS for the -https scenarios, with a certificate
+// of a throwaway CA that ferry trusts through aws.ca_file) and `ferry run` from a cold start (fresh
+// state_dir, start_at: beginning), samples ferry's RssAnon and RssFile (/proc/<pid>/status) every 10 ms
+// while it runs, waits until the endpoint has counted every line, reads ferry's CPU time
+// (/proc/<pid>/stat utime+stime) and peak RSS (VmHWM) before stopping it, and the endpoint's CPU time.
+// Prints an aligned table and one line `JSON: {...}` (tests/bench/README.md explains the columns). It is a
 // measurement, not a test: nothing is asserted beyond every line arriving.
 //
 // Run from the repo root:
 //   node tests/bench/throughput.mjs [--lines N] [--line-bytes B] [--format json|text]
 //                                   [--scenarios a,b,...] [--repeat N] [--timeout S] [--json FILE]
-// FERRY_BIN defaults to build/ferry. Scenarios: kinesis-agg-json, kinesis-agg-cbor, kinesis-raw-json,
-// kinesis-raw-cbor, firehose (default: all).
+//                                   [--set KEY=VALUE]...
+// FERRY_BIN defaults to build/ferry. Scenarios: the keys of SCENARIOS below (default: all). --set adds or
+// overrides a config key (see ferryConfig).
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -19,8 +22,10 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 
 import { startFerry, stopFerry, ferryOutputForHumans, yamlQuote } from '../integration/lib/ferry.mjs'
+import { makeTestCa } from '../integration/lib/test_ca.mjs'
 import { startFastEndpoint } from './lib/fast_endpoint.mjs'
 
+// tls: the endpoint serves HTTPS (the same work plus TLS on both sides).
 const SCENARIOS = {
   'kinesis-agg-json': { kinesis: { aggregate: true, protocol: 'json' } },
   'kinesis-agg-cbor': { kinesis: { aggregate: true, protocol: 'cbor' } },
@@ -29,10 +34,18 @@ const SCENARIOS = {
   'kinesis-raw-json': { kinesis: { aggregate: false, protocol: 'json' } },
   'kinesis-raw-cbor': { kinesis: { aggregate: false, protocol: 'cbor' } },
   firehose: { firehose: {} },
+  'kinesis-agg-json-https': { kinesis: { aggregate: true, protocol: 'json' }, tls: true },
+  'kinesis-agg-cbor-https': { kinesis: { aggregate: true, protocol: 'cbor' }, tls: true },
+  'firehose-https': { firehose: {}, tls: true },
 }
 const SEED = 20261126
 const PROGRESS_EVERY_MS = 10000
 const ENDPOINT_BOUND = 0.8 // an endpoint busy this share of a core or more is what limits the run
+const MEMORY_SAMPLE_MS = 10
+// --set sections that go into the flow rather than at the top level.
+const FLOW_SECTIONS = ['flow', 'kinesis', 'firehose']
+// No proxy from the environment for ferry: every request must go straight to the endpoint on 127.0.0.1.
+const NO_PROXY_ENV = { HTTPS_PROXY: '', https_proxy: '', HTTP_PROXY: '', http_proxy: '', ALL_PROXY: '', all_proxy: '' }
 const MB = 1e6
 const MIB = 1024 * 1024
 
@@ -46,6 +59,7 @@ function parseOptions() {
       repeat: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '600' },
       json: { type: 'string' },
+      set: { type: 'string', multiple: true, default: [] },
     },
   })
   const positive = (name) => {
@@ -56,6 +70,12 @@ function parseOptions() {
   const scenarios = values.scenarios.split(',').filter(Boolean)
   for (const s of scenarios) if (!SCENARIOS[s]) throw new Error(`unknown scenario ${s}; known: ${Object.keys(SCENARIOS).join(', ')}`)
   if (!['json', 'text'].includes(values.format)) throw new Error(`--format must be json or text, not ${values.format}`)
+  const sets = values.set.map((text) => {
+    const m = text.match(/^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)=(.+)$/)
+    if (!m || /[\r\n]/.test(m[2])) throw new Error(`--set takes KEY=VALUE (a dotted key, a one-line YAML value), not ${text}`)
+    if (FLOW_SECTIONS.includes(m[1])) throw new Error(`--set ${text}: name a key inside ${m[1]} (${m[1]}.KEY=VALUE)`)
+    return { key: m[1], value: m[2] }
+  })
   return {
     lines: positive('lines'),
     lineBytes: positive('line-bytes'),
@@ -64,6 +84,7 @@ function parseOptions() {
     repeat: positive('repeat'),
     timeoutMs: positive('timeout') * 1000,
     jsonFile: values.json,
+    sets,
   }
 }
 
@@ -152,34 +173,76 @@ function generateLog(file, { lines, lineBytes, format }) {
 
 // ---- ferry ----
 
-function ferryConfig({ stateDir, endpoint, logFile, scenario }) {
-  const { kinesis, spool } = SCENARIOS[scenario]
-  const destination = kinesis
-    ? [`    kinesis:`, `      stream: bench`, `      aggregate: ${kinesis.aggregate}`, `      protocol: ${kinesis.protocol}`, `      rate_limit: 0`]
-    : [`    firehose:`, `      delivery_stream: bench`]
-  return [
-    `state_dir: ${yamlQuote(stateDir)}`,
-    `log_level: warn`,
-    ...(spool ? [`spool: { mode: ${spool} }`] : []),
-    `aws:`,
-    `  region: us-east-1`,
-    `  access_key_id: AKIDBENCH`,
-    `  secret_access_key: bench-secret`,
-    `  kinesis_endpoint: ${endpoint}`,
-    `  firehose_endpoint: ${endpoint}`,
-    `flows:`,
-    `  - name: bench`,
-    `    files: [${yamlQuote(logFile)}]`,
-    `    start_at: beginning`,
-    ...destination,
-  ].join('\n') + '\n'
+const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+// A config tree as YAML lines: maps as blocks, lists of maps as block sequences, other lists as flow
+// sequences. Leaves are YAML text already (paths quoted by the caller, --set values as given).
+function yamlLines(map, indent = '') {
+  const lines = []
+  for (const [key, value] of Object.entries(map)) {
+    if (Array.isArray(value) && value.every(isMap)) {
+      lines.push(`${indent}${key}:`)
+      for (const item of value) {
+        const [first, ...rest] = yamlLines(item, indent + '    ')
+        lines.push(`${indent}  - ${first.trimStart()}`, ...rest)
+      }
+    } else if (Array.isArray(value)) lines.push(`${indent}${key}: [${value.join(', ')}]`)
+    else if (isMap(value)) lines.push(`${indent}${key}:`, ...yamlLines(value, indent + '  '))
+    else lines.push(`${indent}${key}: ${value}`)
+  }
+  return lines
 }
 
-function checkConfig(bin, configPath) {
+// The config of one run. Each --set goes, by its first key: flow.X into the flow, kinesis.X and firehose.X
+// into the flow's destination (skipped when the scenario has the other one), anything else from the top
+// (so spool.mode or aws.request_timeout reach their sections). A key already there is overridden in place.
+function ferryConfig({ stateDir, endpoint, caFile, logFile, scenario, sets }) {
+  const { kinesis, spool } = SCENARIOS[scenario]
+  const flow = {
+    name: 'bench',
+    files: [yamlQuote(logFile)],
+    start_at: 'beginning',
+    ...(kinesis
+      ? { kinesis: { stream: 'bench', aggregate: kinesis.aggregate, protocol: kinesis.protocol, rate_limit: 0 } }
+      : { firehose: { delivery_stream: 'bench' } }),
+  }
+  const config = {
+    state_dir: yamlQuote(stateDir),
+    log_level: 'warn',
+    ...(spool ? { spool: { mode: spool } } : {}),
+    aws: {
+      region: 'us-east-1',
+      access_key_id: 'AKIDBENCH',
+      secret_access_key: 'bench-secret',
+      ...(caFile ? { ca_file: yamlQuote(caFile) } : {}),
+      kinesis_endpoint: endpoint,
+      firehose_endpoint: endpoint,
+    },
+    flows: [flow],
+  }
+  for (const { key, value } of sets) {
+    const [first, ...rest] = key.split('.')
+    const inFlow = FLOW_SECTIONS.includes(first)
+    if (inFlow && first !== 'flow' && !flow[first]) continue // kinesis.X in a Firehose scenario, or the reverse
+    let map = !inFlow ? config : first === 'flow' ? flow : flow[first]
+    const keys = inFlow ? rest : [first, ...rest]
+    for (const k of keys.slice(0, -1)) {
+      map[k] ??= {}
+      if (!isMap(map[k])) throw new Error(`--set ${key}: ${k} is a value, not a section`)
+      map = map[k]
+    }
+    map[keys.at(-1)] = value
+  }
+  const { flows, ...top } = config // flows last, after any top-level key --set added
+  return yamlLines({ ...top, flows }).join('\n') + '\n'
+}
+
+function checkConfig(bin, configPath, sets) {
   try {
     execFileSync(bin, ['check', '-c', configPath], { stdio: 'pipe' })
   } catch (err) {
-    throw new Error(`ferry check -c ${configPath} failed (is ${bin} older than the tree? ninja -C build ferry):\n${err.stdout}${err.stderr}`)
+    const why = sets.length ? 'a bad --set, or ' : ''
+    throw new Error(`ferry check -c ${configPath} failed (${why}is ${bin} older than the tree? ninja -C build ferry):\n${err.stdout}${err.stderr}`)
   }
 }
 
@@ -194,6 +257,37 @@ function cpuSeconds(pid) {
 
 function peakRssKiB(pid) {
   return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)/m)[1])
+}
+
+// Samples a process's RssAnon every MEMORY_SAMPLE_MS until stop(), which takes a last sample and returns the
+// peak (KiB) with the RssFile of the sample that had it. VmHWM also counts the shared libraries' pages mapped
+// from the page cache; RssAnon is what the process allocated itself. The kernel keeps no peak of it, hence
+// the sampling, which can miss a spike shorter than the interval.
+function sampleMemory(pid) {
+  let peak = { anonKiB: 0, fileKiB: 0 }
+  const sample = () => {
+    let status
+    try {
+      status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+    } catch (err) {
+      if (err.code === 'ENOENT' || err.code === 'ESRCH') return // gone: the samples so far stand
+      throw err
+    }
+    const anonKiB = Number(status.match(/^RssAnon:\s+(\d+)/m)[1])
+    if (anonKiB > peak.anonKiB) peak = { anonKiB, fileKiB: Number(status.match(/^RssFile:\s+(\d+)/m)[1]) }
+  }
+  sample()
+  let timer = setInterval(sample, MEMORY_SAMPLE_MS)
+  return {
+    stop() {
+      if (timer) {
+        clearInterval(timer)
+        timer = null
+        sample()
+      }
+      return peak
+    },
+  }
 }
 
 // Every number of a result to at most 3 decimals, for a readable JSON line.
@@ -239,21 +333,28 @@ async function waitForAllLines({ ferry, endpoint, label, lines, timeoutMs }) {
   }
 }
 
-async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, options }) {
+// tls: { keyFile, certFile, caFile } of the endpoint's certificate, for the scenarios over HTTPS.
+async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, tls, options }) {
   const runDir = fs.mkdtempSync(path.join(workDir, `${scenario}-${run}-`))
-  const endpoint = await startFastEndpoint({ expectedLines: options.lines })
+  const overTls = SCENARIOS[scenario].tls
+  const endpoint = await startFastEndpoint({ expectedLines: options.lines, tls: overTls ? tls : null })
   let ferry = null
+  let memory = null
   try {
     const endpointCpu0 = cpuSeconds(endpoint.pid)
     const configPath = path.join(runDir, 'ferry.yaml')
-    fs.writeFileSync(configPath, ferryConfig({ stateDir: path.join(runDir, 'state'), endpoint: endpoint.url, logFile, scenario }))
-    checkConfig(bin, configPath)
+    const stateDir = path.join(runDir, 'state')
+    const caFile = overTls ? tls.caFile : null
+    fs.writeFileSync(configPath, ferryConfig({ stateDir, endpoint: endpoint.url, caFile, logFile, scenario, sets: options.sets }))
+    checkConfig(bin, configPath, options.sets)
     const spawnedAt = Date.now()
-    ferry = startFerry(configPath)
+    ferry = startFerry(configPath, { env: NO_PROXY_ENV })
+    memory = sampleMemory(ferry.pid)
     const label = `${scenario} run ${run}`
     const done = await waitForAllLines({ ferry, endpoint, label, lines: options.lines, timeoutMs: options.timeoutMs })
     const ferryCpu = cpuSeconds(ferry.pid)
     const peakRss = peakRssKiB(ferry.pid)
+    const peakAnon = memory.stop() // at the same time as VmHWM: the shutdown is not measured
     const endpointCpu = cpuSeconds(endpoint.pid) - endpointCpu0
     const { code, signal } = await stopFerry(ferry)
     if (code !== 0) throw new Error(`ferry exited with code ${code} (signal ${signal}) on SIGTERM\n${ferryOutputForHumans(ferry)}`)
@@ -271,6 +372,8 @@ async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, options
       cpu_s_per_gb: ferryCpu / (logBytes / 1e9),
       lines_per_cpu_s: options.lines / ferryCpu,
       peak_rss_mib: peakRss / 1024,
+      peak_anon_mib: peakAnon.anonKiB / 1024,
+      rss_file_mib: peakAnon.fileKiB / 1024,
       requests: final.requests,
       records: final.records,
       payload_mb: final.payloadBytes / MB,
@@ -280,8 +383,10 @@ async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, options
       half_lines_s: (done.halfAt - spawnedAt) / 1000,
       lines_received: final.lines,
       endpoint_errors: final.errors,
+      connections: final.connections,
     })
   } finally {
+    memory?.stop()
     if (ferry?.exitStatus === null) ferry.kill('SIGKILL')
     await endpoint.stop()
     fs.rmSync(runDir, { recursive: true, force: true })
@@ -302,6 +407,8 @@ const COLUMNS = [
   ['cpu_s_per_gb', 'CPU-s/GB', (v) => v.toFixed(1)],
   ['lines_per_cpu_s', 'lines/CPU-s', (v) => Math.round(v).toString()],
   ['peak_rss_mib', 'RSS MiB', (v) => v.toFixed(1)],
+  ['peak_anon_mib', 'anon MiB', (v) => v.toFixed(1)],
+  ['rss_file_mib', 'file MiB', (v) => v.toFixed(1)],
   ['requests', 'requests', (v) => String(Math.round(v))],
   ['records', 'records', (v) => String(Math.round(v))],
   ['payload_mb', 'payload MB', (v) => v.toFixed(1)],
@@ -344,11 +451,18 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exi
 const logFile = path.join(workDir, `web.${options.format}.log`)
 const logBytes = generateLog(logFile, options)
 console.error(`${version}: ${options.lines} ${options.format} lines, ${(logBytes / MB).toFixed(1)} MB, in ${logFile}`)
+// One throwaway CA and endpoint certificate for every HTTPS run; only ferry's aws.ca_file trusts it.
+let tls = null
+if (options.scenarios.some((s) => SCENARIOS[s].tls)) {
+  const ca = makeTestCa(path.join(workDir, 'ca'))
+  const { keyFile, certFile } = ca.issue('endpoint', { dns: ['localhost'], ip: ['127.0.0.1'] })
+  tls = { caFile: ca.caFile, keyFile, certFile }
+}
 
 const results = []
 for (const scenario of options.scenarios) {
   for (let run = 1; run <= options.repeat; run++) {
-    const result = await runOnce({ bin, scenario, run, workDir, logFile, logBytes, options })
+    const result = await runOnce({ bin, scenario, run, workDir, logFile, logBytes, tls, options })
     if (result.lines_received !== options.lines || result.endpoint_errors) {
       console.error(`  ${scenario} run ${run}: the endpoint counted ${result.lines_received} lines and ${result.endpoint_errors} refused requests`)
     }
@@ -358,7 +472,11 @@ for (const scenario of options.scenarios) {
 
 const summary = options.repeat > 1 ? medians(results) : []
 const rows = options.repeat > 1 ? options.scenarios.flatMap((s) => [...results.filter((r) => r.scenario === s), summary.find((m) => m.scenario === s)]) : results
-console.log(`ferry throughput: ${version}, ${options.lines} ${options.format} lines of ${options.lineBytes} bytes, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`)
+const setText = options.sets.map(({ key, value }) => `${key}=${value}`)
+console.log(
+  `ferry throughput: ${version}, ${options.lines} ${options.format} lines of ${options.lineBytes} bytes, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}` +
+    (setText.length ? `, --set ${setText.join(' ')}` : ''),
+)
 console.log(table(rows))
 for (const r of results.filter((r) => r.endpoint_cpu_s >= ENDPOINT_BOUND * r.wall_s)) {
   console.log(`note: ${r.scenario} run ${r.run}: the endpoint was busy ${Math.round((100 * r.endpoint_cpu_s) / r.wall_s)}% of a core: its rates are bound by the endpoint, not by ferry`)
@@ -371,6 +489,7 @@ const report = {
   format: options.format,
   log_bytes: logBytes,
   cpus: os.cpus().length,
+  set: setText,
   results,
   medians: summary,
 }

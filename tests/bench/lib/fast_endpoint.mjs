@@ -2,7 +2,8 @@
 //
 // Role: the peer of tests/bench/throughput.mjs. It runs in a node process of its own (forked by
 // startFastEndpoint) so that its CPU time is measured apart from ferry's and it can use another core. It
-// answers, on 127.0.0.1 over HTTP, every call ferry makes as AWS would when all goes well:
+// answers, on 127.0.0.1 over HTTP or HTTPS (with a key and certificate the parent made, e.g. with
+// tests/integration/lib/test_ca.mjs), every call ferry makes as AWS would when all goes well:
 //   Kinesis_20131202.PutRecords     JSON 1.1 (Data in base64) or CBOR 1.1 (Data a byte string), chosen by the
 //                                   request's Content-Type and answered in kind: every record stored
 //   Kinesis_20131202.ListShards     one open shard covering every hash key
@@ -14,9 +15,12 @@
 // time it does not parse JSON bodies (it finds each "Data" in them and reads the base64 in place) and
 // reuses one body buffer per connection; CBOR bodies are decoded with the `cbor` package.
 //
-//   const ep = await startFastEndpoint({ expectedLines })
-//   ep.url, ep.pid
-//   await ep.counts()  -> { requests, records, payloadBytes, lines, errors, idleMs, firstAt, halfAt, doneAt }
+//   const ep = await startFastEndpoint({ expectedLines, tls })
+//                         tls: optional { keyFile, certFile } (PEM paths): serve HTTPS instead of HTTP
+//   ep.url, ep.pid        url: http://127.0.0.1:PORT, or https://127.0.0.1:PORT with tls
+//   await ep.counts()  -> { requests, records, payloadBytes, lines, errors, connections, idleMs, firstAt, halfAt,
+//                           doneAt }
+//                         connections: TCP connections accepted (ferry keeps its connections alive)
 //                         idleMs: from the first record to the last line, the sum of the pauses of 100 ms or
 //                         more with no request in flight (stalls, and waits for max_age at the end)
 //   await ep.done      -> the counts, once `lines` has reached expectedLines (doneAt: the time it did)
@@ -25,7 +29,9 @@
 //   await ep.stop()
 // The *At times are Date.now() values of the endpoint's process when that request was answered.
 import { fork } from 'node:child_process'
+import fs from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
@@ -48,9 +54,11 @@ const ONE_SHARD = {
   ],
 }
 
-// Parent side: fork this file as the endpoint and wait until it listens.
-export async function startFastEndpoint({ expectedLines }) {
-  const child = fork(fileURLToPath(import.meta.url), [String(expectedLines)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+// Parent side: fork this file as the endpoint and wait until it listens. The key and certificate go by
+// path, so that the child reads them itself.
+export async function startFastEndpoint({ expectedLines, tls = null }) {
+  const args = [String(expectedLines), ...(tls ? [tls.keyFile, tls.certFile] : [])]
+  const child = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const killOnExit = () => child.kill('SIGKILL')
   process.on('exit', killOnExit)
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
@@ -69,7 +77,7 @@ export async function startFastEndpoint({ expectedLines }) {
     exited.then(({ code, signal }) => reject(new Error(`endpoint exited before listening (code ${code}, signal ${signal})`)))
   })
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     pid: child.pid,
     done,
     refused,
@@ -195,10 +203,13 @@ function readBody(req, onBody) {
   req.on('end', () => onBody(socket.bodyBuffer ? socket.bodyBuffer.subarray(0, length) : Buffer.alloc(0)))
 }
 
-// Child side: serve until SIGTERM or until the parent goes away.
-function serve(expectedLines) {
+// Child side: serve until SIGTERM or until the parent goes away; over HTTPS when given a key and a
+// certificate file.
+function serve(expectedLines, keyFile, certFile) {
   const cbor = createRequire(new URL('../../integration/package.json', import.meta.url))('cbor')
-  const counts = { requests: 0, records: 0, payloadBytes: 0, lines: 0, errors: 0, idleMs: 0, firstAt: null, halfAt: null, doneAt: null }
+  const counts = {
+    requests: 0, records: 0, payloadBytes: 0, lines: 0, errors: 0, connections: 0, idleMs: 0, firstAt: null, halfAt: null, doneAt: null,
+  }
   let inFlight = 0
   let idleSince = null // while no request is in flight, since when
   let sequence = 0
@@ -253,7 +264,7 @@ function serve(expectedLines) {
     'Firehose_20150804.PutRecordBatch': putRecordBatch,
   }
 
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     if (inFlight++ === 0 && idleSince !== null && counts.doneAt === null && Date.now() - idleSince >= IDLE_MS) {
       counts.idleMs += Date.now() - idleSince
     }
@@ -286,7 +297,12 @@ function serve(expectedLines) {
       }
       send(200, answer)
     })
-  })
+  }
+  // https.Server takes the same keep-alive settings as http.Server: ferry's connections are reused either way.
+  const server = keyFile
+    ? https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, handler)
+    : http.createServer(handler)
+  server.on('connection', () => counts.connections++)
   // Long keep-alive: ferry's pooled connections must not be closed under it mid-benchmark.
   server.keepAliveTimeout = 120000
   server.headersTimeout = 130000
@@ -299,4 +315,4 @@ function serve(expectedLines) {
   server.listen(0, '127.0.0.1', () => process.send({ type: 'listening', port: server.address().port }))
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) serve(Number(process.argv[2]))
+if (process.argv[1] === fileURLToPath(import.meta.url)) serve(Number(process.argv[2]), process.argv[3], process.argv[4])
