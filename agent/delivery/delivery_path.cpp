@@ -62,7 +62,12 @@ DeliveryPath::DeliveryPath(uv_loop_t* loop, spdlog::logger& log, net::HttpClient
   Sender::DeadLetter dead_letter;
   if (keep_.spool) {
     spill = [this](std::span<const WireRecord> records) { return Spill(records); };
-    keep_.spool->set_on_acked([this] { ScheduleReplay(); });
+    keep_.spool->set_on_acked([this] {
+      // A spool that refused a write takes records again once what it held is delivered, whether or not
+      // anything is written to it then (the log tells the operator the outage is over).
+      if (spool_refusing_ && keep_.spool->empty()) TakesRecordsAgain();
+      ScheduleReplay();
+    });
     ScheduleReplay();  // what an earlier run left goes first
   }
   if (keep_.dead_letters) {
@@ -93,12 +98,14 @@ bool DeliveryPath::Spill(std::span<const WireRecord> records) {
     }
     return false;
   }
-  if (spool_refusing_) {
-    spool_refusing_ = false;
-    log_.info("flow {}: the spool takes records again", keep_.flow);
-  }
+  if (spool_refusing_) TakesRecordsAgain();
   ScheduleReplay();
   return true;
+}
+
+void DeliveryPath::TakesRecordsAgain() {
+  spool_refusing_ = false;
+  log_.info("flow {}: the spool takes records again", keep_.flow);
 }
 
 bool DeliveryPath::WriteDeadLetters(std::span<const WireRecord> records, const std::string& code,

@@ -64,6 +64,7 @@ class DeliveryPath {
  private:
   // Collected requests go to the spool or the sender.
   void Route(std::vector<WireRecord>&& records);
+  void TakesRecordsAgain();
   bool Spill(std::span<const WireRecord> records);
   bool WriteDeadLetters(std::span<const WireRecord> records, const std::string& code,
                         const std::string& message);
