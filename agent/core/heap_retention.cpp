@@ -1,4 +1,4 @@
-// RetainHeap: glibc's mallopt thresholds, from the memory budget.
+// RetainHeap and ReturnFreeHeap: glibc's mallopt thresholds from the memory budget, and malloc_trim.
 #include "agent/core/heap_retention.h"
 
 #include <algorithm>
@@ -21,6 +21,12 @@ void RetainHeap(std::size_t memory_limit) {
   mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::clamp(memory_limit, kMinTrim, kMaxTrim)));
 #else
   (void)memory_limit;
+#endif
+}
+
+void ReturnFreeHeap() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
 #endif
 }
 

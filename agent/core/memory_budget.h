@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 
@@ -20,7 +21,10 @@ class MemoryBudget {
 
   // True when n more bytes fit. A lone oversize request fits an empty budget so a huge line cannot wedge us.
   bool Fits(std::size_t n) const { return used_ == 0 || used_ + n <= limit_; }
-  void Take(std::size_t n) { used_ += n; }
+  void Take(std::size_t n) {
+    used_ += n;
+    taken_total_ += n;
+  }
   void Give(std::size_t n);
 
   // waiter is called (on the loop) each time bytes come back after the budget was found full, until
@@ -41,11 +45,14 @@ class MemoryBudget {
   void MarkStarved();
 
   std::size_t used() const { return used_; }
+  // Every byte ever taken: tells whether the budget was used since an earlier look.
+  std::uint64_t taken_total() const { return taken_total_; }
   std::size_t limit() const { return limit_; }
 
  private:
   std::size_t limit_;
   std::size_t used_ = 0;
+  std::uint64_t taken_total_ = 0;
   bool starved_ = false;
   std::map<int, std::function<void()>> waiters_;
   std::map<int, std::function<void()>> relievers_;

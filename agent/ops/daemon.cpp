@@ -18,6 +18,7 @@ namespace ferry {
 namespace {
 
 constexpr std::uint64_t kStatsIntervalMs = 60'000;
+constexpr std::uint64_t kHeapTrimIntervalMs = 15'000;
 
 }  // namespace
 
@@ -121,6 +122,16 @@ Status Daemon::Run() {
       &stats_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->LogStats(); }, kStatsIntervalMs,
       kStatsIntervalMs);
 
+  uv_timer_init(&loop_, &heap_timer_);
+  heap_timer_.data = this;
+  uv_timer_start(
+      &heap_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Daemon*>(t->data);
+        if (self->heap_trim_.Due(self->budget_)) ReturnFreeHeap();
+      },
+      kHeapTrimIntervalMs, kHeapTrimIntervalMs);
+
   started_at_ = uv_now(&loop_);
   log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_.state_dir);
   for (auto& flow : flows_) flow->Start();
@@ -143,6 +154,7 @@ void Daemon::BeginShutdown(int signum) {
   log_->info("signal {}: stopping; sending what was read (for at most {})", signum,
              FormatDuration(config_.shutdown_timeout));
   uv_timer_stop(&stats_timer_);
+  uv_timer_stop(&heap_timer_);
   flows_draining_ = flows_.size();
   for (auto& flow : flows_) {
     Flow* f = flow.get();
@@ -164,6 +176,7 @@ void Daemon::CloseAll() {
     for (auto& flow : flows_) flow->Close([] {});
     for (uv_signal_t* sig : {&sigint_, &sigterm_}) uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&stats_timer_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&heap_timer_), nullptr);
     status_->Close([] {});
   });
 }

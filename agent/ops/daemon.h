@@ -18,6 +18,7 @@
 #include "agent/core/clock.h"
 #include "agent/core/corrected_clock.h"
 #include "agent/core/environment.h"
+#include "agent/core/heap_retention.h"
 #include "agent/core/memory_budget.h"
 #include "agent/net/http_client.h"
 #include "agent/ops/state_lock.h"
@@ -63,6 +64,8 @@ class Daemon {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_timer_t stats_timer_{};
+  uv_timer_t heap_timer_{};  // hands free heap back once the budget is idle (core/heap_retention.h)
+  HeapTrimPolicy heap_trim_;
   bool stopping_ = false;
   std::size_t flows_draining_ = 0;
   std::size_t undelivered_ = 0;

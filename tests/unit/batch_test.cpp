@@ -1,5 +1,5 @@
-// Tests of Batch, BatchRef, Arena and MemoryBudget (agent/core): bump allocation, memory accounting,
-// the one-time report of a finished batch, and reference counting.
+// Tests of Batch, BatchRef, Arena, MemoryBudget and HeapTrimPolicy (agent/core): bump allocation, memory
+// accounting, the one-time report of a finished batch, and reference counting.
 #include "agent/core/batch.h"
 
 #include <catch2/catch.hpp>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/core/arena.h"
+#include "agent/core/heap_retention.h"
 #include "agent/core/memory_budget.h"
 
 namespace ferry {
@@ -192,6 +193,22 @@ TEST_CASE("MemoryBudget calls relievers once per starvation, and again after roo
   budget.MarkStarved();
   CHECK(relieved == 2);
   CHECK(woken == 2);
+}
+
+TEST_CASE("HeapTrimPolicy trims once the budget is idle after use, once per burst", "[memory_budget]") {
+  MemoryBudget budget(100);
+  HeapTrimPolicy policy;
+  CHECK_FALSE(policy.Due(budget));  // never used: nothing to give back
+  budget.Take(60);
+  CHECK(budget.taken_total() == 60);
+  CHECK_FALSE(policy.Due(budget));  // in use
+  budget.Give(60);
+  CHECK(policy.Due(budget));
+  CHECK_FALSE(policy.Due(budget));  // idle since: once is enough
+  budget.Take(10);
+  budget.Give(10);
+  CHECK(budget.taken_total() == 70);
+  CHECK(policy.Due(budget));
 }
 
 TEST_CASE("MemoryBudget does not wake waiters unless starved", "[memory_budget]") {
