@@ -207,6 +207,7 @@ class FileTailer {
   std::function<void()> on_closed_;
 
   std::map<FileKey, std::unique_ptr<File>> files_;
+  FileKey resume_at_{};  // the file a read pass found no room for: the next pass starts with it
   std::map<std::string, FileKey> by_path_;
   std::size_t open_count_ = 0;
   std::vector<std::pair<std::string, bool>> waiting_;  // (path, present at first start) wanting a descriptor

@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "agent/source/file_tailer.h"
+
+#include <algorithm>
 #include "agent/source/tailed_file.h"
 
 namespace ferry {
@@ -30,8 +32,14 @@ void FileTailer::ReadPass() {
   for (auto& [key, file] : files_) {
     if (file->fd >= 0 && !file->held) open.push_back(file.get());
   }
+  // The pass starts with the file the last one ran out of memory at: under a tight budget a busy file first
+  // in line would otherwise take every pass, and the rest (a copytruncate copy waiting to be matched among
+  // them) would not be read until it went quiet.
+  auto first = std::find_if(open.begin(), open.end(), [this](const File* f) { return f->key == resume_at_; });
+  if (first != open.end()) std::rotate(open.begin(), first, open.end());
   for (File* file : open) {
     if (!budget_.Fits(options_.read_chunk_bytes + file->carry.size())) {
+      resume_at_ = file->key;
       budget_.MarkStarved();  // its waiter schedules the next pass
       return;
     }

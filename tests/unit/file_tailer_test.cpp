@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 
 #include "agent/checkpoint/fingerprint.h"
 #include "agent/source/file_tailer.h"
@@ -112,6 +115,31 @@ TEST_CASE("copytruncate: the copy continues from the read offset, the original r
   for (const auto& line : Lines(1, 150)) CHECK(counts[line] == 1);
   CHECK(h.sink.records.size() == 150);
   CHECK(h.tailer->counters().copies_followed == 1);
+}
+
+TEST_CASE("Under a tight memory budget every file takes its turn, not only the first in line",
+          "[tailer][budget]") {
+  TempDir tmp;
+  Append(tmp.path / "a.log", 1, 400);  // about 8 KB each: many reads of 1,000 bytes
+  Append(tmp.path / "b.log", 1001, 1400);
+  // Room for one read of 1,000 bytes at a time: each pass reads one file, then finds the budget spent.
+  Harness h(tmp.path, {(tmp.path / "*.log").string()}, /*checkpoints=*/false, /*memory_limit=*/1500);
+  h.options.read_chunk_bytes = 1000;
+  h.sink.ack = false;
+  h.Start();
+  auto from_b = [&] {
+    return std::count_if(h.sink.records.begin(), h.sink.records.end(),
+                         [](const std::string& r) { return r >= Line(1001); });
+  };
+  for (int round = 0; round < 4; ++round) {
+    const std::size_t before = h.sink.records.size();
+    REQUIRE(h.RunUntil([&] { return h.sink.records.size() > before; }));
+    h.RunFor(20);         // the pass that finds the budget spent
+    h.sink.held.clear();  // the batches are freed: the budget has room again
+  }
+  // Four reads: two of each file. Before, the file first in line had all four.
+  CHECK(from_b() > 0);
+  CHECK(from_b() < static_cast<std::ptrdiff_t>(h.sink.records.size()));
 }
 
 TEST_CASE("truncation in place: the file is read again from 0", "[tailer][rotation]") {

@@ -70,8 +70,9 @@ inline spdlog::sink_ptr LogSink() {
 
 class Harness {
  public:
-  explicit Harness(const fs::path& dir, std::vector<std::string> globs, bool checkpoints = true)
-      : dir_(dir), log_("test", LogSink()), budget_(64 << 20) {
+  explicit Harness(const fs::path& dir, std::vector<std::string> globs, bool checkpoints = true,
+                   std::size_t memory_limit = 64 << 20)
+      : dir_(dir), log_("test", LogSink()), budget_(memory_limit) {
     uv_loop_init(&loop_);
     options.flow = "test";
     options.start_at = config::StartAt::kBeginning;
