@@ -28,7 +28,6 @@ Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::l
 }
 
 Daemon::~Daemon() {
-  flows_.clear();
   status_.reset();
   aws_.reset();
   uv_loop_close(&loop_);
@@ -60,18 +59,20 @@ Status Daemon::Build() {
 
   log_->info("{}", aws_->Describe());
 
-  FlowContext ctx{&loop_, *log_, aws_->http(), budget_, acks_, clock_};
+  // Every flow is prepared (its spool opened) before any flow exists, so a bad flow stops ferry at once.
+  FlowContext ctx{&loop_, *log_, aws_->http(), acks_, clock_};
+  BuildContext build{config_, env_.hostname(), *log_, clock_, &budget_};
+  const std::size_t share = FlowBudgetBytes(config_.memory_limit, config_.flows.size());
   std::vector<Flow::Parts> parts;
   for (const auto& options : config_.flows) {
-    auto prepared = Flow::Prepare(options, config_, env_.hostname(), ctx);
+    auto prepared = BuildFileFlow(options, build, share);
     if (!prepared) return prepared.error();
     parts.push_back(std::move(*prepared));
   }
   WarnAboutOrphanSpools();
-  for (std::size_t i = 0; i < config_.flows.size(); ++i) {
-    flows_.push_back(std::make_unique<Flow>(ctx, config_.flows[i], std::move(parts[i]),
-                                            config_.flows[i].kinesis ? aws_->kinesis() : aws_->firehose(),
-                                            aws_->credentials()));
+  for (auto& p : parts) {
+    const aws::ServiceEndpoint& endpoint = p.output.service == "kinesis" ? aws_->kinesis() : aws_->firehose();
+    flows_.Add(std::make_unique<Flow>(ctx, std::move(p), endpoint, aws_->credentials()));
   }
   return Status::Ok();
 }
@@ -134,9 +135,8 @@ Status Daemon::Run() {
 
   started_at_ = uv_now(&loop_);
   log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_.state_dir);
-  for (auto& flow : flows_) flow->Start();
+  flows_.StartAll();
   uv_run(&loop_, UV_RUN_DEFAULT);
-  LogStats();
   if (undelivered_ > 0) {
     log_->error("{} records were not delivered within shutdown_timeout ({})", undelivered_,
                 FormatDuration(config_.shutdown_timeout));
@@ -155,25 +155,18 @@ void Daemon::BeginShutdown(int signum) {
              FormatDuration(config_.shutdown_timeout));
   uv_timer_stop(&stats_timer_);
   uv_timer_stop(&heap_timer_);
-  flows_draining_ = flows_.size();
-  for (auto& flow : flows_) {
-    Flow* f = flow.get();
-    f->Drain(config_.shutdown_timeout,
-             [this, f](std::size_t undelivered) { OnFlowDrained(*f, undelivered); });
-  }
-}
-
-void Daemon::OnFlowDrained(const Flow& flow, std::size_t undelivered) {
-  undelivered_ += undelivered;
-  log_->debug("flow {} drained", flow.name());
-  if (--flows_draining_ == 0) CloseAll();
+  flows_.DrainAll(config_.shutdown_timeout, [this](std::size_t undelivered) {
+    undelivered_ += undelivered;
+    LogStats();  // the final figures, while the flows still exist
+    CloseAll();
+  });
 }
 
 void Daemon::CloseAll() {
   // The HTTP client goes first: aborting its transfers settles every request callback before the
   // senders' handles close.
   aws_->Close([this] {
-    for (auto& flow : flows_) flow->Close([] {});
+    flows_.CloseAll([] {});
     for (uv_signal_t* sig : {&sigint_, &sigterm_}) uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&stats_timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&heap_timer_), nullptr);
@@ -196,11 +189,11 @@ std::string Daemon::StatusSnapshot() const {
     facts.credential_refreshes = creds.counters().refreshes;
     facts.credential_refresh_failures = creds.counters().refresh_failures;
   }
-  return StatusJson(facts, flows_);
+  return StatusJson(facts, flows_.List());
 }
 
 void Daemon::LogStats() {
-  for (const auto& flow : flows_) log_->info("{}", flow->Summary());
+  for (const Flow* flow : flows_.List()) log_->info("{}", flow->Summary());
 }
 
 }  // namespace ferry

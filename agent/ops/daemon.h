@@ -23,7 +23,8 @@
 #include "agent/net/http_client.h"
 #include "agent/ops/state_lock.h"
 #include "agent/ops/status_server.h"
-#include "agent/pipeline/flow.h"
+#include "agent/pipeline/flow_builder.h"
+#include "agent/pipeline/flow_set.h"
 
 namespace ferry {
 
@@ -43,7 +44,6 @@ class Daemon {
   // Logs spool folders of flows that are no longer configured and still hold records.
   void WarnAboutOrphanSpools() const;
   void BeginShutdown(int signum);
-  void OnFlowDrained(const Flow& flow, std::size_t undelivered);
   void CloseAll();
   void LogStats();
   std::string StatusSnapshot() const;
@@ -54,10 +54,10 @@ class Daemon {
   uv_loop_t loop_{};
   SystemClock system_clock_;
   CorrectedClock clock_{system_clock_};
-  MemoryBudget budget_;
+  MemoryBudget budget_;  // the sum over every flow's budget (each flow has its share of memory_limit)
   AckTracker acks_;
   std::unique_ptr<aws::AwsAccess> aws_;
-  std::vector<std::unique_ptr<Flow>> flows_;
+  FlowSet flows_;
   std::optional<StateLock> lock_;
   std::unique_ptr<StatusServer> status_;
   std::uint64_t started_at_ = 0;  // loop time
@@ -67,7 +67,6 @@ class Daemon {
   uv_timer_t heap_timer_{};  // hands free heap back once the budget is idle (core/heap_retention.h)
   HeapTrimPolicy heap_trim_;
   bool stopping_ = false;
-  std::size_t flows_draining_ = 0;
   std::size_t undelivered_ = 0;
 };
 
