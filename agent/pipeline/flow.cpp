@@ -81,7 +81,9 @@ namespace {
 std::unique_ptr<Output> MakeOutput(const FlowContext& ctx, const config::FlowOptions& options,
                                    Flow::Parts& parts, aws::ServiceEndpoint endpoint,
                                    aws::CredentialSource& credentials) {
-  parts.sender.credentials_refused = [&credentials](std::uint64_t signed_at) { credentials.Refused(signed_at); };
+  parts.sender.credentials_refused = [&credentials](std::uint64_t signed_at) {
+    credentials.Refused(signed_at);
+  };
   if (auto* k = std::get_if<kinesis::KinesisOutput::Parts>(&parts.output)) {
     return std::make_unique<kinesis::KinesisOutput>(
         ctx.loop, ctx.log, ctx.http, ctx.budget, ctx.clock, options.name, *options.kinesis, std::move(*k),
@@ -103,7 +105,9 @@ Flow::Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts par
               std::move(parts.framer), ctx.budget, ctx.acks, chain_) {}
 
 void Flow::Start() {
-  output_->Start([this] { StartReading(); });
+  // Reading never waits for the output (output.h): the start position is taken now.
+  output_->Start();
+  StartReading();
 }
 
 void Flow::StartReading() {
