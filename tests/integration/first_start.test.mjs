@@ -76,7 +76,7 @@ async function startAndWrite(t, ep, setupResult, written) {
     await sleep(100)
   }
   // Read while the endpoint has not answered anything.
-  await waitUntil(async () => (await recordsRead(setupResult.stateDir)) >= written.length, 3000, `${written.length} records read`, ferry)
+  await waitUntil(async () => (await recordsRead(setupResult.stateDir)) >= written.length, 8000, `${written.length} records read`, ferry)
   t.diagnostic(`${written.length} lines read ${Date.now() - started} ms after "ferry started", the endpoint still silent`)
   assert.ok(ep.isSilent)
   assert.equal(ep.listShardsCalls, 0, 'no listing can have been answered yet')
@@ -120,7 +120,7 @@ test('a first start whose first listing fails: nothing is skipped, and aggregati
   const { ferry } = await startAndWrite(t, ep, s, during)
   try {
     // Five attempts of 1 s and the backoffs between them: the first listing gives up after 6.5 to 8 s.
-    await waitUntil(() => ferry.output.stderr.includes("cannot list the stream's shards"), 15000, 'the first listing to fail', ferry)
+    await waitUntil(() => ferry.output.stderr.includes("cannot list the stream's shards"), 25000, 'the first listing to fail', ferry)
     assert.match(ferry.output.stderr, /ListShards for Kinesis stream 's'.*(Timeout|timed out)/i)
     ep.speak()
     const spoke = Date.now()

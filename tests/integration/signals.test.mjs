@@ -128,7 +128,7 @@ test('while credentials are being resolved, SIGHUP is harmless and SIGTERM stops
     const took = Date.now() - signalled
     assert.equal(stopped.code, 0, `SIGTERM while resolving must stop ferry cleanly\n${ferryOutputForHumans(ferry)}`)
     assert.equal(stopped.signal, null)
-    assert.ok(took < 3000, `ferry took ${took} ms to stop`)
+    assert.ok(took < 8000, `ferry took ${took} ms to stop (the credential_process would have taken 30 s)`)
     assert.match(stopped.stderr, /signal 15: stopping before the flows started/)
     assert.match(stopped.stderr, /ferry stopped/)
     await waitUntil(() => !alive(helperPid), 3000, 'the credential_process to be killed', ferry)
