@@ -141,6 +141,15 @@ Duration ListShardsBackoff(std::uint32_t retry, const ShardMapLoaderOptions& opt
   return Duration(half + std::uniform_int_distribution<std::uint64_t>(0, ceiling - half)(random));
 }
 
+Duration RelistDelay(std::uint32_t failed_loads, Duration refresh_every, std::minstd_rand& random) {
+  constexpr Duration kFirst{1000};
+  constexpr Duration kMaxCap{30000};
+  ShardMapLoaderOptions pacing;
+  pacing.backoff_base = kFirst;
+  pacing.backoff_cap = std::max(std::min(refresh_every, kMaxCap), kFirst);
+  return ListShardsBackoff(failed_loads == 0 ? 0 : failed_loads - 1, pacing, random);
+}
+
 ShardMapLoader::ShardMapLoader(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
                                std::string stream, aws::ServiceEndpoint endpoint,
                                aws::CredentialSource& credentials, const Clock& clock,

@@ -2,6 +2,7 @@
 #include "agent/ops/daemon.h"
 
 #include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -33,7 +34,7 @@ Daemon::~Daemon() {
   uv_loop_close(&loop_);
 }
 
-Status Daemon::Build() {
+Status Daemon::Open() {
   std::error_code ec;
   std::filesystem::create_directories(config_.state_dir, ec);
   if (ec) {
@@ -47,18 +48,17 @@ Status Daemon::Build() {
   status_ = std::make_unique<StatusServer>(
       &loop_, *log_, (std::filesystem::path(config_.state_dir) / kStatusSocketName).string(),
       [this] { return StatusSnapshot(); });
-  Status listening = status_->Start();
-  if (!listening) return listening;
+  return status_->Start();
+}
 
-  // After the lock: the look-ups may ask metadata services and STS, which a second ferry need not do.
-  bool kinesis = false, firehose = false;
-  for (const auto& flow : config_.flows) (flow.kinesis ? kinesis : firehose) = true;
-  aws_ = std::make_unique<aws::AwsAccess>(&loop_, config_.aws, env_, clock_, *log_);
-  Status reached = aws_->Resolve(kinesis, firehose);
-  if (!reached) return reached;
-
+void Daemon::OnResolved(Status resolved) {
+  if (!resolved) return Fail(std::move(resolved));
   log_->info("{}", aws_->Describe());
+  if (Status built = BuildFlows(); !built) return Fail(std::move(built));
+  StartFlows();
+}
 
+Status Daemon::BuildFlows() {
   // Every flow is prepared (its spool opened) before any flow exists, so a bad flow stops ferry at once.
   FlowContext ctx{&loop_, *log_, aws_->http(), acks_, clock_};
   BuildContext build{config_, env_.hostname(), *log_, clock_, &budget_};
@@ -101,30 +101,48 @@ void Daemon::WarnAboutOrphanSpools() const {
 }
 
 Status Daemon::Run() {
-  Status built = Build();
-  if (!built) {
-    // Lets the handles opened so far close (the listener, the HTTP clients of the AWS look-ups).
-    if (status_) status_->Close([] {});
-    if (aws_) aws_->Close([] {});
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    return built;
-  }
-
-  for (uv_signal_t* sig : {&sigint_, &sigterm_}) {
+  // Signals first: from here on a stop is orderly, and SIGHUP no longer ends the process.
+  for (uv_signal_t* sig : {&sigint_, &sigterm_, &sighup_}) {
     uv_signal_init(&loop_, sig);
     sig->data = this;
   }
-  auto on_signal = [](uv_signal_t* h, int signum) { static_cast<Daemon*>(h->data)->BeginShutdown(signum); };
-  uv_signal_start(&sigint_, on_signal, SIGINT);
-  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  auto on_stop = [](uv_signal_t* h, int signum) { static_cast<Daemon*>(h->data)->BeginShutdown(signum); };
+  uv_signal_start(&sigint_, on_stop, SIGINT);
+  uv_signal_start(&sigterm_, on_stop, SIGTERM);
+  uv_signal_start(
+      &sighup_, [](uv_signal_t* h, int) { static_cast<Daemon*>(h->data)->OnSighup(); }, SIGHUP);
   uv_timer_init(&loop_, &stats_timer_);
   stats_timer_.data = this;
+  uv_timer_init(&loop_, &heap_timer_);
+  heap_timer_.data = this;
+  started_at_ = uv_now(&loop_);
+
+  if (Status opened = Open(); !opened) {
+    Fail(std::move(opened));
+  } else {
+    // After the lock: the look-ups may ask metadata services and STS, which a second ferry need not do.
+    bool kinesis = false, firehose = false;
+    for (const auto& flow : config_.flows) (flow.kinesis ? kinesis : firehose) = true;
+    aws_ = std::make_unique<aws::AwsAccess>(&loop_, config_.aws, env_, clock_, *log_);
+    aws_->Resolve(kinesis, firehose, [this](Status resolved) { OnResolved(std::move(resolved)); });
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+
+  if (!failure_) return failure_;
+  if (started_) {
+    if (undelivered_ > 0) {
+      log_->error("{} records were not delivered within shutdown_timeout ({})", undelivered_,
+                  FormatDuration(config_.shutdown_timeout));
+    }
+  }
+  log_->info("ferry stopped");
+  return Status::Ok();
+}
+
+void Daemon::StartFlows() {
   uv_timer_start(
       &stats_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->LogStats(); }, kStatsIntervalMs,
       kStatsIntervalMs);
-
-  uv_timer_init(&loop_, &heap_timer_);
-  heap_timer_.data = this;
   uv_timer_start(
       &heap_timer_,
       [](uv_timer_t* t) {
@@ -132,17 +150,23 @@ Status Daemon::Run() {
         if (self->heap_trim_.Due(self->budget_)) ReturnFreeHeap();
       },
       kHeapTrimIntervalMs, kHeapTrimIntervalMs);
-
-  started_at_ = uv_now(&loop_);
-  log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_.state_dir);
+  started_ = true;
   flows_.StartAll();
-  uv_run(&loop_, UV_RUN_DEFAULT);
-  if (undelivered_ > 0) {
-    log_->error("{} records were not delivered within shutdown_timeout ({})", undelivered_,
-                FormatDuration(config_.shutdown_timeout));
-  }
-  log_->info("ferry stopped");
-  return Status::Ok();
+  // After the flows took their start positions (start_at: end): a line written once this is logged is read.
+  log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_.state_dir);
+}
+
+void Daemon::Fail(Status failure) {
+  failure_ = std::move(failure);
+  stopping_ = true;
+  CloseAll();
+}
+
+void Daemon::OnSighup() {
+  log_->warn(
+      "signal {} (SIGHUP): reloading the config is not available yet; ferry keeps running with the config "
+      "it started with (restart it to apply a new one)",
+      SIGHUP);
 }
 
 void Daemon::BeginShutdown(int signum) {
@@ -151,6 +175,11 @@ void Daemon::BeginShutdown(int signum) {
     return;
   }
   stopping_ = true;
+  if (!started_) {
+    log_->info("signal {}: stopping before the flows started", signum);
+    CloseAll();
+    return;
+  }
   log_->info("signal {}: stopping; sending what was read (for at most {})", signum,
              FormatDuration(config_.shutdown_timeout));
   uv_timer_stop(&stats_timer_);
@@ -163,15 +192,22 @@ void Daemon::BeginShutdown(int signum) {
 }
 
 void Daemon::CloseAll() {
-  // The HTTP client goes first: aborting its transfers settles every request callback before the
-  // senders' handles close.
-  aws_->Close([this] {
+  auto rest = [this] {
     flows_.CloseAll([] {});
-    for (uv_signal_t* sig : {&sigint_, &sigterm_}) uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
+    for (uv_signal_t* sig : {&sigint_, &sigterm_, &sighup_}) {
+      uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(&stats_timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&heap_timer_), nullptr);
-    status_->Close([] {});
-  });
+    if (status_) status_->Close([] {});
+  };
+  // The HTTP client goes first: aborting its transfers settles every request callback before the
+  // senders' handles close.
+  if (aws_) {
+    aws_->Close(rest);
+  } else {
+    rest();
+  }
 }
 
 std::string Daemon::StatusSnapshot() const {

@@ -1,6 +1,10 @@
-// Daemon: `ferry run` on one libuv loop. It builds the flows from a validated config, runs until
-// SIGINT or SIGTERM, then shuts down in order: stop reading, send what was read (for at most
-// shutdown_timeout), stop the HTTP client, close every handle, and return.
+// Daemon: `ferry run` on one libuv loop, which runs once from start to end: the state folder's lock and
+// the status socket, then the AWS look-ups (region, credentials; asynchronous, so signals and `ferry
+// status` are answered meanwhile), then the flows are built and started, all in callbacks on that loop. It
+// runs until SIGINT or SIGTERM, then shuts down in order: stop reading, send what was read (for at most
+// shutdown_timeout), stop the HTTP client, close every handle, and return. A stop signal before the flows
+// have started abandons the look-ups and closes what is open. SIGHUP is answered with a log line (reload
+// is not there yet) and changes nothing: it must not end the daemon.
 // Construct, Run() once, destroy; all on one thread.
 #pragma once
 
@@ -35,12 +39,20 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Resolves credentials and endpoints, then runs the loop until a stop signal has been handled.
-  // Errors before the loop starts (no credentials, a bad endpoint) come back as a Status.
+  // Runs the loop until a stop signal has been handled, or until start-up failed: errors before the flows
+  // start (no credentials, a bad endpoint, a spool folder that cannot be opened) come back as a Status
+  // once every handle opened so far is closed. A stop signal during start-up returns Ok.
   Status Run();
 
  private:
-  Status Build();
+  // The state folder, its lock and the status socket: what a second ferry must not get past.
+  Status Open();
+  void OnResolved(Status resolved);
+  Status BuildFlows();
+  void StartFlows();
+  // Start-up failed: closes what is open; Run() returns failure.
+  void Fail(Status failure);
+  void OnSighup();
   // Logs spool folders of flows that are no longer configured and still hold records.
   void WarnAboutOrphanSpools() const;
   void BeginShutdown(int signum);
@@ -63,6 +75,9 @@ class Daemon {
   std::uint64_t started_at_ = 0;  // loop time
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
+  uv_signal_t sighup_{};
+  bool started_ = false;  // the flows run
+  Status failure_ = Status::Ok();
   uv_timer_t stats_timer_{};
   uv_timer_t heap_timer_{};  // hands free heap back once the budget is idle (core/heap_retention.h)
   HeapTrimPolicy heap_trim_;

@@ -60,7 +60,8 @@ Flow::Flow(const FlowContext& ctx, Parts parts, aws::ServiceEndpoint endpoint,
 Flow::~Flow() = default;
 
 void Flow::Start() {
-  output_->Start([this] { StartReading(); });
+  output_->Start();
+  StartReading();
 }
 
 void Flow::StartReading() {
