@@ -8,6 +8,7 @@
 
 #include "agent/aws/aws_access.h"
 #include "agent/checkpoint/checkpoint_store.h"
+#include "agent/core/event_loop.h"
 #include "agent/core/masking.h"
 #include "agent/ops/status_report.h"
 #include "ferry/version.h"
@@ -24,14 +25,16 @@ constexpr std::uint64_t kHeapTrimIntervalMs = 15'000;
 
 Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::logger> log)
     : config_(std::move(config)), env_(std::move(env)), log_(std::move(log)), budget_(config_.memory_limit) {
-  uv_loop_init(&loop_);
+  loop_ready_ = InitLoop(&loop_);
 }
 
 Daemon::~Daemon() {
   flows_.clear();
   status_.reset();
   aws_.reset();
-  uv_loop_close(&loop_);
+  if (!loop_ready_) return;
+  if (std::string open = CloseLoop(&loop_); !open.empty())
+    log_->error("bug: the event loop ends with {}", open);
 }
 
 Status Daemon::Build() {
@@ -100,6 +103,7 @@ void Daemon::WarnAboutOrphanSpools() const {
 }
 
 Status Daemon::Run() {
+  if (!loop_ready_) return loop_ready_;
   Status built = Build();
   if (!built) {
     // Lets the handles opened so far close (the listener, the HTTP clients of the AWS look-ups).
