@@ -10,8 +10,8 @@
 #include "agent/checkpoint/checkpoint_store.h"
 
 namespace ferry {
-Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const config::Config& config,
-                                  const std::string& hostname, const FlowContext& ctx) {
+Result<Flow::Parts> Flow::PrepareStages(const config::FlowOptions& options, const config::Config& config,
+                                        const std::string& hostname) {
   const std::string& state_dir = config.state_dir;
   std::string where = fmt::format("flows '{}'", options.name);
   auto discovery = Discovery::Create({options.files, options.exclude, options.exclude_compressed});
@@ -54,7 +54,16 @@ Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const conf
   sender.backoff_cap = config.retry.backoff_cap;
   sender.slow_retry = config.retry.slow_retry;
   sender.request_timeout_ms = static_cast<std::uint32_t>(config.aws.request_timeout.count());
-  sender.correct_clock = [&clock = ctx.clock, &log = ctx.log](std::int64_t server_time) {
+  return Parts{std::move(t), std::move(*discovery), std::move(*framer), std::move(output), sender, {}};
+}
+
+Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const config::Config& config,
+                                  const std::string& hostname, const FlowContext& ctx) {
+  auto parts = PrepareStages(options, config, hostname);
+  if (!parts) return parts;
+  const std::string& state_dir = config.state_dir;
+  std::string where = fmt::format("flows '{}'", options.name);
+  parts->sender.correct_clock = [&clock = ctx.clock, &log = ctx.log](std::int64_t server_time) {
     const std::int64_t offset = clock.Correct(server_time);
     log.warn("the host's clock is {} s {} the endpoint's; requests are signed with the endpoint's time",
              offset < 0 ? -offset : offset, offset < 0 ? "ahead of" : "behind");
@@ -73,15 +82,17 @@ Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const conf
   keep.dead_letters =
       std::make_unique<DeadLetterWriter>((state / "dead-letter").string(), folder_name,
                                          [&clock = ctx.clock] { return clock.UnixSeconds() * 1000; });
-  return Parts{std::move(t), std::move(*discovery), std::move(*framer), std::move(output),
-               sender,       std::move(keep)};
+  parts->keep = std::move(keep);
+  return parts;
 }
 
 namespace {
 std::unique_ptr<Output> MakeOutput(const FlowContext& ctx, const config::FlowOptions& options,
                                    Flow::Parts& parts, aws::ServiceEndpoint endpoint,
                                    aws::CredentialSource& credentials) {
-  parts.sender.credentials_refused = [&credentials](std::uint64_t signed_at) { credentials.Refused(signed_at); };
+  parts.sender.credentials_refused = [&credentials](std::uint64_t signed_at) {
+    credentials.Refused(signed_at);
+  };
   if (auto* k = std::get_if<kinesis::KinesisOutput::Parts>(&parts.output)) {
     return std::make_unique<kinesis::KinesisOutput>(
         ctx.loop, ctx.log, ctx.http, ctx.budget, ctx.clock, options.name, *options.kinesis, std::move(*k),

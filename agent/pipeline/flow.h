@@ -53,6 +53,10 @@ class Flow {
   // Opens the flow's spool, whose replayed records are charged to ctx.budget.
   static Result<Parts> Prepare(const config::FlowOptions& options, const config::Config& config,
                                const std::string& hostname, const FlowContext& ctx);
+  // Prepare's checks without the spool (keep stays empty) and without touching a file or folder: what
+  // `ferry check` runs for every flow (ops/preflight.h), so it refuses what `ferry run` would.
+  static Result<Parts> PrepareStages(const config::FlowOptions& options, const config::Config& config,
+                                     const std::string& hostname);
 
   // endpoint: the flow's destination service (Kinesis or Firehose).
   Flow(const FlowContext& ctx, const config::FlowOptions& options, Parts parts, aws::ServiceEndpoint endpoint,
