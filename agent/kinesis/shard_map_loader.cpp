@@ -10,7 +10,9 @@
 
 #include "agent/aws/json_request.h"
 #include "agent/core/corrected_clock.h"
+#include "agent/core/peer_text.h"
 #include "agent/delivery/error_class.h"
+#include "agent/delivery/response_outcome.h"
 #include "agent/kinesis/list_shards_codec.h"
 #include "agent/kinesis/put_records_codec.h"
 
@@ -48,7 +50,9 @@ ShardListing::Next ShardListing::OnResponse(const net::HttpResponse& response) {
   if (!response.transport_ok()) {
     Error error(ErrorCode::kNetwork,
                 fmt::format("ListShards for {}: {}", description_, response.transport_error));
-    return ClientClosing(response) ? Fail(std::move(error)) : Retry(std::move(error), false);
+    // An untrusted certificate will not verify on a retry either.
+    const bool futile = ClientClosing(response) || response.failure == net::TransportFailure::kUntrustedPeer;
+    return futile ? Fail(std::move(error)) : Retry(std::move(error), false);
   }
   if (response.status != 200) {
     ServiceError service = DecodeServiceError(response.status, response.body);
@@ -57,7 +61,7 @@ ShardListing::Next ShardListing::OnResponse(const net::HttpResponse& response) {
         service.type.starts_with("HTTP ")
             ? fmt::format("ListShards for {}: {}", description_, service.type)
             : fmt::format("ListShards for {}: HTTP {} {}", description_, response.status, service.type);
-    if (!service.message.empty()) what += ": " + service.message;
+    if (!service.message.empty()) what += ": " + CutPeerText(service.message, kMaxPeerMessageBytes);
     if (TransientServiceError(response.status, service.type))
       return Retry(Error(ErrorCode::kRemote, what), false);
     const std::string* date = response.header("date");
