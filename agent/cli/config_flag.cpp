@@ -32,7 +32,7 @@ void PrintLines(std::string_view text, std::string_view prefix) {
   std::size_t from = 0;
   while (from < text.size()) {
     const std::size_t end = std::min(text.find('\n', from), text.size());
-    fmt::print(stderr, "{}{}\n", prefix, EscapeLogText(text.substr(from, end - from)));
+    fmt::print(stderr, "{}{}\n", prefix, EscapeLogText(text.substr(from, end - from), Backslashes::kKeep));
     from = end + 1;
   }
 }

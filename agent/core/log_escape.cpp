@@ -41,22 +41,23 @@ std::size_t DecodeUtf8(std::string_view text, std::size_t i, std::uint32_t& cp) 
 
 }  // namespace
 
-bool NeedsLogEscape(std::string_view text) {
+bool NeedsLogEscape(std::string_view text, Backslashes backslashes) {
+  const bool escape_backslash = backslashes == Backslashes::kEscape;
   for (char c : text) {
     const auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || b >= 0x7f || c == '\\') return true;
+    if (b < 0x20 || b >= 0x7f || (c == '\\' && escape_backslash)) return true;
   }
   return false;
 }
 
-std::string EscapeLogText(std::string_view text) {
-  if (!NeedsLogEscape(text)) return std::string(text);
+std::string EscapeLogText(std::string_view text, Backslashes backslashes) {
+  if (!NeedsLogEscape(text, backslashes)) return std::string(text);
   std::string out;
   out.reserve(text.size() + 16);
   for (std::size_t i = 0; i < text.size();) {
     const auto b = static_cast<unsigned char>(text[i]);
     if (b >= 0x20 && b < 0x7f) {
-      if (b == '\\') out += '\\';
+      if (b == '\\' && backslashes == Backslashes::kEscape) out += '\\';
       out += static_cast<char>(b);
       ++i;
       continue;

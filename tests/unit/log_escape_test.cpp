@@ -35,8 +35,11 @@ TEST_CASE("EscapeLogText: line breaks and controls become escapes, so no line ca
   CHECK(EscapeLogText("\x1b[2J\x1b]0;title\x07") == "\\x1b[2J\\x1b]0;title\\x07");
   CHECK(EscapeLogText("nul\0byte"s) == "nul\\x00byte");
   CHECK(EscapeLogText("del\x7f") == "del\\x7f");
-  // A backslash is doubled, so a file really named "a\n" cannot pass for an escaped line break.
+  // A backslash is doubled, so a file really named "a\n" cannot pass for an escaped line break; text for a
+  // person (a regex in ferry check's errors) may keep it.
   CHECK(EscapeLogText("a\\nb") == "a\\\\nb");
+  CHECK_FALSE(NeedsLogEscape("^\\d{4}", Backslashes::kKeep));
+  CHECK(EscapeLogText("^\\d{4}\n", Backslashes::kKeep) == "^\\d{4}\\n");
 }
 
 TEST_CASE("EscapeLogText: valid UTF-8 stays readable; what breaks or reorders lines does not", "[log]") {
