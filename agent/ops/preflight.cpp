@@ -59,9 +59,10 @@ void AddLines(const config::Config& config, const std::string& text, std::vector
   for (const std::string& line : Lines(text)) out.push_back(Located(config, line));
 }
 
-// Whether this process may open path with mode, judged as open(2) would (effective ids and capabilities).
-bool MayAccess(const fs::path& path, int mode) {
-  return ::faccessat(AT_FDCWD, path.c_str(), mode, AT_EACCESS) == 0;
+// 0 when this process may open path with mode, judged as open(2) would (effective ids and capabilities);
+// else the errno saying why not.
+int AccessError(const fs::path& path, int mode) {
+  return ::faccessat(AT_FDCWD, path.c_str(), mode, AT_EACCESS) == 0 ? 0 : errno;
 }
 
 // "" when ferry may use folder (a folder it may write in) or create it (its nearest existing parent is a
@@ -70,19 +71,21 @@ std::string FolderProblem(const fs::path& folder) {
   struct stat st {};
   if (::stat(folder.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) return "is not a folder";
-    if (!MayAccess(folder, W_OK | X_OK)) {
-      return fmt::format("ferry may not write in it: {}", ErrnoText(errno));
+    if (const int err = AccessError(folder, W_OK | X_OK); err != 0) {
+      return fmt::format("ferry may not write in it: {}", ErrnoText(err));
     }
     return {};
   }
-  if (errno != ENOENT && errno != ENOTDIR) return fmt::format("cannot be used: {}", ErrnoText(errno));
+  if (const int err = errno; err != ENOENT && err != ENOTDIR) {
+    return fmt::format("cannot be used: {}", ErrnoText(err));
+  }
   for (fs::path parent = folder.parent_path();; parent = parent.parent_path()) {
     if (parent.empty()) parent = ".";
     if (::stat(parent.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode)) return fmt::format("cannot be created: {} is not a folder", parent.string());
-      if (!MayAccess(parent, W_OK | X_OK)) {
+      if (const int err = AccessError(parent, W_OK | X_OK); err != 0) {
         return fmt::format("cannot be created: ferry may not write in {}: {}", parent.string(),
-                           ErrnoText(errno));
+                           ErrnoText(err));
       }
       return {};
     }
@@ -114,8 +117,10 @@ void CheckStateDir(const config::Config& config, std::vector<std::string>& error
         fmt::format("{}: {}: a file that is not a socket is in the way of the status socket", key, socket));
   }
   const fs::path lock = state / "ferry.lock";
-  if (::stat(lock.c_str(), &st) == 0 && !MayAccess(lock, R_OK | W_OK)) {
-    errors.push_back(fmt::format("{}: {}: ferry may not open it: {}", key, lock.string(), ErrnoText(errno)));
+  if (::stat(lock.c_str(), &st) == 0) {
+    if (const int err = AccessError(lock, R_OK | W_OK); err != 0) {
+      errors.push_back(fmt::format("{}: {}: ferry may not open it: {}", key, lock.string(), ErrnoText(err)));
+    }
   }
   for (const auto& flow : config.flows) {
     const fs::path spool = state / "spool" / EscapeFlowName(flow.name);
