@@ -90,6 +90,7 @@ KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClie
       loop_(loop),
       shards_(loop, log, http, k.stream, endpoint, credentials, clock, LoaderOptionsFor(sender)),
       refresh_every_(k.shard_map_refresh),
+      slow_retry_(sender.slow_retry),
       aggregate_(k.aggregate),
       jitter_(std::random_device{}()),
       path_(loop, log, http,
@@ -143,7 +144,11 @@ void KinesisOutput::OnListed(Result<ShardMap> map) {
     return;
   }
   ++failed_loads_;
-  const Duration delay = RelistDelay(failed_loads_, refresh_every_, jitter_);
+  Duration delay = RelistDelay(failed_loads_, refresh_every_, jitter_);
+  // A missing stream, denied access or an untrusted certificate waits for an operator: listing again soon
+  // would only fill the log (the sender retries such errors at the same pace).
+  const ErrorCode code = map.error().code();
+  if (code == ErrorCode::kRefused || code == ErrorCode::kNotFound) delay = std::max(delay, slow_retry_);
   const bool mapped = packer_.shard_map() != nullptr && !packer_.shard_map()->open_shards().empty();
   if (packer_.waiting()) {
     log_.warn(

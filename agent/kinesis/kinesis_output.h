@@ -77,6 +77,7 @@ class KinesisOutput : public Output {
   ShardMapLoader shards_;
   uv_timer_t refresh_timer_{};
   Duration refresh_every_;
+  Duration slow_retry_;  // the pace after a listing refused for a reason only an operator can fix
   bool aggregate_;
   bool stopped_ = false;            // drained or closing: listings end without effect
   std::uint32_t failed_loads_ = 0;  // in a row

@@ -76,8 +76,9 @@ class ShardListing {
   //    yet): kBackoff for the same call; ExpiredNextTokenException: kBackoff and start over;
   //  - a signature refused for a skewed clock, with a Date: correct_clock, then kBackoff;
   //  - every backoff counts against max_retries; past it, kFailed with that error;
-  //  - the HTTP client aborting (it is closing), ResourceNotFoundException (kNotFound), other service
-  //    errors (kRemote) and unreadable pages (kProtocol): kFailed.
+  //  - the HTTP client aborting (it is closing), an untrusted TLS certificate, ResourceNotFoundException
+  //    (kNotFound), other service errors (kRemote) and unreadable pages (kProtocol): kFailed. A service's
+  //    message is cut to kMaxPeerMessageBytes (delivery/response_outcome.h).
   Next OnResponse(const net::HttpResponse& response);
 
   std::uint32_t retries() const { return retries_; }

@@ -9,6 +9,7 @@
 
 #include "agent/aws/aws_access.h"
 #include "agent/checkpoint/checkpoint_store.h"
+#include "agent/core/event_loop.h"
 #include "agent/core/masking.h"
 #include "agent/ops/status_report.h"
 #include "ferry/version.h"
@@ -25,13 +26,15 @@ constexpr std::uint64_t kHeapTrimIntervalMs = 15'000;
 
 Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::logger> log)
     : config_(std::move(config)), env_(std::move(env)), log_(std::move(log)), budget_(config_.memory_limit) {
-  uv_loop_init(&loop_);
+  loop_ready_ = InitLoop(&loop_);
 }
 
 Daemon::~Daemon() {
   status_.reset();
   aws_.reset();
-  uv_loop_close(&loop_);
+  if (!loop_ready_) return;
+  if (std::string open = CloseLoop(&loop_); !open.empty())
+    log_->error("bug: the event loop ends with {}", open);
 }
 
 Status Daemon::Open() {
@@ -101,6 +104,7 @@ void Daemon::WarnAboutOrphanSpools() const {
 }
 
 Status Daemon::Run() {
+  if (!loop_ready_) return loop_ready_;
   // Signals first: from here on a stop is orderly, and SIGHUP no longer ends the process.
   for (uv_signal_t* sig : {&sigint_, &sigterm_, &sighup_}) {
     uv_signal_init(&loop_, sig);

@@ -64,6 +64,7 @@ class Daemon {
   Environment env_;
   std::shared_ptr<spdlog::logger> log_;
   uv_loop_t loop_{};
+  Status loop_ready_;  // uv_loop_init's result (core/event_loop.h); Run() fails with it
   SystemClock system_clock_;
   CorrectedClock clock_{system_clock_};
   MemoryBudget budget_;  // the sum over every flow's budget (each flow has its share of memory_limit)

@@ -40,16 +40,40 @@ SenderOptions SenderOptionsFor(const config::Config& config, CorrectedClock& clo
   return sender;
 }
 
+namespace {
+
+// The stages of a file flow that can fail to build: the globs, the output, the framer.
+struct FileStages {
+  Discovery discovery;
+  PreparedOutput output;
+  RecordFramer framer;
+};
+
+Result<FileStages> PrepareFileStages(const config::FlowOptions& options, const std::string& hostname) {
+  const std::string where = fmt::format("flows '{}'", options.name);
+  auto discovery = Discovery::Create({options.files, options.exclude, options.exclude_compressed});
+  if (!discovery) return Error(ErrorCode::kInvalidArgument, where + ": " + discovery.error().message());
+  auto output = PrepareOutput(options, hostname);
+  if (!output) return output.error();
+  auto framer = RecordFramer::Create(FramingFor(options, output->max_record_bytes));
+  if (!framer) return Error(ErrorCode::kInvalidArgument, where + ": " + framer.error().message());
+  return FileStages{std::move(*discovery), std::move(*output), std::move(*framer)};
+}
+
+}  // namespace
+
+Status ValidateFileFlow(const config::FlowOptions& options, const std::string& hostname) {
+  auto stages = PrepareFileStages(options, hostname);
+  if (!stages) return stages.error();
+  return Status::Ok();
+}
+
 Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const BuildContext& ctx,
                                   std::size_t budget_bytes) {
   const config::Config& config = ctx.config;
   const std::string where = fmt::format("flows '{}'", options.name);
-  auto discovery = Discovery::Create({options.files, options.exclude, options.exclude_compressed});
-  if (!discovery) return Error(ErrorCode::kInvalidArgument, where + ": " + discovery.error().message());
-  auto output = PrepareOutput(options, ctx.hostname);
-  if (!output) return output.error();
-  auto framer = RecordFramer::Create(FramingFor(options, output->max_record_bytes));
-  if (!framer) return Error(ErrorCode::kInvalidArgument, where + ": " + framer.error().message());
+  auto stages = PrepareFileStages(options, ctx.hostname);
+  if (!stages) return stages.error();
 
   TailerOptions t;
   t.flow = options.name;
@@ -65,15 +89,15 @@ Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const Buil
   Flow::Parts parts;
   parts.name = options.name;
   parts.budget = std::make_unique<MemoryBudget>(budget_bytes, ctx.total);
-  parts.output = std::move(*output);
+  parts.output = std::move(stages->output);
   // The tailer's parts move into the source once; shared so the maker stays copyable.
   struct TailerParts {
     TailerOptions options;
     Discovery discovery;
     RecordFramer framer;
   };
-  auto held =
-      std::make_shared<TailerParts>(TailerParts{std::move(t), std::move(*discovery), std::move(*framer)});
+  auto held = std::make_shared<TailerParts>(
+      TailerParts{std::move(t), std::move(stages->discovery), std::move(stages->framer)});
   parts.source = [held](const SourceContext& s) -> std::unique_ptr<Source> {
     return std::make_unique<FileTailer>(s.loop, s.log, s.clock, std::move(held->options),
                                         std::move(held->discovery), std::move(held->framer), s.budget, s.acks,

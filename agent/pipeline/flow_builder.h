@@ -31,6 +31,10 @@ struct BuildContext {
 // The share of memory_limit each of `flows` flows gets.
 std::size_t FlowBudgetBytes(std::size_t memory_limit, std::size_t flows);
 
+// What BuildFileFlow checks, without touching a file or folder: what `ferry check` runs for every flow
+// (ops/preflight.h), so it refuses what `ferry run` would.
+Status ValidateFileFlow(const config::FlowOptions& options, const std::string& hostname);
+
 // A flow that tails files (`ferry run`): its checkpoints, spool and dead letters live under state_dir.
 // Opens the flow's spool, whose replayed records are charged to the flow's budget of budget_bytes.
 Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const BuildContext& ctx,

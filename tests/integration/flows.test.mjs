@@ -57,6 +57,7 @@ test('a flow whose endpoint stops answering does not stop the other flows from r
       '    kinesis: { stream: s, max_age: 100ms }',
       '',
     ].join('\n'),
+    { mode: 0o600 },
   )
   const ferry = startFerry(config)
   try {

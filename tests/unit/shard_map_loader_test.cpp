@@ -136,12 +136,14 @@ TEST_CASE("ShardListing fails at once on a missing stream and other service erro
   SECTION("AccessDeniedException") {
     ShardListing listing = Listing();
     CHECK(listing.OnResponse(ServiceError(400, "AccessDeniedException")) == ShardListing::Next::kFailed);
-    CHECK(listing.last_error()->code() == ErrorCode::kRemote);
+    // Only an operator can fix it: the output lists again at the slow pace, not its backoff.
+    CHECK(listing.last_error()->code() == ErrorCode::kRefused);
   }
   SECTION("an HTTP error without a JSON body") {
     ShardListing listing = Listing();
     CHECK(listing.OnResponse(Answer(403, "<html>no</html>")) == ShardListing::Next::kFailed);
     CHECK_THAT(LastError(listing), Catch::Contains("HTTP 403"));
+    CHECK(listing.last_error()->code() == ErrorCode::kRefused);
   }
 }
 

@@ -281,7 +281,7 @@ class Harness {
   explicit Harness(PackingOptions options = Packing(), const PartitionKeySpec& keys = RandomKeys(),
                    std::shared_ptr<const ShardMap> map = nullptr)
       : budget(1ULL << 40) {
-    uv_loop_init(&loop_);
+    REQUIRE(uv_loop_init(&loop_) == 0);
     collector_.emplace(&loop_, RequestLimits{}, Duration(600000),
                        [this](std::vector<WireRecord>&& request) { requests.push_back(std::move(request)); });
     packer_.emplace(&loop_, *collector_, MakePolicy(keys), options, &budget);
@@ -1239,7 +1239,7 @@ TEST_CASE("StreamPacker counters match what it sent", "[stream_packer]") {
 
 TEST_CASE("StreamPacker Close runs its callback once the loop runs", "[stream_packer]") {
   uv_loop_t loop;
-  uv_loop_init(&loop);
+  REQUIRE(uv_loop_init(&loop) == 0);
   MemoryBudget budget(1 << 30);
   RecordingSink sink;
   std::vector<WireRecord> sent;

@@ -15,7 +15,7 @@
 //     delayMs     wait before answering; hang: never answer; reset: close the connection without an answer
 //   ep.endpoint, ep.accepted (the user records' data, Buffers in arrival order: KPL aggregates are taken
 //   apart, checksums verified), ep.kinesisRecords (records stored as PutRecords saw them), ep.requests
-//   (PutRecords calls), ep.protocols ({ json, cbor }: those calls by the protocol they came in),
+//   (PutRecords calls), ep.connections (TCP connections, handshakes that failed included), ep.protocols ({ json, cbor }: those calls by the protocol they came in),
 //   ep.waitForRequests(n), ep.down() (an outage: the port refuses connections and open ones are cut until
 //   ep.up()), ep.stop()
 // clockOffsetSeconds plays a server whose clock is that far from the host's: its Date header says so, and
@@ -180,7 +180,9 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
       else answer()
     })
   })
+  let connections = 0
   server.on('connection', (socket) => {
+    connections++
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
@@ -208,6 +210,10 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
     },
     get requests() {
       return requests
+    },
+    // TCP connections accepted, those that never got as far as a request (a refused TLS handshake) too.
+    get connections() {
+      return connections
     },
     get kinesisRecords() {
       return kinesisRecords
