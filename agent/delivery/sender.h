@@ -40,6 +40,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -125,7 +126,9 @@ class Sender {
   // With a spill, what waits for a retry and what fails from now on is spilled at once, records from the
   // spool are let go (they stay there), and what is left at the timeout is spilled too.
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_done);
-  // Closes the timers; on_closed runs when they are closed. Call after the HTTP client has stopped.
+  // Cancels the requests still out (their records are let go unacknowledged) and closes the timers;
+  // on_closed runs once every callback has run and every timer is closed. The HTTP client goes on serving
+  // others. Call after Drain.
   void Close(std::function<void()> on_closed);
 
   const SenderCounters& counters() const { return counters_; }
@@ -169,6 +172,7 @@ class Sender {
   void OnRetryTimer();
   void ArmRetryTimer();
   void CheckDrained();
+  void StepClosed();
   void FinishDrain();
   std::uint64_t Backoff(std::uint32_t attempt);
 
@@ -198,6 +202,8 @@ class Sender {
   bool abandoned_ = false;  // the drain timed out: failures are no longer retried
   std::function<void(std::size_t)> on_drained_;
   int closing_ = 0;
+  bool cancelling_ = false;                    // closing: answers only count down
+  std::set<net::HttpClient::RequestId> sent_;  // requests out, for Close to cancel
   std::function<void()> on_closed_;
 };
 
