@@ -116,8 +116,9 @@ void Flow::Drain(Duration timeout, std::function<void(std::size_t)> on_drained) 
   draining_ = true;
   tailer_.Stop([] {});
   output_->Drain(timeout, [this, on_drained = std::move(on_drained)](std::size_t undelivered) {
-    if (reading_) tailer_.SaveCheckpoints();  // after the last acknowledgements are in
-    on_drained(undelivered);
+    if (!reading_) return on_drained(undelivered);
+    // After the last acknowledgements are in; on_drained once the checkpoint is on disk.
+    tailer_.SaveCheckpoints([on_drained, undelivered] { on_drained(undelivered); });
   });
 }
 

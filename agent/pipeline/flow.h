@@ -62,8 +62,8 @@ class Flow {
 
   const std::string& name() const { return name_; }
   void Start();
-  // Stops reading and sends what was read; then writes the checkpoints. on_drained gets the records given
-  // up after timeout.
+  // Stops reading and sends what was read; then writes the checkpoints durably. on_drained runs once they
+  // are on disk, with the records given up after timeout.
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_drained);
   // Closes every handle; call once the HTTP client has stopped.
   void Close(std::function<void()> on_closed);

@@ -55,10 +55,14 @@ void FileTailer::CheckContent(File& file, const std::vector<Record>& records, st
 
 std::vector<TailedFileStatus> FileTailer::Files() const {
   std::vector<TailedFileStatus> out;
-  out.reserve(files_.size());
+  out.reserve(files_.size() + retained_.size());
   for (const auto& [key, file] : files_) {
     out.push_back(
         {file->path, file->offset, file->size, acks_.committed(file->source), file->fd >= 0, file->figures});
+  }
+  // Files no longer read, while what was read from them waits for its acknowledgement.
+  for (const Retained& r : retained_) {
+    out.push_back({r.path, r.read_to, r.read_to, acks_.committed(r.source), false, {}});
   }
   return out;
 }
