@@ -140,6 +140,18 @@ class Harness {
            UV_RUN_DEFAULT);  // a write already handed to the pool completes, as it would in the kernel
   }
 
+  // Runs the loop until no checkpoint write has happened for quiet_ms: the writes due (paced, so later
+  // under the sanitizers) are done.
+  void SettleCheckpoints(int quiet_ms = 300, int timeout_ms = 5000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      const auto writes = tailer->counters().checkpoint_writes;
+      RunFor(quiet_ms);
+      if (tailer->counters().checkpoint_writes == writes || std::chrono::steady_clock::now() > deadline)
+        return;
+    }
+  }
+
   // Acknowledges every batch the sink holds.
   void AckHeld() {
     for (auto& batch : sink.held) batch->Ack(batch->records().size());
