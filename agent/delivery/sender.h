@@ -8,7 +8,11 @@
 // - dead_letter: a record the endpoint will never take (a permanent error) is written there with the error.
 //   A request refused as a whole for such an error is sent again in halves until the refused records are
 //   alone, since the API does not say which record it objects to.
-// - errors only an operator can fix (missing stream, denied access) are retried every slow_retry.
+// - errors only an operator can fix (missing stream, denied access, an untrusted certificate) are retried
+//   every slow_retry.
+// Failure lines are written once a minute per kind (the same error, the same action), with a count of the
+// ones held back (core/repeat_filter.h): an outage fails every request alike. Answers are read up to a cap
+// that grows with the request's records, and their bodies count against `budget` while they arrive.
 // - a signature refused for a skewed clock corrects the clock from the answer's Date (correct_clock); the
 //   retry is signed anew.
 //
@@ -43,6 +47,7 @@
 #include <spdlog/logger.h>
 
 #include "agent/core/memory_budget.h"
+#include "agent/core/repeat_filter.h"
 #include "agent/core/units.h"
 #include "agent/delivery/destination.h"
 #include "agent/delivery/send_admission.h"
@@ -63,9 +68,10 @@ struct SenderOptions {
   // Called when the endpoint refused the credentials as expired, with the loop time the request was signed,
   // so fresh ones are fetched at once.
   std::function<void(std::uint64_t signed_at_ms)> credentials_refused;
-  // Charged for each request body while it is being sent (may be null): bodies are memory the records'
-  // batches do not cover (base64 makes a JSON body a third larger than its records). A request waits
-  // while its body would not fit, unless nothing is in flight.
+  // Charged for each request body while it is being sent, and for the answer's body while it arrives and
+  // is read (may be null): bodies are memory the records' batches do not cover (base64 makes a JSON body a
+  // third larger than its records). A request waits while its body would not fit, unless nothing is in
+  // flight.
   MemoryBudget* budget = nullptr;
 };
 
@@ -151,6 +157,10 @@ class Sender {
   void Send(std::shared_ptr<Request> request);
   void OnResponse(Request& request, const net::HttpResponse& response);
   void OnRequestFailed(Request&& request, const RequestOutcome& outcome);
+  // The destination could not build the request (Destination::BuildRequest failed): retried after a backoff.
+  void NotBuilt(Request&& request, const Error& error);
+  // Whether a failure line of this kind is written now (repeats_); note then ends the line.
+  bool Loud(std::string_view kind, std::string& note);
   // Spills request's records if allowed (not from the spool; a spill hook that took them); acks them.
   bool TrySpill(const Request& request);
   bool TryDeadLetter(const Request& request, const std::string& code, const std::string& message);
@@ -170,6 +180,7 @@ class Sender {
   SenderCounters counters_;
   std::minstd_rand jitter_;
 
+  RepeatFilter repeats_;  // failure lines: one of a kind a minute, with a count of the rest
   SendAdmission admission_;
   std::uint64_t next_seq_ = 0;
   std::multimap<std::uint64_t, Request> ready_;    // seq -> request (halves of a split share one)

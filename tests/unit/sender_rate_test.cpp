@@ -248,7 +248,11 @@ class TestDestination : public Destination {
 
   const std::string& description() const override { return description_; }
 
-  net::HttpRequest BuildRequest(std::span<const WireRecord> records) override {
+  Result<net::HttpRequest> BuildRequest(std::span<const WireRecord> records) override {
+    if (fail_builds > 0) {
+      --fail_builds;
+      return Error(ErrorCode::kInternal, "compressing record 1: out of memory (test)");
+    }
     net::HttpRequest request;
     request.url = url_ + "/" + std::to_string(next_id_);
     Sent record{uv_now(loop_), {}};
@@ -265,6 +269,7 @@ class TestDestination : public Destination {
   }
 
   RequestOutcome ReadResponse(const net::HttpResponse& response, std::size_t count) override {
+    if (budget != nullptr) budget_while_reading.emplace_back(budget->used(), response.body.size());
     // Requests are answered in any order; the server names the request in X-Id.
     if (const std::string* id = response.header("x-id")) {
       auto it = open_.find(std::stoul(*id));
@@ -289,6 +294,10 @@ class TestDestination : public Destination {
   // The labels sent, in order, and when each was sent.
   std::vector<Sent> sent;
   Concurrency concurrency;
+  int fail_builds = 0;  // the next this many BuildRequest calls fail (a compressor out of memory)
+  // The sender's budget, when set: what it held while each answer was read, and the answer's size.
+  const MemoryBudget* budget = nullptr;
+  std::vector<std::pair<std::size_t, std::size_t>> budget_while_reading;
 
  private:
   uv_loop_t* loop_;
@@ -436,6 +445,7 @@ class Harness {
 
   const Sender& sender() const { return *sender_; }
   const TestDestination& destination() const { return *destination_; }
+  TestDestination& destination() { return *destination_; }
   // The send time of the request holding `label`.
   std::uint64_t SentAt(const std::string& label) const {
     for (const auto& s : destination_->sent) {
@@ -676,6 +686,49 @@ TEST_CASE("A request larger than the whole memory budget still goes, alone", "[s
   CHECK(h.endpoint.concurrency.max_total == 1);
   CHECK(h.endpoint.stored.at("A") == Lines{"r0", "r1", "r2"});
   CHECK(budget.used() == 0);
+  h.Finish();
+}
+
+TEST_CASE("An answer's body counts against the memory budget while it is read", "[sender][budget]") {
+  MemoryBudget budget(1 << 20);
+  SenderOptions options;
+  options.max_in_flight = 1;  // one at a time: nothing else is held while an answer is read
+  options.budget = &budget;
+  Harness h(options);
+  h.destination().budget = &budget;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<WireRecord> records;
+    for (int k = 0; k < 50; ++k) records.push_back(h.Record("A", "r" + std::to_string(i * 50 + k), 100));
+    h.Submit(std::move(records));
+  }
+  CHECK(h.Run() == 0);
+  const auto& seen = h.destination().budget_while_reading;
+  REQUIRE(seen.size() == 3);
+  for (const auto& [held, body] : seen) {
+    CHECK(body == 50 * 3);  // "ok\n" per record
+    CHECK(held == body);    // the request's body is given back; the answer's is held until it is read
+  }
+  CHECK(budget.used() == 0);
+  h.Finish();
+}
+
+TEST_CASE("A request that cannot be built waits a backoff and is built again; nothing throws",
+          "[sender][budget]") {
+  SenderOptions options;
+  options.backoff_base = Duration(20);
+  options.backoff_cap = Duration(40);
+  Harness h(options);
+  h.destination().fail_builds = 2;
+  h.Submit({h.Record("A", "a0"), h.Record("A", "a1")});
+  h.Submit({h.Record("B", "b0")});
+  CHECK_NOTHROW(h.Run());
+  CHECK(h.endpoint.stored.at("A") == Lines{"a0", "a1"});
+  CHECK(h.endpoint.stored.at("B") == Lines{"b0"});
+  const SenderCounters& c = h.sender().counters();
+  CHECK(c.errors.at("EncodingFailed") == 2);
+  CHECK(c.request_failures == 2);
+  CHECK(c.records_sent == 3);
+  CHECK(h.sender().unsent_records() == 0);
   h.Finish();
 }
 
