@@ -1,5 +1,7 @@
-// Config: ferry.yaml as typed option structs. Each struct's defaults live here, once; the field
-// tables in config.cpp map YAML keys onto these members and document them.
+// Config: ferry.yaml as typed option structs. The field tables in config.cpp map YAML keys onto these
+// members and document them, showing each member's default. A default lives in one place: here for what
+// only the config knows, and in the module's own option struct for what a module owns (the tailer's and
+// framer's options, the destination sections), from which the config takes it.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,10 @@
 
 #include "agent/core/result.h"
 #include "agent/core/units.h"
+#include "agent/firehose/delivery_options.h"
+#include "agent/kinesis/stream_options.h"
+#include "agent/source/record_framer.h"
+#include "agent/source/tailer_options.h"
 
 namespace ferry::config {
 
@@ -35,50 +41,14 @@ struct AwsOptions {
   Duration request_timeout{30000};
 };
 
-// Compression of each record's data as it is sent (the consumer decompresses).
-enum class Compression { kNone, kGzip, kZstd };
-
-// How records get their partition keys (see kinesis/partition_key_policy.h for the rules).
-struct PartitionKeyOptions {
-  enum class Kind { kRandom, kTemplate, kJsonField, kRegex };
-  Kind kind = Kind::kRandom;
-  std::string text;  // the template, the field path, or the regex
-  std::string fallback = "random";
-};
-
-struct KinesisOptions {
-  std::string stream;
-  Duration max_age{1000};  // a record waits at most this long before its request is sent
-  PartitionKeyOptions partition_key;
-  std::string explicit_hash_key;  // decimal; empty: none
-  bool aggregate = true;          // KPL aggregation per predicted shard
-  std::uint64_t aggregate_max_bytes = 50 << 10;
-  std::uint64_t aggregate_max_records = 1000;
-  Duration shard_map_refresh{60000};  // ListShards again this often (and when a prediction was wrong)
-  // PutRecords bodies in JSON 1.1 or CBOR 1.1; auto: CBOR at AWS's own endpoints, JSON at any other URL
-  // (emulators such as kinesalite store CBOR record data wrongly).
-  enum class Protocol { kAuto, kJson, kCbor };
-  Protocol protocol = Protocol::kAuto;
-  Compression compression = Compression::kNone;
-  std::uint64_t rate_limit = 100;           // percent of each shard's write limits; 0: no limiting
-  std::uint64_t max_record_size = 1 << 20;  // the stream's MaxRecordSize (1 MiB unless raised, up to 10)
-  bool one_request_per_shard = false;       // keeps each shard's records in order
-};
-
-struct FirehoseOptions {
-  std::string delivery_stream;
-  Duration max_age{1000};                     // a line waits at most this long before its request is sent
-  bool pack = true;                           // lines joined into records (each line ends with its newline)
-  std::uint64_t pack_max_bytes = 1000 << 10;  // largest packed record
-  Compression compression = Compression::kNone;
-};
-
-enum class StartAt { kEnd, kBeginning };
-enum class Oversize { kSplit, kTruncate };
+// The destination sections are the outputs' own option structs: their defaults live there.
+using KinesisOptions = kinesis::StreamOptions;
+using PartitionKeyOptions = kinesis::PartitionKeyOptions;
+using FirehoseOptions = firehose::DeliveryOptions;
 
 struct MultilineOptions {
-  std::string start;       // RE2 pattern matching the first line of a record
-  Duration timeout{2000};  // a pending record is sent after this long without new lines
+  std::string start;                                    // RE2 pattern matching a record's first line
+  Duration timeout = TailerOptions{}.multiline_timeout;  // a pending record is sent after this quiet time
 };
 
 struct FlowOptions {
@@ -86,15 +56,16 @@ struct FlowOptions {
   std::vector<std::string> files;    // globs: * ? [...] and ** for any depth of folders
   std::vector<std::string> exclude;  // globs; without '/' they match the base name
   bool exclude_compressed = true;    // skip *.gz *.bz2 *.xz *.zst *.zip *.lz4
-  StartAt start_at = StartAt::kEnd;
-  std::uint64_t max_record_bytes = 1 << 20;  // longer records are split or truncated (see oversize)
-  Oversize oversize = Oversize::kSplit;
-  std::uint64_t skip_header_lines = 0;  // lines skipped at the start of each file read from its start
+  // The source's and the framer's keys take their defaults from the modules' option structs.
+  StartAt start_at = TailerOptions{}.start_at;
+  std::uint64_t max_record_bytes = FramerOptions{}.max_record_bytes;  // longer records: see oversize
+  Oversize oversize = FramerOptions{}.oversize;
+  std::uint64_t skip_header_lines = FramerOptions{}.skip_header_lines;
   std::optional<MultilineOptions> multiline;
-  Duration partial_line_timeout{5000};  // a last line without newline is sent after this quiet time
-  std::uint64_t max_open_files = 1024;  // open descriptors of this flow at most
-  Duration close_inactive{60000};       // a file at its end without growth this long is closed
-  Duration scan_interval{30000};        // full rescan for file systems without change events
+  Duration partial_line_timeout = TailerOptions{}.partial_line_timeout;  // a last line without newline
+  std::uint64_t max_open_files = TailerOptions{}.max_open_files;
+  Duration close_inactive = TailerOptions{}.close_inactive;  // a quiet file at its end is closed
+  Duration scan_interval = TailerOptions{}.scan_interval;    // full rescan, for file systems without events
   // The destination: exactly one of them.
   std::optional<KinesisOptions> kinesis;
   std::optional<FirehoseOptions> firehose;
@@ -126,7 +97,7 @@ struct Config {
   std::string state_dir = "/var/lib/ferry";
   std::string log_level = "info";
   Duration shutdown_timeout{10000};
-  Duration checkpoint_interval{5000};
+  Duration checkpoint_interval = TailerOptions{}.checkpoint_interval;
   std::uint64_t memory_limit = 4ULL << 20;
   SpoolOptions spool;
   RetryOptions retry;

@@ -18,16 +18,12 @@ Field<S> CompressionField(Compression S::*member, std::string_view doc) {
       "none | gzip | zstd", "none", doc);
 }
 
-static_assert(static_cast<int>(PartitionKeyOptions::Kind::kRegex) ==
-              static_cast<int>(kinesis::PartitionKeySpec::Kind::kRegex));
 
 // Checks a key policy the way the packer will build it, so `ferry check` reports what the flow would.
 std::optional<std::string> KeyPolicyProblem(const PartitionKeyOptions& key,
                                             const std::string& explicit_hash_key) {
   kinesis::PartitionKeySpec spec;
-  spec.kind = static_cast<kinesis::PartitionKeySpec::Kind>(key.kind);
-  spec.text = key.text;
-  spec.fallback = key.fallback;
+  static_cast<PartitionKeyOptions&>(spec) = key;
   spec.explicit_hash_key = explicit_hash_key;
   auto policy = kinesis::PartitionKeyPolicy::Create(spec, kinesis::KeyContext{"host", "flow"});
   if (!policy) return policy.error().message();

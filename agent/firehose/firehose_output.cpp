@@ -10,14 +10,11 @@
 
 namespace ferry::firehose {
 namespace {
-Compression CompressionOf(const config::FirehoseOptions& f) {
-  return static_cast<Compression>(f.compression);
-}
 }  // namespace
 
-FirehoseOutput::Parts FirehoseOutput::Prepare(const config::FirehoseOptions& f) {
+FirehoseOutput::Parts FirehoseOutput::Prepare(const DeliveryOptions& f) {
   // Compressed, a record must still fit Firehose's record limit; a line alone keeps room for its newline.
-  const std::size_t record_limit = LargestCompressibleInput(CompressionOf(f), kMaxRecordBytes);
+  const std::size_t record_limit = LargestCompressibleInput(f.compression, kMaxRecordBytes);
   Parts parts;
   // A pack of 1 byte holds no line with its newline: every line goes out alone (pack: false).
   parts.packing.max_record_bytes = f.pack ? std::min<std::size_t>(f.pack_max_bytes, record_limit) : 1;
@@ -28,12 +25,12 @@ FirehoseOutput::Parts FirehoseOutput::Prepare(const config::FirehoseOptions& f) 
 }
 
 FirehoseOutput::FirehoseOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
-                               MemoryBudget& budget, const Clock& clock, const config::FirehoseOptions& f,
+                               MemoryBudget& budget, const Clock& clock, const DeliveryOptions& f,
                                Parts parts, aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials,
                                SenderOptions sender, Safekeeping keep)
     : path_(loop, log, http,
             std::make_unique<FirehoseDestination>(f.delivery_stream, std::move(endpoint), credentials, clock),
-            CompressionOf(f), kRequestLimits,
+            f.compression, kRequestLimits,
             Duration(std::max<Duration::rep>(f.max_age.count() - parts.packing.max_age.count(), 1)), sender,
             std::move(keep)),
       packer_(loop, path_.collector(), parts.packing, &budget) {}

@@ -15,7 +15,7 @@
 
 #include "agent/aws/credential_source.h"
 #include "agent/aws/endpoint.h"
-#include "agent/config/config.h"
+#include "agent/firehose/delivery_options.h"
 #include "agent/core/clock.h"
 #include "agent/core/memory_budget.h"
 #include "agent/delivery/delivery_path.h"
@@ -31,10 +31,10 @@ class FirehoseOutput : public Output {
     // Longest record this output can send whole: the flow's framer caps records at it.
     std::size_t max_record_bytes = 0;
   };
-  static Parts Prepare(const config::FirehoseOptions& options);
+  static Parts Prepare(const DeliveryOptions& options);
 
   FirehoseOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, MemoryBudget& budget,
-                 const Clock& clock, const config::FirehoseOptions& options, Parts parts,
+                 const Clock& clock, const DeliveryOptions& options, Parts parts,
                  aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials, SenderOptions sender,
                  Safekeeping keep);
 

@@ -12,13 +12,9 @@
 
 namespace ferry::kinesis {
 namespace {
-Compression CompressionOf(const config::KinesisOptions& k) {
-  return static_cast<Compression>(k.compression);
-}
-static_assert(static_cast<int>(config::Compression::kZstd) == static_cast<int>(Compression::kZstd));
 
 // With a rate limit, a request holds at most one second of any shard's allowance.
-RequestLimits RequestLimitsFor(const config::KinesisOptions& k) {
+RequestLimits RequestLimitsFor(const StreamOptions& k) {
   RequestLimits limits;
   // A stream whose MaxRecordSize was raised takes PutRecords requests of up to 10 MiB.
   if (k.max_record_size > kMaxRecordBytes) limits.max_bytes = kMaxLargeRequestBytes;
@@ -38,26 +34,24 @@ ShardMapLoaderOptions LoaderOptionsFor(const SenderOptions& sender) {
   return options;
 }
 
-SenderOptions SenderOptionsFor(const config::KinesisOptions& k, SenderOptions options) {
+SenderOptions SenderOptionsFor(const StreamOptions& k, SenderOptions options) {
   options.rate_limit_percent = static_cast<std::uint32_t>(k.rate_limit);  // 0..100 (config checks)
   options.one_request_per_shard = k.one_request_per_shard;
   return options;
 }
 }  // namespace
 
-Result<KinesisOutput::Parts> KinesisOutput::Prepare(const config::KinesisOptions& k, const std::string& flow,
+Result<KinesisOutput::Parts> KinesisOutput::Prepare(const StreamOptions& k, const std::string& flow,
                                                     const std::string& hostname) {
   PartitionKeySpec spec;
-  spec.kind = static_cast<PartitionKeySpec::Kind>(k.partition_key.kind);
-  spec.text = k.partition_key.text;
-  spec.fallback = k.partition_key.fallback;
+  static_cast<PartitionKeyOptions&>(spec) = k.partition_key;
   spec.explicit_hash_key = k.explicit_hash_key;
   auto keys = PartitionKeyPolicy::Create(spec, KeyContext{hostname, flow});
   if (!keys) return Error(ErrorCode::kInvalidArgument, "partition_key: " + keys.error().message());
 
   // A record and its partition key must fit the Kinesis record limit together, after compression.
-  const Compression compression = CompressionOf(k);
-  const std::size_t key_room = k.partition_key.kind == config::PartitionKeyOptions::Kind::kRandom
+  const Compression compression = k.compression;
+  const std::size_t key_room = k.partition_key.kind == PartitionKeyOptions::Kind::kRandom
                                    ? RandomPartitionKeys::kKeyBytes
                                    : PartitionKeyPolicy::kMaxKeyBytes;
   PackingOptions packing;
@@ -71,9 +65,9 @@ Result<KinesisOutput::Parts> KinesisOutput::Prepare(const config::KinesisOptions
                LargestCompressibleInput(compression, static_cast<std::size_t>(k.max_record_size) - key_room)};
 }
 
-Protocol KinesisOutput::ChooseProtocol(config::KinesisOptions::Protocol protocol,
+Protocol KinesisOutput::ChooseProtocol(StreamOptions::Protocol protocol,
                                        const aws::ServiceEndpoint& endpoint) {
-  using P = config::KinesisOptions::Protocol;
+  using P = StreamOptions::Protocol;
   if (protocol != P::kAuto) return protocol == P::kCbor ? Protocol::kCbor : Protocol::kJson;
   std::string_view host = endpoint.host;
   host = host.substr(0, host.find(':'));  // without the port
@@ -83,7 +77,7 @@ Protocol KinesisOutput::ChooseProtocol(config::KinesisOptions::Protocol protocol
 
 KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,
                              MemoryBudget& budget, const Clock& clock, const std::string& flow,
-                             const config::KinesisOptions& k, Parts parts, aws::ServiceEndpoint endpoint,
+                             const StreamOptions& k, Parts parts, aws::ServiceEndpoint endpoint,
                              aws::CredentialSource& credentials, SenderOptions sender, Safekeeping keep)
     : flow_(flow),
       log_(log),
@@ -96,7 +90,7 @@ KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClie
       path_(loop, log, http,
             std::make_unique<StreamDestination>(k.stream, endpoint, credentials, clock,
                                                 ChooseProtocol(k.protocol, endpoint)),
-            CompressionOf(k), RequestLimitsFor(k),
+            k.compression, RequestLimitsFor(k),
             Duration(std::max<Duration::rep>(k.max_age.count() - parts.packing.max_age.count(), 1)),
             SenderOptionsFor(k, sender), std::move(keep)),
       packer_(loop, path_.collector(), std::move(parts.keys), parts.packing, &budget) {

@@ -21,7 +21,6 @@
 
 #include "agent/aws/credential_source.h"
 #include "agent/aws/endpoint.h"
-#include "agent/config/config.h"
 #include "agent/core/clock.h"
 #include "agent/core/memory_budget.h"
 #include "agent/delivery/delivery_path.h"
@@ -29,6 +28,7 @@
 #include "agent/kinesis/partition_key_policy.h"
 #include "agent/kinesis/shard_map_loader.h"
 #include "agent/kinesis/stream_destination.h"
+#include "agent/kinesis/stream_options.h"
 #include "agent/kinesis/stream_packer.h"
 
 namespace ferry::kinesis {
@@ -42,15 +42,15 @@ class KinesisOutput : public Output {
     // Longest record this output can send whole: the flow's framer caps records at it.
     std::size_t max_record_bytes = 0;
   };
-  static Result<Parts> Prepare(const config::KinesisOptions& options, const std::string& flow,
+  static Result<Parts> Prepare(const StreamOptions& options, const std::string& flow,
                                const std::string& hostname);
   // The wire protocol for `protocol` at endpoint: auto is CBOR at AWS's own hosts (*.amazonaws.com, and
   // .com.cn in China) and JSON elsewhere: emulators such as kinesalite store CBOR record data wrongly.
-  static Protocol ChooseProtocol(config::KinesisOptions::Protocol protocol,
+  static Protocol ChooseProtocol(StreamOptions::Protocol protocol,
                                  const aws::ServiceEndpoint& endpoint);
 
   KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, MemoryBudget& budget,
-                const Clock& clock, const std::string& flow, const config::KinesisOptions& options,
+                const Clock& clock, const std::string& flow, const StreamOptions& options,
                 Parts parts, aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials,
                 SenderOptions sender, Safekeeping keep);
 

@@ -25,31 +25,24 @@
 
 #include "agent/core/arena.h"
 #include "agent/core/result.h"
+#include "agent/kinesis/stream_options.h"
 
 namespace ferry::kinesis {
 
-// How a flow's records get their partition keys; filled from the flow's config.
-struct PartitionKeySpec {
-  enum class Kind {
-    kRandom,     // 16 random hex digits per record: spreads records evenly over the shards
-    kTemplate,   // `text` with ${hostname}, ${flow} and ${file} replaced; no ${...} at all: a fixed key
-    kJsonField,  // the string or number at the dotted path `text` of a record that is a JSON object
-    kRegex,      // the capture of an RE2 pattern, searched for anywhere in the record
-  };
-  Kind kind = Kind::kRandom;
-  // kTemplate: the template ("web", "${hostname}", "${flow}-${file}"). ${file} is the source file's path.
-  // kJsonField: a dotted path of object members ("user.id", "a.b.c"). Members are found by their name as
-  //   written in the record, so a name spelled with escapes (\u0069d for id) is not found, and a name that
-  //   contains a dot cannot be reached. A record is read only as far as the field, so a JSON error after
-  //   it can go unnoticed; but the record must be valid UTF-8 throughout and end with its object's "}". A
-  //   string field is unescaped; a number keeps its JSON text ("42", "-1.5e3").
-  // kRegex: an RE2 pattern with exactly one capturing group, or with a group named `key` ((?P<key>...))
-  //   among several.
-  std::string text;
-  // Used when the field or capture is missing or cannot be a key (empty, or invalid UTF-8 within its first
-  // 256 characters), and for ${file} keys a path cannot make: "random", or a template as above. A fallback
-  // template with ${file} that cannot make a key either falls back to random.
-  std::string fallback = "random";
+// How a flow's records get their partition keys (the flow's `partition_key`, stream_options.h), and its
+// explicit hash key. The kinds in detail:
+// kTemplate: the template ("web", "${hostname}", "${flow}-${file}"). ${file} is the source file's path.
+// kJsonField: a dotted path of object members ("user.id", "a.b.c"). Members are found by their name as
+//   written in the record, so a name spelled with escapes (\u0069d for id) is not found, and a name that
+//   contains a dot cannot be reached. A record is read only as far as the field, so a JSON error after
+//   it can go unnoticed; but the record must be valid UTF-8 throughout and end with its object's "}". A
+//   string field is unescaped; a number keeps its JSON text ("42", "-1.5e3").
+// kRegex: an RE2 pattern with exactly one capturing group, or with a group named `key` ((?P<key>...))
+//   among several.
+// fallback: used when the field or capture is missing or cannot be a key (empty, or invalid UTF-8 within
+//   its first 256 characters), and for ${file} keys a path cannot make: "random", or a template as above.
+//   A fallback template with ${file} that cannot make a key either falls back to random.
+struct PartitionKeySpec : PartitionKeyOptions {
   // Optional: a decimal number 0..2^128-1 sent as ExplicitHashKey with every record, so all records go to
   // the shard whose hash key range holds it, whatever their partition key.
   std::string explicit_hash_key;

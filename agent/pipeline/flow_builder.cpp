@@ -20,7 +20,7 @@ std::size_t FlowBudgetBytes(std::size_t memory_limit, std::size_t flows) {
 FramerOptions FramingFor(const config::FlowOptions& options, std::size_t output_max_record_bytes) {
   FramerOptions framing;
   framing.max_record_bytes = std::min<std::size_t>(options.max_record_bytes, output_max_record_bytes);
-  framing.oversize = options.oversize == config::Oversize::kSplit ? Oversize::kSplit : Oversize::kTruncate;
+  framing.oversize = options.oversize;
   framing.skip_header_lines = options.skip_header_lines;
   if (options.multiline) framing.multiline_start = options.multiline->start;
   return framing;

@@ -62,12 +62,12 @@
 #include "agent/checkpoint/ack_tracker.h"
 #include "agent/checkpoint/checkpoint_store.h"
 #include "agent/checkpoint/checkpoint_writer.h"
-#include "agent/config/config.h"
 #include "agent/core/batch_sink.h"
 #include "agent/core/clock.h"
 #include "agent/core/memory_budget.h"
 #include "agent/source/discovery.h"
 #include "agent/source/file_status.h"
+#include "agent/source/tailer_options.h"
 #include "agent/source/record_framer.h"
 #include "agent/source/source.h"
 
@@ -95,22 +95,6 @@ struct TailerCounters {
   FramingCounters framing;
 };
 
-struct TailerOptions {
-  std::string flow;
-  config::StartAt start_at = config::StartAt::kEnd;
-  std::size_t read_chunk_bytes = 256 << 10;  // large reads keep syscalls per line near zero
-  std::size_t max_open_files = 1024;
-  Duration partial_line_timeout{5000};
-  Duration multiline_timeout{2000};
-  Duration close_inactive{60000};
-  Duration scan_interval{30000};
-  Duration checkpoint_interval{5000};  // durable (fsync'd) writes at most this often
-  // Acknowledged bytes not yet written that call for a recent (rename-only) write; 0: a quarter of the
-  // memory budget's limit, so the acknowledged-but-unwritten bytes stay a fraction of what may be in flight.
-  std::uint64_t checkpoint_after_bytes = 0;
-  Duration copy_hold{10000};    // how long a suspected copytruncate copy waits for its original to shrink
-  std::string checkpoint_path;  // empty: no checkpoints (tests)
-};
 
 // Recent checkpoint writes keep at least this many times their own cost apart (building and serialising on
 // the loop, writing on the pool), so checkpoints take at most about 1/32 of a core however many files

@@ -23,7 +23,7 @@ std::string_view ToString(StartReason reason) {
 }
 
 StartDecision DecideStart(const FileFacts& file, std::span<const FileCheckpoint> checkpoints,
-                          const std::vector<bool>& claimed, bool first_start, config::StartAt start_at) {
+                          const std::vector<bool>& claimed, bool first_start, StartAt start_at) {
   for (std::size_t i = 0; i < checkpoints.size(); ++i) {
     const FileCheckpoint& cp = checkpoints[i];
     if (cp.dev != file.dev || cp.ino != file.ino) continue;
@@ -41,7 +41,7 @@ StartDecision DecideStart(const FileFacts& file, std::span<const FileCheckpoint>
       return {cp.offset, StartReason::kCheckpointByContent, static_cast<std::ptrdiff_t>(i)};
     }
   }
-  if (first_start && start_at == config::StartAt::kEnd) return {file.size, StartReason::kStartAtEnd, -1};
+  if (first_start && start_at == StartAt::kEnd) return {file.size, StartReason::kStartAtEnd, -1};
   return {0, StartReason::kNewFile, -1};
 }
 

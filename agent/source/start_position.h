@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "agent/checkpoint/checkpoint_store.h"
-#include "agent/config/config.h"
+#include "agent/source/tailer_options.h"
 
 namespace ferry {
 
@@ -51,6 +51,6 @@ struct FileFacts {
 
 // claimed[i] marks checkpoints already used by another file in this run; rule 2 skips them.
 StartDecision DecideStart(const FileFacts& file, std::span<const FileCheckpoint> checkpoints,
-                          const std::vector<bool>& claimed, bool first_start, config::StartAt start_at);
+                          const std::vector<bool>& claimed, bool first_start, StartAt start_at);
 
 }  // namespace ferry

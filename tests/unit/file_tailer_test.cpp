@@ -262,7 +262,7 @@ TEST_CASE("A corrupt checkpoint file is moved aside and files are read from thei
   fs::create_directories(tmp.path / "state" / "checkpoints");
   std::ofstream(tmp.path / "state" / "checkpoints" / "test.json") << "{\"version\": 1, \"files\": [";
   Harness h(tmp.path, {live.string()});
-  h.options.start_at = config::StartAt::kEnd;
+  h.options.start_at = StartAt::kEnd;
   h.Start();
   REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 10; }));
   bool quarantined = false;
@@ -277,7 +277,7 @@ TEST_CASE("start_at: end skips what files held at the first start, not what come
   fs::path live = tmp.path / "app.log";
   Append(live, 1, 10);
   Harness h(tmp.path, {(tmp.path / "*.log").string()});
-  h.options.start_at = config::StartAt::kEnd;
+  h.options.start_at = StartAt::kEnd;
   h.Start();
   h.RunFor(100);
   Append(live, 11, 12);
@@ -335,14 +335,14 @@ TEST_CASE("DecideStart follows the checkpoint of the same identity and content",
   std::vector<FileCheckpoint> cps = {{1, 10, Full(7), "/a", 500, 0}};
   std::vector<bool> claimed(1, false);
   auto same = [](const Fingerprint& fp) { return fp.hash == 7; };
-  auto d = DecideStart({1, 10, 900, same}, cps, claimed, false, config::StartAt::kEnd);
+  auto d = DecideStart({1, 10, 900, same}, cps, claimed, false, StartAt::kEnd);
   CHECK(d.offset == 500);
   CHECK(d.reason == StartReason::kCheckpoint);
-  d = DecideStart({1, 10, 100, same}, cps, claimed, false, config::StartAt::kEnd);
+  d = DecideStart({1, 10, 100, same}, cps, claimed, false, StartAt::kEnd);
   CHECK(d.offset == 0);
   CHECK(d.reason == StartReason::kShrunkWhileAway);
   auto other = [](const Fingerprint&) { return false; };
-  d = DecideStart({1, 10, 900, other}, cps, claimed, false, config::StartAt::kEnd);
+  d = DecideStart({1, 10, 900, other}, cps, claimed, false, StartAt::kEnd);
   CHECK(d.offset == 0);
   CHECK(d.reason == StartReason::kContentChanged);
 }
@@ -352,26 +352,26 @@ TEST_CASE("DecideStart finds moved content only by a full fingerprint", "[start_
                                      {1, 11, Fingerprint{20, 9}, "/b", 20, 0}};
   std::vector<bool> claimed(2, false);
   auto matches_all = [](const Fingerprint&) { return true; };
-  auto d = DecideStart({2, 99, 900, matches_all}, cps, claimed, false, config::StartAt::kEnd);
+  auto d = DecideStart({2, 99, 900, matches_all}, cps, claimed, false, StartAt::kEnd);
   CHECK(d.reason == StartReason::kCheckpointByContent);
   CHECK(d.offset == 500);
   CHECK(d.checkpoint == 0);
   claimed[0] = true;
-  d = DecideStart({2, 99, 900, matches_all}, cps, claimed, false, config::StartAt::kEnd);
+  d = DecideStart({2, 99, 900, matches_all}, cps, claimed, false, StartAt::kEnd);
   CHECK(d.reason == StartReason::kNewFile);  // the short fingerprint of /b is not trusted
   CHECK(d.offset == 0);
-  d = DecideStart({2, 99, 100, matches_all}, cps, std::vector<bool>(2, false), false, config::StartAt::kEnd);
+  d = DecideStart({2, 99, 100, matches_all}, cps, std::vector<bool>(2, false), false, StartAt::kEnd);
   CHECK(d.reason == StartReason::kNewFile);  // shorter than the checkpoint's offset
 }
 
 TEST_CASE("DecideStart applies start_at only at the first start", "[start_position]") {
   auto none = [](const Fingerprint&) { return false; };
-  auto d = DecideStart({1, 1, 300, none}, {}, {}, true, config::StartAt::kEnd);
+  auto d = DecideStart({1, 1, 300, none}, {}, {}, true, StartAt::kEnd);
   CHECK(d.offset == 300);
   CHECK(d.reason == StartReason::kStartAtEnd);
-  d = DecideStart({1, 1, 300, none}, {}, {}, true, config::StartAt::kBeginning);
+  d = DecideStart({1, 1, 300, none}, {}, {}, true, StartAt::kBeginning);
   CHECK(d.offset == 0);
-  d = DecideStart({1, 1, 300, none}, {}, {}, false, config::StartAt::kEnd);
+  d = DecideStart({1, 1, 300, none}, {}, {}, false, StartAt::kEnd);
   CHECK(d.offset == 0);
   CHECK(d.reason == StartReason::kNewFile);
 }

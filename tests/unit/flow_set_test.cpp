@@ -105,9 +105,9 @@ class Daemonette {
       config::FlowOptions flow;
       flow.name = name;
       flow.files = {dir / (std::string(name) + ".log")};
-      flow.start_at = config::StartAt::kBeginning;
+      flow.start_at = StartAt::kBeginning;
       flow.scan_interval = Duration(200);
-      config::FirehoseOptions firehose;
+      firehose::DeliveryOptions firehose;
       firehose.delivery_stream = name;
       firehose.max_age = Duration(40);
       flow.firehose = firehose;

@@ -10,7 +10,7 @@
 namespace ferry::kinesis {
 namespace {
 
-using P = config::KinesisOptions::Protocol;
+using P = kinesis::StreamOptions::Protocol;
 
 aws::ServiceEndpoint At(std::string url, std::string host) {
   return {std::move(url), std::move(host), "us-east-1", "kinesis"};
@@ -46,21 +46,21 @@ TEST_CASE("auto speaks CBOR to AWS's own endpoints and JSON to any other", "[kin
 
 TEST_CASE("Records are capped at the stream's limit, less the key and room for compression",
           "[kinesis_output]") {
-  config::KinesisOptions k;
+  kinesis::StreamOptions k;
   k.stream = "s";
   auto parts = KinesisOutput::Prepare(k, "flow", "host");
   REQUIRE(parts.ok());
   CHECK(parts->max_record_bytes == kMaxRecordBytes - RandomPartitionKeys::kKeyBytes);
   CHECK(parts->packing.limits.max_bytes == 50 << 10);
 
-  k.partition_key.kind = config::PartitionKeyOptions::Kind::kTemplate;
+  k.partition_key.kind = kinesis::PartitionKeyOptions::Kind::kTemplate;
   k.partition_key.text = "${hostname}";
   k.max_record_size = 10 << 20;
   parts = KinesisOutput::Prepare(k, "flow", "host");
   REQUIRE(parts.ok());
   CHECK(parts->max_record_bytes == (10 << 20) - PartitionKeyPolicy::kMaxKeyBytes);
 
-  k.compression = config::Compression::kGzip;
+  k.compression = Compression::kGzip;
   k.aggregate_max_bytes = 1 << 20;
   k.max_record_size = 1 << 20;
   parts = KinesisOutput::Prepare(k, "flow", "host");
@@ -72,8 +72,8 @@ TEST_CASE("Records are capped at the stream's limit, less the key and room for c
 }
 
 TEST_CASE("A bad partition key stops preparation with the key's error", "[kinesis_output]") {
-  config::KinesisOptions k;
-  k.partition_key.kind = config::PartitionKeyOptions::Kind::kRegex;
+  kinesis::StreamOptions k;
+  k.partition_key.kind = kinesis::PartitionKeyOptions::Kind::kRegex;
   k.partition_key.text = "(unclosed";
   auto parts = KinesisOutput::Prepare(k, "flow", "host");
   REQUIRE_FALSE(parts.ok());

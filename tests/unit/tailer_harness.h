@@ -75,7 +75,7 @@ class Harness {
       : dir_(dir), log_("test", LogSink()), budget_(memory_limit) {
     REQUIRE(uv_loop_init(&loop_) == 0);
     options.flow = "test";
-    options.start_at = config::StartAt::kBeginning;
+    options.start_at = StartAt::kBeginning;
     options.scan_interval = Duration(50);
     options.checkpoint_interval = Duration(50);
     options.partial_line_timeout = Duration(100);
