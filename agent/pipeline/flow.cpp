@@ -66,12 +66,12 @@ Result<Flow::Parts> Flow::Prepare(const config::FlowOptions& options, const conf
   keep.spool_always = config.spool.mode == config::SpoolOptions::Mode::kAlways;
   const std::filesystem::path state(state_dir);
   const std::string folder_name = EscapeFlowName(options.name);
-  auto spool = spool::Spool::Open((state / "spool" / folder_name).string(), config.spool.max_bytes,
+  auto spool = spool::Spool::Open(ctx.loop, (state / "spool" / folder_name).string(), config.spool.max_bytes,
                                   "flow " + options.name, ctx.log, ctx.clock, &ctx.budget);
   if (!spool) return Error(ErrorCode::kIo, where + ": " + spool.error().message());
   keep.spool = std::move(*spool);
   keep.dead_letters =
-      std::make_unique<DeadLetterWriter>((state / "dead-letter").string(), folder_name,
+      std::make_unique<DeadLetterWriter>(ctx.loop, (state / "dead-letter").string(), folder_name,
                                          [&clock = ctx.clock] { return clock.UnixSeconds() * 1000; });
   return Parts{std::move(t), std::move(*discovery), std::move(*framer), std::move(output),
                sender,       std::move(keep)};
