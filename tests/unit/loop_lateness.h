@@ -14,6 +14,7 @@ class LoopLateness {
  public:
   explicit LoopLateness(uv_loop_t* loop, std::uint64_t every_ms = 10) : probe_(new Probe) {
     probe_->every_ns = every_ms * 1'000'000;
+    probe_->last_ns = uv_hrtime();  // the first tick is measured from here
     uv_timer_init(loop, &probe_->timer);
     probe_->timer.data = probe_;
     uv_timer_start(&probe_->timer, &Tick, every_ms, every_ms);
@@ -23,7 +24,7 @@ class LoopLateness {
   LoopLateness& operator=(const LoopLateness&) = delete;
   ~LoopLateness() { Stop(); }
 
-  // The most any tick came later than its period after the one before (0 before two ticks).
+  // The most any tick came later than its period after the one before (or after the start).
   std::uint64_t max_late_ms() const { return probe_ != nullptr ? probe_->max_late_ns / 1'000'000 : late_ms_; }
   std::uint64_t ticks() const { return probe_ != nullptr ? probe_->ticks : ticks_; }
 
@@ -48,7 +49,7 @@ class LoopLateness {
   static void Tick(uv_timer_t* timer) {
     auto* p = static_cast<Probe*>(timer->data);
     const std::uint64_t now = uv_hrtime();
-    if (p->last_ns != 0 && now - p->last_ns > p->every_ns)
+    if (now - p->last_ns > p->every_ns)
       p->max_late_ns = std::max(p->max_late_ns, now - p->last_ns - p->every_ns);
     p->last_ns = now;
     ++p->ticks;
