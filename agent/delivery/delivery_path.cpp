@@ -181,6 +181,9 @@ void DeliveryPath::Replay() {
     if (!spool.Next(&records)) break;
     sender_.Submit(std::move(records), /*spooled=*/true);
   }
+  // Its last entries may have been acknowledged before the reader found their segment's end, which deletes
+  // the segment: only now may the spool be empty.
+  if (spool_refusing_ && spool.empty()) TakesRecordsAgain();
 }
 
 void DeliveryPath::Drain(Duration timeout, std::function<void(std::size_t)> on_drained) {

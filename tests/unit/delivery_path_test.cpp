@@ -20,8 +20,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
+
+#include <spdlog/sinks/ostream_sink.h>
 #include <utility>
 
 #include "tests/unit/loop_lateness.h"
@@ -62,8 +65,10 @@ struct SlowSync {
 // A DeliveryPath with a spool and dead letters in a scratch folder, on its own loop.
 class PathHarness {
  public:
-  PathHarness(bool always, SlowSync spool_sync, SlowSync dead_letter_sync, SenderOptions options = {})
-      : log_("delivery-path-test", std::make_shared<spdlog::sinks::null_sink_mt>()) {
+  // spool_max_bytes, budget (may be null): the spool's max_bytes and the flow's memory budget.
+  PathHarness(bool always, SlowSync spool_sync, SlowSync dead_letter_sync, SenderOptions options = {},
+              std::uint64_t spool_max_bytes = 1 << 30, MemoryBudget* budget = nullptr)
+      : log_("delivery-path-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text_)) {
     EnsureCurlGlobalInit();
     REQUIRE(uv_loop_init(&loop_) == 0);
     server_ =
@@ -72,13 +77,14 @@ class PathHarness {
         });
     REQUIRE(server_->error() == 0);
     http_ = std::make_unique<net::HttpClient>(&loop_, net::HttpClientOptions{});
-    auto opened = spool::Spool::Open(&loop_, dir_ / "spool", 1 << 30, "flow test", log_, clock_, nullptr,
-                                     spool_sync.Hook());
+    auto opened = spool::Spool::Open(&loop_, dir_ / "spool", spool_max_bytes, "flow test", log_, clock_,
+                                     budget, spool_sync.Hook());
     REQUIRE(opened.ok());
     spool = opened->get();
     Safekeeping keep;
     keep.flow = "test";
     keep.spool_always = always;
+    keep.budget = budget;
     keep.spool = std::move(*opened);
     keep.dead_letters = std::make_unique<DeadLetterWriter>(
         &loop_, dir_ / "dead-letter", "test", [] { return std::int64_t{0}; }, dead_letter_sync.Hook());
@@ -106,6 +112,7 @@ class PathHarness {
   }
 
   uv_loop_t* loop() { return &loop_; }
+  std::string log_text() const { return log_text_.str(); }
   // Collects one record and sends the request at once.
   void Send(const std::string& label) {
     path_->collector().Add(records.Make("", label));
@@ -165,6 +172,7 @@ class PathHarness {
   }
 
   ScratchDir dir_{"ferry-delivery-path"};
+  std::ostringstream log_text_;
   FixedClock clock_;
   uv_loop_t loop_{};
   spdlog::logger log_;
@@ -252,6 +260,33 @@ TEST_CASE("always: an append that fails sends the records directly, acknowledged
   CHECK(h.endpoint.stored[""] == Lines{"A0"});
   CHECK(h.spool->counters().write_errors == 1);
   CHECK(h.spool->counters().entries_written == 0);
+}
+
+TEST_CASE("A spool that refused records says it takes them again once what it held is delivered",
+          "[delivery][spool]") {
+  // Room for one entry (a record of dots compresses to about 25 bytes); a budget so small that replay
+  // hands out one entry at a time, and acknowledgements can come before the reader has found its
+  // segment's end.
+  MemoryBudget budget(1);
+  PathHarness h(/*always=*/false, SlowSync{}, SlowSync{}, SenderOptions{}, 50, &budget);
+  h.endpoint.hold_ms = 200;
+  h.endpoint.fail_request_once = {"A0"};
+  h.Send("A0");
+  bool sent_a1 = false;
+  CHECK(h.Run([&] {
+    // A0 is in the spool (being replayed): A1 queues behind it, and the spool is full.
+    if (!sent_a1 && h.spool->counters().entries_written == 1) {
+      h.Send("A1");
+      sent_a1 = true;
+    }
+    return h.endpoint.stored[""].size() >= 2 && h.spool->empty() && h.spool->idle();
+  }) == 0);
+  CHECK(h.spool->counters().full_refusals == 1);
+  CHECK(h.records.acked() == std::set<std::string>{"A0", "A1"});
+  const std::string log = h.log_text();
+  INFO(log);
+  CHECK(log.find("cannot write to the spool") != std::string::npos);
+  CHECK(log.find("the spool takes records again") != std::string::npos);
 }
 
 }  // namespace
