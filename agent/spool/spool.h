@@ -68,6 +68,7 @@ struct SpoolCounters {
 class Spool : public AckSink {
  public:
   // Called once per append, on the loop: Ok once the entry is durable, else the error that kept it out.
+  // It may append again, but must not destroy the spool.
   using Done = std::function<void(Status)>;
 
   // Opens (creating it if needed) the folder and takes the segments already there for replay, oldest first
