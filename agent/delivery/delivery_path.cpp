@@ -178,12 +178,14 @@ void DeliveryPath::Replay() {
     if (spool.entries_out() > 0 && keep_.budget != nullptr && keep_.budget->used() >= keep_.budget->limit())
       break;
     std::vector<WireRecord> records;
-    if (!spool.Next(&records)) break;
+    if (!spool.Next(&records)) {
+      // Reading to the end of a fully acknowledged segment deletes it: the spool may have just become
+      // empty without a further acknowledgement to tell.
+      if (spool_refusing_ && spool.empty()) TakesRecordsAgain();
+      break;
+    }
     sender_.Submit(std::move(records), /*spooled=*/true);
   }
-  // Its last entries may have been acknowledged before the reader found their segment's end, which deletes
-  // the segment: only now may the spool be empty.
-  if (spool_refusing_ && spool.empty()) TakesRecordsAgain();
 }
 
 void DeliveryPath::Drain(Duration timeout, std::function<void(std::size_t)> on_drained) {
