@@ -19,32 +19,71 @@ AwsAccess::AwsAccess(uv_loop_t* loop, const config::AwsOptions& aws, const Envir
 
 AwsAccess::~AwsAccess() = default;
 
-Status AwsAccess::RunUntil(const bool& done, const char* what) {
-  while (!done) {
-    if (uv_run(loop_, UV_RUN_ONCE) == 0 && !done) {
-      return Error(ErrorCode::kInternal, fmt::format("{}: nothing left to wait for", what));
-    }
-  }
-  return Status::Ok();
-}
-
-Status AwsAccess::Resolve(bool kinesis, bool firehose) {
+void AwsAccess::Resolve(bool kinesis, bool firehose, std::function<void(Status)> done) {
+  resolved_ = std::move(done);
+  wants_kinesis_ = kinesis;
+  wants_firehose_ = firehose;
   auto options = AwsHttpOptions(aws_, env_);
-  if (!options) return options.error();
+  if (!options) return Finish(options.error());
   http_ = std::make_unique<net::HttpClient>(loop_, *options);
   metadata_http_ = std::make_unique<net::HttpClient>(loop_, MetadataHttpOptions(*options));
   ctx_ =
       std::make_unique<ProviderContext>(ProviderContext{loop_, *http_, *metadata_http_, clock_, env_, log_});
 
   auto files = LoadProfileFiles(env_);
-  if (!files) return files.error();
-  for (const auto* warnings : {&files->config.warnings, &files->credentials.warnings}) {
+  if (!files) return Finish(files.error());
+  files_ = std::move(*files);
+  for (const auto* warnings : {&files_->config.warnings, &files_->credentials.warnings}) {
     for (const auto& warning : *warnings) log_.warn("{}", warning);
   }
-  const auto [profile, named] = ChosenProfile(aws_, env_);
-  Status region = ResolveRegion(*files, profile);
-  if (!region) return region;
+  ResolveRegion(ChosenProfile(aws_, env_).first);
+}
 
+void AwsAccess::Finish(Status status) {
+  if (closed_ || !resolved_) return;
+  auto done = std::move(resolved_);
+  resolved_ = nullptr;
+  done(std::move(status));
+}
+
+void AwsAccess::ResolveRegion(const std::string& profile) {
+  if (auto region = RegionFromConfigOrEnvironment(aws_, env_)) {
+    region_ = *region;
+    region_source_ = !aws_.region.empty() ? "config" : "environment";
+    return ResolveEndpoints();
+  }
+  if (auto settings = files_->Profile(profile)) {
+    if (auto it = settings->values.find("region"); it != settings->values.end() && !it->second.empty()) {
+      region_ = it->second;
+      region_source_ = "profile " + profile;
+      return ResolveEndpoints();
+    }
+  }
+  if (InstanceMetadata::DisabledBy(env_)) {
+    return OnRegion(Error(ErrorCode::kInternal, "AWS_EC2_METADATA_DISABLED is true"));
+  }
+  region_imds_ =
+      std::make_unique<InstanceMetadata>(*ctx_, InstanceMetadata::EndpointFrom(env_), aws_.imds_v1_fallback);
+  region_imds_->Get("/latest/meta-data/placement/region", [this](Result<std::string> got) {
+    if (!closed_) OnRegion(std::move(got));
+  });
+}
+
+void AwsAccess::OnRegion(Result<std::string> answer) {
+  if (answer && !answer->empty() && answer->find_first_of(" \r\n/") == std::string::npos) {
+    region_ = *answer;
+    region_source_ = "EC2 instance metadata";
+    return ResolveEndpoints();
+  }
+  const std::string why = answer ? "an empty or malformed answer" : answer.error().message();
+  Finish(
+      Error(ErrorCode::kInvalidArgument,
+            fmt::format("no AWS region: set aws.region in the config, AWS_REGION or AWS_DEFAULT_REGION, or "
+                        "region in profile {}; the EC2 instance metadata service had none ({})",
+                        ChosenProfile(aws_, env_).first, why)));
+}
+
+void AwsAccess::ResolveEndpoints() {
   const bool fips = UseFips(aws_, env_);
   auto endpoint = [&](std::string_view service, const std::string& configured,
                       std::optional<ServiceEndpoint>& out) -> Status {
@@ -58,92 +97,55 @@ Status AwsAccess::Resolve(bool kinesis, bool firehose) {
     out = std::move(*resolved);
     return Status::Ok();
   };
-  if (kinesis) {
-    if (Status s = endpoint("kinesis", aws_.kinesis_endpoint, kinesis_); !s) return s;
+  if (wants_kinesis_) {
+    if (Status s = endpoint("kinesis", aws_.kinesis_endpoint, kinesis_); !s) return Finish(s);
   }
-  if (firehose) {
-    if (Status s = endpoint("firehose", aws_.firehose_endpoint, firehose_); !s) return s;
+  if (wants_firehose_) {
+    if (Status s = endpoint("firehose", aws_.firehose_endpoint, firehose_); !s) return Finish(s);
   }
-  if (Status s = endpoint("sts", aws_.sts_endpoint, sts_); !s) return s;
-  return ResolveCredentials(*files);
+  if (Status s = endpoint("sts", aws_.sts_endpoint, sts_); !s) return Finish(s);
+  ResolveCredentials();
 }
 
-Status AwsAccess::ResolveRegion(const ProfileFiles& files, const std::string& profile) {
-  if (auto region = RegionFromConfigOrEnvironment(aws_, env_)) {
-    region_ = *region;
-    region_source_ = !aws_.region.empty() ? "config" : "environment";
-    return Status::Ok();
-  }
-  if (auto settings = files.Profile(profile)) {
-    if (auto it = settings->values.find("region"); it != settings->values.end() && !it->second.empty()) {
-      region_ = it->second;
-      region_source_ = "profile " + profile;
-      return Status::Ok();
-    }
-  }
-  std::string imds_why = "AWS_EC2_METADATA_DISABLED is true";
-  if (!InstanceMetadata::DisabledBy(env_)) {
-    InstanceMetadata imds(*ctx_, InstanceMetadata::EndpointFrom(env_), aws_.imds_v1_fallback);
-    bool done = false;
-    Result<std::string> answer = Error(ErrorCode::kInternal, "no answer");
-    imds.Get("/latest/meta-data/placement/region", [&](Result<std::string> got) {
-      answer = std::move(got);
-      done = true;
-    });
-    if (Status s = RunUntil(done, "the region from the instance metadata service"); !s) return s;
-    if (answer && !answer->empty() && answer->find_first_of(" \r\n/") == std::string::npos) {
-      region_ = *answer;
-      region_source_ = "EC2 instance metadata";
-      return Status::Ok();
-    }
-    imds_why = answer ? "an empty or malformed answer" : answer.error().message();
-  }
-  return Error(
-      ErrorCode::kInvalidArgument,
-      fmt::format("no AWS region: set aws.region in the config, AWS_REGION or AWS_DEFAULT_REGION, or "
-                  "region in profile {}; the EC2 instance metadata service had none ({})",
-                  profile, imds_why));
-}
-
-Status AwsAccess::ResolveCredentials(const ProfileFiles& files) {
+void AwsAccess::ResolveCredentials() {
   const auto [profile, named] = ChosenProfile(aws_, env_);
-  const std::string session_name =
-      aws_.role_session_name.empty() ? DefaultRoleSessionName(env_.hostname()) : aws_.role_session_name;
-  ChainSettings settings{*sts_, session_name, profile, named, aws_.imds_v1_fallback};
-  bool done = false;
-  Result<FoundCredentials> found = Error(ErrorCode::kInternal, "no answer");
-  FindCredentials(BuildCredentialChain(aws_, *ctx_, files, settings), [&](Result<FoundCredentials> got) {
-    found = std::move(got);
-    done = true;
-  });
-  if (Status s = RunUntil(done, "the AWS credential chain"); !s) return s;
-  if (!found) return found.error();
-  std::unique_ptr<CredentialProvider> provider = std::move(found->provider);
+  ChainSettings settings{*sts_, SessionName(), profile, named, aws_.imds_v1_fallback};
+  search_ = FindCredentials(BuildCredentialChain(aws_, *ctx_, *files_, settings),
+                            [this](Result<FoundCredentials> found) { OnCredentials(std::move(found)); });
+}
+
+std::string AwsAccess::SessionName() const {
+  return aws_.role_session_name.empty() ? DefaultRoleSessionName(env_.hostname()) : aws_.role_session_name;
+}
+
+void AwsAccess::OnCredentials(Result<FoundCredentials> found) {
+  if (!found) return Finish(found.error());
+  provider_ = std::move(found->provider);
   for (const auto& failure : found->failures) {
-    log_.warn("AWS credentials: {}; using {} instead", failure, provider->name());
+    log_.warn("AWS credentials: {}; using {} instead", failure, provider_->name());
   }
-  TimedCredentials first = std::move(found->credentials);
-  if (!aws_.role_arn.empty()) {
-    std::string name = fmt::format("role {} via {}", aws_.role_arn, provider->name());
-    provider = std::make_unique<AssumeRoleProvider>(
-        *ctx_, std::move(name), std::move(provider),
-        AssumeRoleSettings{aws_.role_arn, session_name, aws_.external_id, 0}, *sts_);
-    bool assumed = false;
-    Result<TimedCredentials> role = Error(ErrorCode::kInternal, "no answer");
-    provider->Fetch([&](Result<TimedCredentials> got) {
-      role = std::move(got);
-      assumed = true;
-    });
-    if (Status s = RunUntil(assumed, "aws.role_arn"); !s) return s;
+  if (aws_.role_arn.empty()) {
+    OnRole(std::move(found->credentials));
+    return;
+  }
+  std::string name = fmt::format("role {} via {}", aws_.role_arn, provider_->name());
+  provider_ = std::make_unique<AssumeRoleProvider>(
+      *ctx_, std::move(name), std::move(provider_),
+      AssumeRoleSettings{aws_.role_arn, SessionName(), aws_.external_id, 0}, *sts_);
+  provider_->Fetch([this](Result<TimedCredentials> role) {
+    if (closed_) return;
     if (!role) {
-      provider->Close();
-      return Error(role.error().code(), "aws.role_arn: " + role.error().message());
+      provider_->Close();
+      return Finish(Error(role.error().code(), "aws.role_arn: " + role.error().message()));
     }
-    first = std::move(*role);
-  }
+    OnRole(std::move(role));
+  });
+}
+
+void AwsAccess::OnRole(Result<TimedCredentials> first) {
   credentials_ =
-      std::make_unique<RefreshingCredentials>(loop_, clock_, log_, std::move(provider), std::move(first));
-  return Status::Ok();
+      std::make_unique<RefreshingCredentials>(loop_, clock_, log_, std::move(provider_), std::move(*first));
+  Finish(Status::Ok());
 }
 
 std::string AwsAccess::Describe() const {
@@ -161,6 +163,12 @@ std::string AwsAccess::Describe() const {
 }
 
 void AwsAccess::Close(std::function<void()> on_closed) {
+  // A resolution under way ends here: no callback of it reaches the caller, and a credential_process it
+  // runs is killed.
+  closed_ = true;
+  resolved_ = nullptr;
+  if (search_) search_->Cancel();
+  if (provider_) provider_->Close();
   // Credentials first, so no refresh starts while the clients close; the clients' aborted requests then
   // settle every callback.
   auto step = std::make_shared<std::function<void()>>();

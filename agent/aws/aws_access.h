@@ -2,6 +2,10 @@
 // environment, profile, instance metadata), the credentials (the provider chain, an optional role on top,
 // refreshed before they expire), the endpoints of the services the flows use, and the HTTP clients: one for
 // AWS (proxy, CAs), one for the link-local metadata services (never proxied).
+//
+// Resolution runs on the caller's loop like everything else (no loop of its own, no nested uv_run): the
+// daemon's one loop answers signals and the status socket while the metadata service or a
+// credential_process is slow. Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -13,8 +17,10 @@
 
 #include <spdlog/logger.h>
 
+#include "agent/aws/credential_chain.h"
 #include "agent/aws/credential_provider.h"
 #include "agent/aws/endpoint.h"
+#include "agent/aws/instance_metadata.h"
 #include "agent/aws/profile_provider.h"
 #include "agent/aws/refreshing_credentials.h"
 #include "agent/config/config.h"
@@ -33,9 +39,10 @@ class AwsAccess {
   AwsAccess(const AwsAccess&) = delete;
   AwsAccess& operator=(const AwsAccess&) = delete;
 
-  // Runs the loop until the region and the credentials are known (metadata services and STS may be asked).
-  // Only the endpoints of the services named are resolved. Errors name what is missing and why.
-  Status Resolve(bool kinesis, bool firehose);
+  // Finds the region and the credentials (metadata services and STS may be asked) and the endpoints of the
+  // services named. done runs once, on the loop (possibly before Resolve returns), with Ok or an error that
+  // names what is missing and why; never after Close(), which abandons a resolution under way. Once only.
+  void Resolve(bool kinesis, bool firehose, std::function<void(Status)> done);
 
   const std::string& region() const { return region_; }
   const ServiceEndpoint& kinesis() const { return *kinesis_; }
@@ -47,14 +54,20 @@ class AwsAccess {
   // "AWS region x, credentials from y (access key ****ABCD), Kinesis at ..." for the start log.
   std::string Describe() const;
 
-  // Aborts requests in flight, stops refreshing and closes every handle; on_closed runs from the loop.
+  // Aborts requests in flight (and a resolution: its credential_process is killed), stops refreshing and
+  // closes every handle; on_closed runs from the loop.
   void Close(std::function<void()> on_closed);
 
  private:
-  Status ResolveRegion(const ProfileFiles& files, const std::string& profile);
-  Status ResolveCredentials(const ProfileFiles& files);
-  // Runs the loop until *done is true.
-  Status RunUntil(const bool& done, const char* what);
+  // The steps of Resolve, each continuing in the next or ending in Finish.
+  void ResolveRegion(const std::string& profile);
+  void OnRegion(Result<std::string> answer);
+  void ResolveEndpoints();
+  void ResolveCredentials();
+  void OnCredentials(Result<FoundCredentials> found);
+  void OnRole(Result<TimedCredentials> first);
+  void Finish(Status status);
+  std::string SessionName() const;
 
   uv_loop_t* loop_;
   const config::AwsOptions& aws_;
@@ -64,6 +77,16 @@ class AwsAccess {
   std::unique_ptr<net::HttpClient> http_;
   std::unique_ptr<net::HttpClient> metadata_http_;
   std::unique_ptr<ProviderContext> ctx_;
+  // Resolution under way: what its steps share, kept until this object goes, since their callbacks may
+  // still run while the HTTP clients close.
+  std::function<void(Status)> resolved_;
+  bool wants_kinesis_ = false;
+  bool wants_firehose_ = false;
+  bool closed_ = false;
+  std::optional<ProfileFiles> files_;
+  std::unique_ptr<InstanceMetadata> region_imds_;
+  std::shared_ptr<CredentialSearch> search_;
+  std::unique_ptr<CredentialProvider> provider_;  // found, until credentials_ takes it
   std::string region_;
   std::string region_source_;
   std::optional<ServiceEndpoint> kinesis_;

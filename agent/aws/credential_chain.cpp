@@ -70,9 +70,10 @@ ChainLink ContainerLink(const ProviderContext& ctx) {
 }
 
 // The search: one link after another, each failure remembered for the final error.
-struct Search : std::enable_shared_from_this<Search> {
+struct Search final : CredentialSearch, std::enable_shared_from_this<Search> {
   std::vector<ChainLink> chain;
   std::function<void(Result<FoundCredentials>)> done;
+  bool cancelled = false;
   std::size_t next = 0;
   std::vector<std::string> tried;     // "name (why)" for every link, for the error
   std::vector<std::string> failures;  // set-up providers that failed
@@ -91,6 +92,7 @@ struct Search : std::enable_shared_from_this<Search> {
     }
     ChainLink& link = chain[next];
     link.provider->Fetch([self = shared_from_this()](Result<TimedCredentials> got) {
+      if (self->cancelled) return;
       ChainLink& link = self->chain[self->next];
       if (got) {
         self->done(FoundCredentials{std::move(link.provider), std::move(*got), std::move(self->failures)});
@@ -102,6 +104,12 @@ struct Search : std::enable_shared_from_this<Search> {
       ++self->next;
       self->Step();
     });
+  }
+
+  void Cancel() override {
+    if (cancelled) return;
+    cancelled = true;  // done may be running now (its caller closing everything): it stays, unused
+    if (next < chain.size() && chain[next].provider) chain[next].provider->Close();
   }
 };
 
@@ -135,11 +143,13 @@ std::vector<ChainLink> BuildCredentialChain(const config::AwsOptions& aws, const
   return chain;
 }
 
-void FindCredentials(std::vector<ChainLink> chain, std::function<void(Result<FoundCredentials>)> done) {
+std::shared_ptr<CredentialSearch> FindCredentials(std::vector<ChainLink> chain,
+                                                  std::function<void(Result<FoundCredentials>)> done) {
   auto search = std::make_shared<Search>();
   search->chain = std::move(chain);
   search->done = std::move(done);
   search->Step();
+  return search;
 }
 
 }  // namespace ferry::aws

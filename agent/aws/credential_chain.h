@@ -42,7 +42,18 @@ struct FoundCredentials {
   std::vector<std::string> failures;  // providers that were set up but failed first ("name: why")
 };
 
-// Tries each set-up provider in turn until one has credentials. done runs once, on the loop.
-void FindCredentials(std::vector<ChainLink> chain, std::function<void(Result<FoundCredentials>)> done);
+// A search under way (FindCredentials). Cancel() ends it: the provider being asked is closed (a
+// credential_process child is killed) and done is not called afterwards; requests through the HTTP
+// clients end when those clients close. The search lives on until its last callback has run.
+class CredentialSearch {
+ public:
+  virtual ~CredentialSearch() = default;
+  virtual void Cancel() = 0;
+};
+
+// Tries each set-up provider in turn until one has credentials. done runs once, on the loop, unless the
+// search is cancelled first.
+std::shared_ptr<CredentialSearch> FindCredentials(std::vector<ChainLink> chain,
+                                                  std::function<void(Result<FoundCredentials>)> done);
 
 }  // namespace ferry::aws

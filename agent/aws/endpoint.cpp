@@ -124,4 +124,16 @@ Result<ServiceEndpoint> ResolveEndpoint(std::string_view service, std::string_vi
   return out;
 }
 
+Result<ServiceEndpoint> ResolveServiceEndpoint(std::string_view service, const std::string& configured,
+                                               std::string_view region, const Environment& env, bool fips) {
+  const EndpointSetting custom = CustomEndpoint(service, configured, env);
+  auto resolved = ResolveEndpoint(service, region, custom.url, fips);
+  if (!resolved && !custom.source.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{}: {}", custom.source, resolved.error().message()));
+  }
+  if (!resolved) return Error(ErrorCode::kInvalidArgument, resolved.error().message());
+  return resolved;
+}
+
 }  // namespace ferry::aws

@@ -52,4 +52,11 @@ EndpointSetting CustomEndpoint(std::string_view service, const std::string& conf
 // aws.use_fips, or AWS_USE_FIPS_ENDPOINT=true.
 bool UseFips(const config::AwsOptions& aws, const Environment& env);
 
+// The endpoint of service: the custom URL of CustomEndpoint(service, configured, env) if any, else the
+// standard one of region. Errors about a custom URL begin with its source ("aws.kinesis_endpoint: ...",
+// "AWS_ENDPOINT_URL: ..."), so they name what to fix. What AwsAccess resolves at start and what `ferry
+// check` checks (ops/preflight.h).
+Result<ServiceEndpoint> ResolveServiceEndpoint(std::string_view service, const std::string& configured,
+                                               std::string_view region, const Environment& env, bool fips);
+
 }  // namespace ferry::aws

@@ -150,29 +150,34 @@ std::uint32_t Milliseconds(Duration d) {
 
 Result<net::HttpClientOptions> AwsHttpOptions(const config::AwsOptions& aws, const Environment& env) {
   net::HttpClientOptions options;
+  // Every problem at once, one per line, each beginning with its key or variable.
+  std::string errors;
+  auto fail = [&errors](const std::string& message) { errors += (errors.empty() ? "" : "\n") + message; };
 
   // Checked here so a typo fails at start, naming the key, instead of every TLS handshake failing later
   // with curl's "error setting certificate file".
   if (!aws.ca_file.empty()) {
     auto file = ReadWholeFile(aws.ca_file, kMaxCaFileBytes, "aws.ca_file");
-    if (!file.ok()) return Error(ErrorCode::kInvalidArgument, file.error().message());
-    if (file->too_large) {
-      return Error(ErrorCode::kInvalidArgument,
-                   fmt::format("aws.ca_file {}: larger than {} MiB, not a CA bundle", aws.ca_file,
-                               kMaxCaFileBytes >> 20));
-    }
-    if (file->bytes.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-      return Error(
-          ErrorCode::kInvalidArgument,
+    if (!file.ok()) {
+      fail(file.error().message());
+    } else if (file->too_large) {
+      fail(fmt::format("aws.ca_file {}: larger than {} MiB, not a CA bundle", aws.ca_file,
+                       kMaxCaFileBytes >> 20));
+    } else if (file->bytes.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      fail(
           fmt::format("aws.ca_file {}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)", aws.ca_file));
+    } else {
+      options.ca_file = aws.ca_file;
     }
-    options.ca_file = aws.ca_file;
   }
 
   auto https_proxy = ResolveProxy(aws, env, {"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"});
-  if (!https_proxy.ok()) return https_proxy.error();
   auto http_proxy = ResolveProxy(aws, env, {"HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"});
-  if (!http_proxy.ok()) return http_proxy.error();
+  if (!https_proxy.ok()) fail(https_proxy.error().message());
+  // aws.proxy serves both schemes: its error once.
+  if (!http_proxy.ok() && (https_proxy.ok() || http_proxy.error().message() != https_proxy.error().message()))
+    fail(http_proxy.error().message());
+  if (!errors.empty()) return Error(ErrorCode::kInvalidArgument, std::move(errors));
   options.https_proxy = std::move(*https_proxy);
   options.http_proxy = std::move(*http_proxy);
 

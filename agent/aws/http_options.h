@@ -12,7 +12,9 @@ namespace ferry::aws {
 // The proxy of https:// URLs is aws.proxy, else HTTPS_PROXY, https_proxy, ALL_PROXY, all_proxy; of http://
 // URLs aws.proxy, else HTTP_PROXY, http_proxy, ALL_PROXY, all_proxy. No-proxy hosts: aws.no_proxy, else
 // NO_PROXY, no_proxy. Errors name the key or variable at fault (an unreadable or non-PEM aws.ca_file, a
-// proxy that is not an http:// or https:// URL), with any proxy password masked.
+// proxy that is not an http:// or https:// URL), with any proxy password masked: every problem found, one
+// per line, each line beginning with its key or variable ("aws.ca_file /etc/x.pem: ...", "aws.proxy: ...",
+// "HTTPS_PROXY: ..."), which is how ferry check locates them in the config (ops/preflight.h).
 Result<net::HttpClientOptions> AwsHttpOptions(const config::AwsOptions& aws, const Environment& env);
 
 // For the link-local metadata services: never through a proxy, which could not reach them, and with short

@@ -1,12 +1,14 @@
 // ProcessProvider: a profile's credential_process, a program that prints credentials as JSON
 // ({"Version": 1, "AccessKeyId": ..., "Expiration": ...}). It runs under /bin/sh -c, as the AWS SDKs run it,
-// as a child of the loop (libuv), so a slow helper never pauses delivery.
+// as a child of the loop (process/child_process.h), so a slow helper never pauses delivery; it is killed
+// (with whatever it started) after timeout_ms or when it prints more than 64 KiB.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "agent/aws/credential_provider.h"
+#include "agent/process/child_process.h"
 
 namespace ferry::aws {
 
@@ -20,14 +22,14 @@ class ProcessProvider final : public CredentialProvider {
   void Fetch(Callback done) override;
   void Close() override;
 
-  struct Run;  // one child and its pipes
-
  private:
+  Result<TimedCredentials> Outcome(const process::ChildExit& exit) const;
+
   const ProviderContext& ctx_;
   std::string name_;
   std::string command_;
   std::uint64_t timeout_ms_;
-  Run* running_ = nullptr;  // owned by its own handles until they are closed
+  std::unique_ptr<process::ChildProcess> child_;  // the run under way, if any
 };
 
 }  // namespace ferry::aws

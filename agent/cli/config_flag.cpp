@@ -1,9 +1,12 @@
-// The config flag: "-c FILE", "--config FILE" or "--config=FILE".
+// The config flag: "-c FILE", "--config FILE" or "--config=FILE"; config errors printed one per line.
 #include "agent/cli/config_flag.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
+
+#include "agent/core/log_escape.h"
 
 namespace ferry::cli {
 
@@ -25,16 +28,25 @@ Result<std::string> ParseConfigFlag(std::span<const std::string_view> args, std:
   return path;
 }
 
+void PrintLines(std::string_view text, std::string_view prefix) {
+  std::size_t from = 0;
+  while (from < text.size()) {
+    const std::size_t end = std::min(text.find('\n', from), text.size());
+    fmt::print(stderr, "{}{}\n", prefix, EscapeLogText(text.substr(from, end - from), Backslashes::kKeep));
+    from = end + 1;
+  }
+}
+
 std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_view> args,
                                                  std::string_view command) {
   auto path = ParseConfigFlag(args, command);
   if (!path) {
-    fmt::print(stderr, "ferry {}: {}\n", command, path.error().message());
+    PrintLines(path.error().message(), fmt::format("ferry {}: ", command));
     return std::nullopt;
   }
   auto config = config::LoadConfigFile(*path);
   if (!config) {
-    fmt::print(stderr, "{}\n", config.error().message());
+    PrintLines(config.error().message());
     return std::nullopt;
   }
   return std::move(*config);

@@ -17,6 +17,11 @@ inline constexpr std::string_view kDefaultConfigPath = "/etc/ferry/ferry.yaml";
 // Returns the config path from args (or the default); any other argument is an error naming it.
 Result<std::string> ParseConfigFlag(std::span<const std::string_view> args, std::string_view command);
 
+// Prints text to stderr one line per line, each escaped like a log message but with backslashes kept
+// (core/log_escape.h): errors quote values from the config and the environment (regexes among them), which
+// must not write to the terminal as they please.
+void PrintLines(std::string_view text, std::string_view prefix = "");
+
 // The config named by args, loaded and validated; every problem is printed to stderr and nothing returned.
 std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_view> args,
                                                  std::string_view command);

@@ -1,10 +1,13 @@
 // Config: the field tables of ferry.yaml and the loader that runs them.
 #include "agent/config/config.h"
 
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -13,6 +16,7 @@
 
 #include "agent/config/destination_fields.h"
 #include "agent/config/schema.h"
+#include "agent/core/errno_text.h"
 #include "agent/source/discovery.h"
 
 namespace ferry::config {
@@ -269,7 +273,8 @@ const std::vector<Field<Config>>& TopFields() {
           "how often acknowledged file offsets are saved under state_dir (and at shutdown)"),
       ByteSizeField<Config>(
           "memory_limit", &Config::memory_limit, "4MiB",
-          "bound on record bytes and request bodies held in memory; reading pauses when it is reached"),
+          "bound on record bytes, request bodies and their answers held in memory; reading pauses when it "
+          "is reached"),
       SectionField<Config>("spool", "disk spool of undelivered records, per flow under state_dir/spool",
                            &Config::spool, &SpoolFields),
       SectionField<Config>("retry", "backoff between attempts to send", &Config::retry, &RetryFields),
@@ -372,16 +377,51 @@ Result<Config> ParseConfig(std::string_view yaml_text, const std::string& source
     for (const auto& e : ctx.errors()) all += (all.empty() ? "" : "\n") + e;
     return Error(ErrorCode::kInvalidArgument, all);
   }
+  config.locations = std::move(ctx.locations());
   return config;
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::kNotFound, fmt::format("{}: cannot open config file", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Error(ErrorCode::kIo, fmt::format("{}: cannot read config file", path));
-  return ParseConfig(text.str(), path);
+  // Not std::ifstream: it opens a directory without complaint and then reads nothing ("the config is
+  // empty"), and its failures carry no reason.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return Error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                 fmt::format("{}: cannot open config file: {}", path, ErrnoText(err)));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Error(ErrorCode::kInvalidArgument, fmt::format("{}: is a directory, not a config file", path));
+  }
+  std::string text;
+  char chunk[64 << 10];
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return Error(ErrorCode::kIo, fmt::format("{}: cannot read config file: {}", path, ErrnoText(err)));
+    }
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+    if (text.size() > kMaxConfigBytes) {
+      ::close(fd);
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("{}: larger than {} MiB, not a config file", path, kMaxConfigBytes >> 20));
+    }
+  }
+  ::close(fd);
+  return ParseConfig(text, path);
+}
+
+std::string LocatedKey(const Config& config, std::string_view key) {
+  if (auto it = config.locations.find(key); it != config.locations.end()) {
+    return fmt::format("{}: {}", it->second, key);
+  }
+  return std::string(key);
 }
 
 std::string DescribeConfig(const Config& config) {

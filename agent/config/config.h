@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -118,6 +119,10 @@ struct RetryOptions {
 
 struct Config {
   std::string file;  // where it was read from, for messages
+  // Where each key given in the file has its value: key path ("aws.ca_file", "flows[0].files") ->
+  // "file:line:column". Keys left at their defaults are absent. For errors found after parsing
+  // (ops/preflight.h), which are located like the parser's own.
+  std::map<std::string, std::string, std::less<>> locations;
   std::string state_dir = "/var/lib/ferry";
   std::string log_level = "info";
   Duration shutdown_timeout{10000};
@@ -131,7 +136,15 @@ struct Config {
 
 // Parses YAML text; source_name is used in error messages. All errors are reported at once, one per line.
 Result<Config> ParseConfig(std::string_view yaml_text, const std::string& source_name);
+// Reads and parses the file at path. A path that cannot be read says why, naming it: "<path>: cannot open
+// config file: Permission denied (EACCES)", "<path>: is a directory, not a config file". Pipes and
+// /dev/stdin are read too (`-c <(...)`); at most kMaxConfigBytes.
 Result<Config> LoadConfigFile(const std::string& path);
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{4} << 20;
+
+// "file:line:column: key" when the key was given in the config's file, else "key": how errors about a key
+// begin, so they read like the parser's own.
+std::string LocatedKey(const Config& config, std::string_view key);
 
 // The effective config (defaults filled in, secrets hidden) as YAML, for `ferry check`.
 std::string DescribeConfig(const Config& config);

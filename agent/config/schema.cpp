@@ -37,6 +37,12 @@ void ParseContext::FailAt(const YAML::Mark& mark, std::string_view path, std::st
   }
 }
 
+void ParseContext::Locate(const YAML::Node& value, const std::string& path) {
+  const YAML::Mark mark = value.IsNull() && !key_mark_.is_null() ? key_mark_ : value.Mark();
+  if (mark.is_null()) return;
+  locations_[path] = fmt::format("{}:{}:{}", file_, mark.line + 1, mark.column + 1);
+}
+
 std::string JoinPath(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
   return fmt::format("{}.{}", parent, key);

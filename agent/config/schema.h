@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,14 +30,19 @@ class ParseContext {
   // The position of the key whose value is being parsed.
   void set_key_mark(const YAML::Mark& mark) { key_mark_ = mark; }
   void FailAt(const YAML::Mark& mark, std::string_view path, std::string_view message);
+  // Remembers where the value of the key at path is ("file:line:column"), for errors found after parsing
+  // (Config::locations).
+  void Locate(const YAML::Node& value, const std::string& path);
 
   const std::vector<std::string>& errors() const { return errors_; }
   const std::string& file() const { return file_; }
+  std::map<std::string, std::string, std::less<>>& locations() { return locations_; }
 
  private:
   std::string file_;
   YAML::Mark key_mark_ = YAML::Mark::null_mark();
   std::vector<std::string> errors_;
+  std::map<std::string, std::string, std::less<>> locations_;
 };
 
 template <typename S>
@@ -92,6 +98,7 @@ void ParseMap(const YAML::Node& node, const std::string& path, const std::vector
     }
     seen[index] = true;
     ctx.set_key_mark(entry.first.Mark());
+    ctx.Locate(entry.second, key_path);
     fields[index].parse(entry.second, key_path, out, ctx);
   }
   for (std::size_t i = 0; i < fields.size(); ++i) {

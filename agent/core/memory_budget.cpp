@@ -28,6 +28,7 @@ void MemoryBudget::MarkStarved() {
 
 void MemoryBudget::Give(std::size_t n) {
   used_ -= n;
+  if (parent_ != nullptr) parent_->Give(n);
   if (starved_ && used_ <= limit_ / 2) {
     starved_ = false;
     CallEach(waiters_);

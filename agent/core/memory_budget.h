@@ -1,8 +1,12 @@
-// MemoryBudget: the global bound on bytes held by batches in flight and by request bodies being sent.
+// MemoryBudget: the bound on bytes held by batches in flight and by request bodies being sent.
 // Sources take from it before reading and the bytes come back when a batch is freed; when it is
 // spent, sources stop reading (backpressure) until a waiter is told there is room again. Stages that hold
 // records back for more to come (aggregates and requests filling up) are told to send them at once when
 // a source finds the budget spent, since nothing more comes until memory is freed.
+//
+// Each flow has a budget of its own (its share of memory_limit), so a flow whose destination is slow stops
+// only its own reading. A flow's budget may have a parent that only sums what every flow holds (the
+// daemon's total, for memory figures and heap trimming); the parent's limit never stops a flow.
 // Loop thread only.
 #pragma once
 
@@ -15,7 +19,7 @@ namespace ferry {
 
 class MemoryBudget {
  public:
-  explicit MemoryBudget(std::size_t limit) : limit_(limit) {}
+  explicit MemoryBudget(std::size_t limit, MemoryBudget* parent = nullptr) : limit_(limit), parent_(parent) {}
   MemoryBudget(const MemoryBudget&) = delete;
   MemoryBudget& operator=(const MemoryBudget&) = delete;
 
@@ -24,6 +28,7 @@ class MemoryBudget {
   void Take(std::size_t n) {
     used_ += n;
     taken_total_ += n;
+    if (parent_ != nullptr) parent_->Take(n);
   }
   void Give(std::size_t n);
 
@@ -51,6 +56,7 @@ class MemoryBudget {
 
  private:
   std::size_t limit_;
+  MemoryBudget* parent_;
   std::size_t used_ = 0;
   std::uint64_t taken_total_ = 0;
   bool starved_ = false;

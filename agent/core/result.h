@@ -17,6 +17,7 @@ enum class ErrorCode {
   kNetwork,   // connection, TLS, timeout
   kProtocol,  // a peer answered something we cannot parse
   kRemote,    // a peer answered with an error of its own
+  kRefused,   // a peer refused us for a reason only an operator can fix (denied access, untrusted certificate)
   kFull,      // a configured bound is reached (the spool's max_bytes)
   kInternal,
 };

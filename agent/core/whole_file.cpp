@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/errno_text.h"
+#include "agent/core/file_offset.h"
 
 namespace ferry {
 namespace {

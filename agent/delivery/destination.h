@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/core/result.h"
 #include "agent/delivery/wire_record.h"
 #include "agent/net/http_client.h"
 
@@ -34,7 +35,9 @@ class Destination {
   virtual ~Destination() = default;
   // For logs: "Kinesis stream 'web-logs'".
   virtual const std::string& description() const = 0;
-  virtual net::HttpRequest BuildRequest(std::span<const WireRecord> records) = 0;
+  // The signed request that sends records. It may fail (compression could not allocate): the sender then
+  // retries later. Runs inside HTTP callbacks, so it reports failure as a value and never throws.
+  virtual Result<net::HttpRequest> BuildRequest(std::span<const WireRecord> records) = 0;
   virtual RequestOutcome ReadResponse(const net::HttpResponse& response, std::size_t count) = 0;
 };
 

@@ -36,6 +36,8 @@ constexpr std::pair<std::string_view, ErrorClass> kCodes[] = {
     {"RequestAbortedException", kTransient},                 // common: the connection closed early
     {"transport", kTransient},                               // ferry: no answer at all
     {"InvalidResponse", kTransient},                         // ferry: a 200 whose body could not be read
+    {kResponseTooLarge, kTransient},                         // ferry: an answer longer than it may be
+    {kEncodingFailed, kTransient},                           // ferry: out of memory building the request
 
     // Operator: the stream, the key or the permissions are wrong; retrying only helps once someone fixes
     // them, so retries go slowly and the log says what to fix.
@@ -59,6 +61,7 @@ constexpr std::pair<std::string_view, ErrorClass> kCodes[] = {
     {"InvalidAction", kOperator},                // common: the endpoint is not the API ferry thinks it is
     {"MissingAction", kOperator},                // common: ditto
     {"UnknownOperationException", kOperator},    // JSON-protocol services: ditto
+    {kUntrustedCertificate, kOperator},          // ferry: the TLS peer did not verify (aws.ca_file, the host)
 
     // Permanent: the service will never accept this record or request as it is.
     {"ValidationException", kPermanent},             // common (JSON protocol)
@@ -134,6 +137,9 @@ ErrorClass ClassifyError(std::string_view code, int http_status, std::string_vie
   for (const auto& [known, error_class] : kCodes) {
     if (code == known) return error_class;
   }
+  // Refused for who we are, without an AWS error type: a proxy, gateway or firewall in the way. Retrying
+  // fast only floods it and the log.
+  if ((http_status == 401 || http_status == 403) && StatusInCode(code) != 0) return kOperator;
   // Unknown codes, "HTTP 5xx", "HTTP 429" and any other status without a known type: retrying costs
   // only time, where dead-lettering a record the endpoint would have taken later loses it.
   return kTransient;

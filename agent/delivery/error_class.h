@@ -15,13 +15,20 @@ enum class ErrorClass {
   kCredentials  // expired or invalid token: refresh credentials, retry
 };
 
+// ferry's own codes, for failures that are not an endpoint's error document:
+inline constexpr std::string_view kUntrustedCertificate = "UntrustedCertificate";  // TLS peer did not verify
+inline constexpr std::string_view kResponseTooLarge = "ResponseTooLarge";  // answer over the request's cap
+inline constexpr std::string_view kEncodingFailed = "EncodingFailed";      // the request could not be built
+
 // code: an error code as ferry's destinations report it (RequestOutcome::error_code or a per-record
 // error): an AWS error type, with or without a namespace ("com.amazonaws.kinesis.v20131202#Foo") or a
 // ":<url>" suffix; "transport" when no answer came; "InvalidResponse" for an unreadable 200 body; or
-// "HTTP 503" when the error body named no type. http_status: 0 for per-record and transport errors (an
-// "HTTP <n>" code then supplies it). message: the error's message, which tells a signature rejected for
-// the clock from one rejected for the key. Unknown codes are transient: retrying never loses records,
-// where a wrong dead letter would.
+// "HTTP 503" when the error body named no type; or one of ferry's own codes above. http_status: 0 for
+// per-record and transport errors (an "HTTP <n>" code then supplies it). message: the error's message,
+// which tells a signature rejected for the clock from one rejected for the key. An untrusted certificate
+// is the operator's to fix, like denied access; so is a bare 401 or 403 (no error type: a proxy or a load
+// balancer refusing us). Unknown codes are transient: retrying never loses records, where a wrong dead
+// letter would.
 ErrorClass ClassifyError(std::string_view code, int http_status, std::string_view message = {});
 
 // For logs and metrics: "transient", "operator", "permanent", "clock skew", "credentials".

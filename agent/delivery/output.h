@@ -26,9 +26,12 @@ class Output {
 
   // Where the flow's records go.
   virtual BatchSink& input() = 0;
-  // Gets ready to send; calls ready (once) when the flow should start reading. Kinesis lists its shards
-  // first, so a backlog is packed for the right shards from its first record.
-  virtual void Start(std::function<void()> ready) = 0;
+  // Starts the output's own work (Kinesis: listing the stream's shards, then refreshing them). The flow
+  // starts reading at once and never waits for that work: input() takes records from before Start, in any
+  // state of the output (Kinesis holds what comes before its first listing ends and packs it once that
+  // listing is in; see kinesis_output.h), so start_at: end is taken when ferry starts, not once an
+  // endpoint has answered.
+  virtual void Start() = 0;
   // Sends everything it holds, then waits for the sender (at most timeout); on_drained gets the user
   // records given up.
   virtual void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_drained) = 0;

@@ -2,6 +2,8 @@
 #include "agent/delivery/payload_compression.h"
 
 #include <zlib.h>
+// For ZSTD_createCCtx_advanced (a custom allocator), exported by libzstd since 1.3 and unchanged since.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include <fmt/format.h>
@@ -9,6 +11,20 @@
 namespace ferry {
 
 struct PayloadCompressor::State {
+  explicit State(CompressionMemory m) : memory(m) {
+    if (memory.allocate == nullptr) return;
+    zlib.zalloc = [](voidpf opaque, uInt items, uInt size) -> voidpf {
+      auto* mem = static_cast<CompressionMemory*>(opaque);
+      return mem->allocate(mem->opaque, static_cast<std::size_t>(items) * size);
+    };
+    zlib.zfree = [](voidpf opaque, voidpf block) {
+      auto* mem = static_cast<CompressionMemory*>(opaque);
+      mem->release(mem->opaque, block);
+    };
+    zlib.opaque = &memory;
+  }
+
+  CompressionMemory memory;
   z_stream zlib{};
   bool zlib_ready = false;
   ZSTD_CCtx* zstd = nullptr;
@@ -51,7 +67,8 @@ std::size_t LargestCompressibleInputOverhead() {
   return kFixedOverhead;
 }
 
-PayloadCompressor::PayloadCompressor(Compression kind) : kind_(kind), state_(std::make_unique<State>()) {}
+PayloadCompressor::PayloadCompressor(Compression kind, CompressionMemory memory)
+    : kind_(kind), state_(std::make_unique<State>(memory)) {}
 PayloadCompressor::~PayloadCompressor() = default;
 
 Status PayloadCompressor::Compress(std::string_view data, std::string& out) {
@@ -98,7 +115,10 @@ Status PayloadCompressor::Gzip(std::string_view data, std::string& out) {
 
 Status PayloadCompressor::Zstd(std::string_view data, std::string& out) {
   if (state_->zstd == nullptr) {
-    state_->zstd = ZSTD_createCCtx();
+    const CompressionMemory& mem = state_->memory;
+    state_->zstd = mem.allocate == nullptr
+                       ? ZSTD_createCCtx()
+                       : ZSTD_createCCtx_advanced(ZSTD_customMem{mem.allocate, mem.release, mem.opaque});
     if (state_->zstd == nullptr) return Error(ErrorCode::kInternal, "zstd: cannot create a context");
   }
   out.resize(ZSTD_compressBound(data.size()));

@@ -31,9 +31,17 @@ struct CompressionCounters {
   std::uint64_t bytes_out = 0;
 };
 
+// Where zlib and zstd get their memory: their own (malloc) by default. Tests give an allocator that fails,
+// to see what a compressor that cannot allocate does to the request being built.
+struct CompressionMemory {
+  void* (*allocate)(void* opaque, std::size_t bytes) = nullptr;  // nullptr: the libraries' own
+  void (*release)(void* opaque, void* block) = nullptr;
+  void* opaque = nullptr;
+};
+
 class PayloadCompressor {
  public:
-  explicit PayloadCompressor(Compression kind);
+  explicit PayloadCompressor(Compression kind, CompressionMemory memory = {});
   ~PayloadCompressor();
   PayloadCompressor(const PayloadCompressor&) = delete;
   PayloadCompressor& operator=(const PayloadCompressor&) = delete;

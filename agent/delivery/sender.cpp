@@ -8,6 +8,15 @@
 #include "agent/delivery/error_class.h"
 
 namespace ferry {
+namespace {
+
+// The most an answer to a request of n records may hold: a PutRecords or PutRecordBatch result is 100 to
+// 300 bytes a record (a sequence number and a shard id, or an error code and message), so four times that,
+// plus room for an error document. A longer answer fails the request (kResponseTooLarge) and is retried.
+constexpr std::size_t kResponseBaseBytes = std::size_t{64} << 10;
+constexpr std::size_t kResponseBytesPerRecord = std::size_t{1} << 10;
+
+}  // namespace
 
 Sender::Sender(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, Destination& destination,
                SenderOptions options)
@@ -120,9 +129,23 @@ void Sender::ArmThrottleTimer(std::uint64_t delay) {
 }
 
 void Sender::Send(std::shared_ptr<Request> request) {
-  net::HttpRequest http_request = destination_.BuildRequest(request->records);
+  auto built = destination_.BuildRequest(request->records);
+  if (!built) {
+    NotBuilt(std::move(*request), built.error());
+    return;
+  }
+  net::HttpRequest http_request = std::move(*built);
   request->signed_at = uv_now(loop_);
   http_request.timeout_ms = options_.request_timeout_ms;
+  http_request.max_response_bytes = kResponseBaseBytes + kResponseBytesPerRecord * request->records.size();
+  // The answer's body counts against the budget from its first byte until it has been read.
+  auto received = std::make_shared<std::size_t>(0);
+  if (options_.budget != nullptr) {
+    http_request.on_body_bytes = [budget = options_.budget, received](std::size_t bytes) {
+      *received += bytes;
+      budget->Take(bytes);
+    };
+  }
   ++in_flight_;
   in_flight_records_ += request->records.size();
   in_flight_user_records_ += UserRecords(request->records);
@@ -131,7 +154,7 @@ void Sender::Send(std::shared_ptr<Request> request) {
   const std::size_t charged = options_.budget != nullptr ? http_request.body.size() : 0;
   if (charged > 0) options_.budget->Take(charged);
   http_.Send(std::move(http_request),
-             [this, charged, request = std::move(request)](net::HttpResponse&& response) {
+             [this, charged, received, request = std::move(request)](net::HttpResponse&& response) {
                if (charged > 0) options_.budget->Give(charged);
                --in_flight_;
                in_flight_records_ -= request->records.size();
@@ -140,6 +163,7 @@ void Sender::Send(std::shared_ptr<Request> request) {
                // records).
                const RequestLoad load = admission_.per_shard() ? request->load : RequestLoad{};
                OnResponse(*request, response);
+               if (*received > 0) options_.budget->Give(*received);
                admission_.Free(load);
                Pump();
                CheckDrained();
@@ -184,8 +208,11 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
   if (abandoned_) return;
   // One line per response, not per record: counts by error code and one sample message.
   std::string summary;
-  for (const auto& [code, n] : codes)
+  std::string kinds;  // what makes two such lines alike: the codes, not their counts
+  for (const auto& [code, n] : codes) {
     summary += fmt::format("{}{} x{}", summary.empty() ? "" : ", ", code, n);
+    kinds += " " + code;
+  }
   auto failure = [&](std::string code) {
     Failure f;
     f.whole_request = false;
@@ -193,6 +220,7 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
     f.code = std::move(code);
     f.message = outcome.first_record_message;
     f.summary = summary;
+    f.kinds = kinds;
     f.of = request.records.size();
     return f;
   };
@@ -217,6 +245,9 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
 void Sender::OnRequestFailed(Request&& request, const RequestOutcome& outcome) {
   const ErrorClass kind = ClassifyError(outcome.error_code, outcome.http_status, outcome.error_message);
   const std::size_t count = request.records.size();
+  // Lines of one kind (the same error, the same action) are written once a minute with a count.
+  const std::string error = fmt::format("{} {}", outcome.error_code, outcome.error_message);
+  std::string note;
   if (kind == ErrorClass::kSkew && outcome.server_time && options_.correct_clock) {
     options_.correct_clock(*outcome.server_time);
     log_.warn(
@@ -230,10 +261,12 @@ void Sender::OnRequestFailed(Request&& request, const RequestOutcome& outcome) {
   if (kind == ErrorClass::kPermanent && count > 1) {
     // The API does not say which record it objects to: halves are tried until the refused ones are alone.
     ++counters_.requests_split;
-    log_.warn(
-        "{}: request of {} records refused ({}: {}); sending it again in halves to find the records it "
-        "refuses",
-        destination_.description(), count, outcome.error_code, outcome.error_message);
+    if (Loud("split " + error, note)) {
+      log_.warn(
+          "{}: request of {} records refused ({}: {}); sending it again in halves to find the records it "
+          "refuses{}",
+          destination_.description(), count, outcome.error_code, outcome.error_message, note);
+    }
     std::vector<WireRecord> second(std::make_move_iterator(request.records.begin() + count / 2),
                                    std::make_move_iterator(request.records.end()));
     request.records.resize(count / 2);
@@ -269,13 +302,16 @@ void Sender::SpillOrRetry(Request&& request, Failure failure) {
       std::move(request), spill_,
       [this, failure](const Request& r) {
         counters_.records_spooled += UserRecords(r.records);
+        std::string note;
         if (failure.whole_request) {
-          log_.warn("{}: request of {} records failed ({}: {}); written to the spool",
-                    destination_.description(), r.records.size(), failure.code, failure.message);
-        } else {
-          log_.warn("{}: {} of {} records failed again ({}; e.g. \"{}\"); written to the spool",
+          if (Loud("spooled " + failure.code + " " + failure.message, note)) {
+            log_.warn("{}: request of {} records failed ({}: {}); written to the spool{}",
+                      destination_.description(), r.records.size(), failure.code, failure.message, note);
+          }
+        } else if (Loud("records spooled" + failure.kinds, note)) {
+          log_.warn("{}: {} of {} records failed again ({}; e.g. \"{}\"); written to the spool{}",
                     destination_.description(), r.records.size(), failure.of, failure.summary,
-                    failure.message);
+                    failure.message, note);
         }
       },
       [this, failure](Request&& r) { RetryFailed(std::move(r), failure); });
@@ -283,27 +319,63 @@ void Sender::SpillOrRetry(Request&& request, Failure failure) {
 
 void Sender::RetryFailed(Request&& request, const Failure& failure) {
   const std::size_t count = request.records.size();
+  std::string note;
   if (!failure.whole_request) {
-    log_.warn("{}: {} of {} records failed ({}; e.g. \"{}\"); retrying them", destination_.description(),
-              count, failure.of, failure.summary, failure.message);
+    if (Loud("records retried" + failure.kinds, note)) {
+      log_.warn("{}: {} of {} records failed ({}; e.g. \"{}\"); retrying them{}", destination_.description(),
+                count, failure.of, failure.summary, failure.message, note);
+    }
     counters_.records_retried += count;
     Retry(std::move(request));
     return;
   }
+  // Lines of one kind (the same error, the same action) are written once a minute with a count.
+  const std::string error = failure.code + " " + failure.message;
   const bool slow = failure.kind == ErrorClass::kOperator || failure.kind == ErrorClass::kPermanent;
   const std::uint32_t attempt = request.attempt + 1;
   const std::uint64_t delay = Retry(std::move(request), slow);
   if (slow) {
     // Only an operator can fix it: said loudly, and retried at a pace that does not flood the log.
-    log_.error("{}: request of {} records failed ({}: {}; {}); retrying in {} ms (attempt {})",
-               destination_.description(), count, failure.code, failure.message,
-               failure.kind == ErrorClass::kOperator ? "check the stream and the permissions"
-                                                     : "and the refused records could not be set aside",
-               delay, attempt);
+    const char* what = failure.kind != ErrorClass::kOperator
+                           ? "and the refused records could not be set aside"
+                       : failure.code == kUntrustedCertificate
+                           ? "check aws.ca_file and the endpoint's certificate and host name"
+                           : "check the stream and the permissions";
+    if (Loud("slow " + error, note)) {
+      log_.error("{}: request of {} records failed ({}: {}; {}); retrying in {} ms (attempt {}){}",
+                 destination_.description(), count, failure.code, failure.message, what, delay, attempt,
+                 note);
+    }
     return;
   }
-  log_.warn("{}: request of {} records failed ({}: {}); retrying in {} ms (attempt {})",
-            destination_.description(), count, failure.code, failure.message, delay, attempt);
+  if (Loud("retry " + error, note)) {
+    log_.warn("{}: request of {} records failed ({}: {}); retrying in {} ms (attempt {}){}",
+              destination_.description(), count, failure.code, failure.message, delay, attempt, note);
+  }
+}
+
+void Sender::NotBuilt(Request&& request, const Error& error) {
+  // Nothing was sent (the compressor could not allocate, say): the request waits out a backoff like any
+  // transient failure and is built again.
+  ++counters_.request_failures;
+  ++counters_.errors[std::string(kEncodingFailed)];
+  const RequestLoad load = admission_.per_shard() ? request.load : RequestLoad{};
+  const std::size_t count = request.records.size();
+  const std::uint32_t attempt = request.attempt + 1;
+  const std::uint64_t delay = Retry(std::move(request));
+  admission_.Free(load);
+  std::string note;
+  if (Loud(fmt::format("{} {}", kEncodingFailed, error.message()), note)) {
+    log_.warn("{}: cannot build a request of {} records ({}: {}); retrying in {} ms (attempt {}){}",
+              destination_.description(), count, kEncodingFailed, error.message(), delay, attempt, note);
+  }
+}
+
+bool Sender::Loud(std::string_view kind, std::string& note) {
+  auto admitted = repeats_.Admit(kind, uv_now(loop_));
+  if (!admitted) return false;
+  note = std::move(*admitted);
+  return true;
 }
 
 void Sender::DeadLetterOrRetry(Request&& request, Failure failure) {
@@ -318,8 +390,11 @@ void Sender::DeadLetterOrRetry(Request&& request, Failure failure) {
       },
       [this, failure](const Request& r) {
         counters_.records_dead_lettered += UserRecords(r.records);
-        log_.error("{}: {} records refused for good ({}: {}); written to the dead-letter file",
-                   destination_.description(), r.records.size(), failure.code, failure.message);
+        std::string note;
+        if (Loud(fmt::format("dead {} {}", failure.code, failure.message), note)) {
+          log_.error("{}: {} records refused for good ({}: {}); written to the dead-letter file{}",
+                     destination_.description(), r.records.size(), failure.code, failure.message, note);
+        }
       },
       [this, failure](Request&& r) { SpillOrRetry(std::move(r), failure); });
 }

@@ -11,7 +11,11 @@
 //   alone, since the API does not say which record it objects to.
 //   Both writes finish later (their disk work runs off the loop); until then the sender keeps the
 //   records, and if a write fails they are retried as if there were no spool or dead-letter file.
-// - errors only an operator can fix (missing stream, denied access) are retried every slow_retry.
+// - errors only an operator can fix (missing stream, denied access, an untrusted certificate) are retried
+//   every slow_retry.
+// Failure lines are written once a minute per kind (the same error, the same action), with a count of the
+// ones held back (core/repeat_filter.h): an outage fails every request alike. Answers are read up to a cap
+// that grows with the request's records, and their bodies count against `budget` while they arrive.
 // - a signature refused for a skewed clock corrects the clock from the answer's Date (correct_clock); the
 //   retry is signed anew.
 //
@@ -46,6 +50,7 @@
 #include <spdlog/logger.h>
 
 #include "agent/core/memory_budget.h"
+#include "agent/core/repeat_filter.h"
 #include "agent/core/result.h"
 #include "agent/core/units.h"
 #include "agent/delivery/destination.h"
@@ -68,9 +73,10 @@ struct SenderOptions {
   // Called when the endpoint refused the credentials as expired, with the loop time the request was signed,
   // so fresh ones are fetched at once.
   std::function<void(std::uint64_t signed_at_ms)> credentials_refused;
-  // Charged for each request body while it is being sent (may be null): bodies are memory the records'
-  // batches do not cover (base64 makes a JSON body a third larger than its records). A request waits
-  // while its body would not fit, unless nothing is in flight.
+  // Charged for each request body while it is being sent, and for the answer's body while it arrives and
+  // is read (may be null): bodies are memory the records' batches do not cover (base64 makes a JSON body a
+  // third larger than its records). A request waits while its body would not fit, unless nothing is in
+  // flight.
   MemoryBudget* budget = nullptr;
 };
 
@@ -164,6 +170,10 @@ class Sender {
   void Send(std::shared_ptr<Request> request);
   void OnResponse(Request& request, const net::HttpResponse& response);
   void OnRequestFailed(Request&& request, const RequestOutcome& outcome);
+  // The destination could not build the request (Destination::BuildRequest failed): retried after a backoff.
+  void NotBuilt(Request&& request, const Error& error);
+  // Whether a failure line of this kind is written now (repeats_); note then ends the line.
+  bool Loud(std::string_view kind, std::string& note);
 
   // Why records failed, for what is done with them next and for the log.
   struct Failure {
@@ -172,6 +182,7 @@ class Sender {
     std::string code;     // the request's error code, or the refused records' code
     std::string message;  // the request's error message, or a sample record message
     std::string summary;  // records: "Code x3, Other x1"
+    std::string kinds;    // records: " Code Other", what makes two such log lines alike
     std::size_t of = 0;   // records: how many the request held
   };
   // Records that failed and are not dead letters: to the spool if the policy says so now, else a retry.
@@ -206,6 +217,7 @@ class Sender {
   SenderCounters counters_;
   std::minstd_rand jitter_;
 
+  RepeatFilter repeats_;  // failure lines: one of a kind a minute, with a count of the rest
   SendAdmission admission_;
   std::uint64_t next_seq_ = 0;
   std::multimap<std::uint64_t, Request> ready_;    // seq -> request (halves of a split share one)

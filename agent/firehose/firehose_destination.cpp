@@ -19,7 +19,7 @@ FirehoseDestination::FirehoseDestination(std::string delivery_stream, aws::Servi
       clock_(clock),
       description_(fmt::format("Firehose delivery stream '{}' at {}", delivery_stream_, endpoint_.url)) {}
 
-net::HttpRequest FirehoseDestination::BuildRequest(std::span<const WireRecord> records) {
+Result<net::HttpRequest> FirehoseDestination::BuildRequest(std::span<const WireRecord> records) {
   std::string body;
   EncodePutRecordBatch(delivery_stream_, records, body);
   // Signed for Firehose whatever the endpoint was resolved for.

@@ -29,7 +29,7 @@ class FirehoseDestination : public Destination {
                       aws::CredentialSource& credentials, const Clock& clock);
 
   const std::string& description() const override { return description_; }
-  net::HttpRequest BuildRequest(std::span<const WireRecord> records) override;
+  Result<net::HttpRequest> BuildRequest(std::span<const WireRecord> records) override;
   RequestOutcome ReadResponse(const net::HttpResponse& response, std::size_t count) override;
 
  private:

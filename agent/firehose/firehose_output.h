@@ -39,7 +39,7 @@ class FirehoseOutput : public Output {
                  Safekeeping keep);
 
   BatchSink& input() override { return packer_; }
-  void Start(std::function<void()> ready) override { ready(); }
+  void Start() override {}  // no listing: records are packed as they come
   void Drain(Duration timeout, std::function<void(std::size_t)> on_drained) override;
   void Close(std::function<void()> on_closed) override;
   std::string Summary() const override;

@@ -32,6 +32,7 @@ RequestLimits RequestLimitsFor(const config::KinesisOptions& k) {
 
 ShardMapLoaderOptions LoaderOptionsFor(const SenderOptions& sender) {
   ShardMapLoaderOptions options;
+  options.request_timeout_ms = sender.request_timeout_ms;
   options.correct_clock = sender.correct_clock;
   options.credentials_refused = sender.credentials_refused;
   return options;
@@ -89,7 +90,9 @@ KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClie
       loop_(loop),
       shards_(loop, log, http, k.stream, endpoint, credentials, clock, LoaderOptionsFor(sender)),
       refresh_every_(k.shard_map_refresh),
+      slow_retry_(sender.slow_retry),
       aggregate_(k.aggregate),
+      jitter_(std::random_device{}()),
       path_(loop, log, http,
             std::make_unique<StreamDestination>(k.stream, endpoint, credentials, clock,
                                                 ChooseProtocol(k.protocol, endpoint)),
@@ -111,39 +114,55 @@ KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClie
   });
 }
 
-void KinesisOutput::Start(std::function<void()> ready) {
-  ready_ = std::move(ready);
-  if (!aggregate_) {
-    Ready();
-    return;
-  }
-  // The first listing comes before the first read, so a backlog is aggregated from its first line; if
-  // it fails, reading starts anyway (records go raw until a later listing works).
+void KinesisOutput::Start() {
+  if (!aggregate_) return;
+  // Reading starts now (output.h); what is read before the first listing ends waits for it, so a backlog
+  // is aggregated from its first line. The listing's retries and aws.request_timeout bound that wait.
+  packer_.WaitForShardMap();
   RefreshShardMap();
-  auto every = static_cast<std::uint64_t>(std::max<Duration::rep>(refresh_every_.count(), 1000));
-  uv_timer_start(
-      &refresh_timer_, [](uv_timer_t* t) { static_cast<KinesisOutput*>(t->data)->RefreshShardMap(); }, every,
-      every);
+  ScheduleRefresh(refresh_every_);
 }
 
-void KinesisOutput::Ready() {
-  if (!ready_) return;
-  auto ready = std::move(ready_);
-  ready_ = nullptr;
-  ready();
+void KinesisOutput::ScheduleRefresh(Duration delay) {
+  const auto every = static_cast<std::uint64_t>(std::max<Duration::rep>(refresh_every_.count(), 1000));
+  uv_timer_start(
+      &refresh_timer_, [](uv_timer_t* t) { static_cast<KinesisOutput*>(t->data)->RefreshShardMap(); },
+      static_cast<std::uint64_t>(std::max<Duration::rep>(delay.count(), 0)), every);
 }
 
 void KinesisOutput::RefreshShardMap() {
   if (shards_.loading()) return;
-  shards_.Load([this](Result<ShardMap> map) {
-    if (map) {
-      UseShardMap(std::move(*map));
-    } else {
-      log_.warn("flow {}: cannot list the stream's shards ({}); records go unaggregated until it works",
-                flow_, map.error().message());
-    }
-    Ready();
-  });
+  shards_.Load([this](Result<ShardMap> map) { OnListed(std::move(map)); });
+}
+
+void KinesisOutput::OnListed(Result<ShardMap> map) {
+  if (stopped_) return;
+  if (map) {
+    if (failed_loads_ > 0) ScheduleRefresh(refresh_every_);  // back to the regular pace
+    failed_loads_ = 0;
+    UseShardMap(std::move(*map));
+    return;
+  }
+  ++failed_loads_;
+  Duration delay = RelistDelay(failed_loads_, refresh_every_, jitter_);
+  // A missing stream, denied access or an untrusted certificate waits for an operator: listing again soon
+  // would only fill the log (the sender retries such errors at the same pace).
+  const ErrorCode code = map.error().code();
+  if (code == ErrorCode::kRefused || code == ErrorCode::kNotFound) delay = std::max(delay, slow_retry_);
+  const bool mapped = packer_.shard_map() != nullptr && !packer_.shard_map()->open_shards().empty();
+  if (packer_.waiting()) {
+    log_.warn(
+        "flow {}: cannot list the stream's shards ({}); the {} records read meanwhile go unaggregated, "
+        "and so does what follows until a listing works; listing again in {} ms",
+        flow_, map.error().message(), packer_.held_records(), delay.count());
+  } else {
+    log_.warn("flow {}: cannot list the stream's shards ({}); {}; listing again in {} ms", flow_,
+              map.error().message(),
+              mapped ? "records are packed by the last shard map" : "records go unaggregated until it works",
+              delay.count());
+  }
+  packer_.StopWaiting();
+  ScheduleRefresh(delay);
 }
 
 void KinesisOutput::UseShardMap(ShardMap map) {
@@ -160,12 +179,13 @@ void KinesisOutput::UseShardMap(ShardMap map) {
 
 void KinesisOutput::Drain(Duration timeout, std::function<void(std::size_t)> on_drained) {
   uv_timer_stop(&refresh_timer_);
-  ready_ = nullptr;  // a listing still under way must not start reading now
-  packer_.FlushNow();
+  stopped_ = true;     // a listing still under way must not start the timer again
+  packer_.FlushNow();  // what waits for the first listing goes raw
   path_.Drain(timeout, std::move(on_drained));
 }
 
 void KinesisOutput::Close(std::function<void()> on_closed) {
+  stopped_ = true;
   auto closed = JoinCallbacks(4, std::move(on_closed));
   refresh_timer_.data = new std::function<void()>(closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&refresh_timer_), [](uv_handle_t* h) {

@@ -1,8 +1,11 @@
 // KinesisOutput: a flow's delivery to a Kinesis data stream:
 //   StreamPacker -> RequestCollector -> Sender(StreamDestination)
-// with the shard map the packer aggregates by: listed before the first read, refreshed every
-// shard_map_refresh and at once when an aggregate lands on a shard it was not predicted for (the stream
-// was resharded; the packer then sends its records again where they belong). Loop thread only.
+// with the shard map the packer aggregates by: listed at Start, refreshed every shard_map_refresh and at
+// once when an aggregate lands on a shard it was not predicted for (the stream was resharded; the packer
+// then sends its records again where they belong). Records come from the first moment; what comes before
+// the first listing has ended waits for it in the packer (stream_packer.h), and goes raw if it fails. A
+// failed listing is tried again after RelistDelay (1 s, doubling, at most 30 s or the refresh interval),
+// so aggregation resumes soon after ListShards works again. Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -10,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -51,7 +55,7 @@ class KinesisOutput : public Output {
                 SenderOptions sender, Safekeeping keep);
 
   BatchSink& input() override { return packer_; }
-  void Start(std::function<void()> ready) override;
+  void Start() override;
   void Drain(Duration timeout, std::function<void(std::size_t)> on_drained) override;
   void Close(std::function<void()> on_closed) override;
   std::string Summary() const override;
@@ -62,8 +66,10 @@ class KinesisOutput : public Output {
 
  private:
   void RefreshShardMap();
+  void OnListed(Result<ShardMap> map);
   void UseShardMap(ShardMap map);
-  void Ready();
+  // Next listing in `delay`, then every refresh_every_.
+  void ScheduleRefresh(Duration delay);
 
   std::string flow_;
   spdlog::logger& log_;
@@ -71,8 +77,11 @@ class KinesisOutput : public Output {
   ShardMapLoader shards_;
   uv_timer_t refresh_timer_{};
   Duration refresh_every_;
+  Duration slow_retry_;  // the pace after a listing refused for a reason only an operator can fix
   bool aggregate_;
-  std::function<void()> ready_;
+  bool stopped_ = false;            // drained or closing: listings end without effect
+  std::uint32_t failed_loads_ = 0;  // in a row
+  std::minstd_rand jitter_;
   DeliveryPath path_;
   StreamPacker packer_;
 };

@@ -10,7 +10,9 @@
 
 #include "agent/aws/json_request.h"
 #include "agent/core/corrected_clock.h"
+#include "agent/core/peer_text.h"
 #include "agent/delivery/error_class.h"
+#include "agent/delivery/response_outcome.h"
 #include "agent/kinesis/list_shards_codec.h"
 #include "agent/kinesis/put_records_codec.h"
 
@@ -48,6 +50,10 @@ ShardListing::Next ShardListing::OnResponse(const net::HttpResponse& response) {
   if (!response.transport_ok()) {
     Error error(ErrorCode::kNetwork,
                 fmt::format("ListShards for {}: {}", description_, response.transport_error));
+    // An untrusted certificate will not verify on a retry either: only an operator can fix it.
+    if (response.failure == net::TransportFailure::kUntrustedPeer) {
+      return Fail(Error(ErrorCode::kRefused, error.message()));
+    }
     return ClientClosing(response) ? Fail(std::move(error)) : Retry(std::move(error), false);
   }
   if (response.status != 200) {
@@ -57,7 +63,7 @@ ShardListing::Next ShardListing::OnResponse(const net::HttpResponse& response) {
         service.type.starts_with("HTTP ")
             ? fmt::format("ListShards for {}: {}", description_, service.type)
             : fmt::format("ListShards for {}: HTTP {} {}", description_, response.status, service.type);
-    if (!service.message.empty()) what += ": " + service.message;
+    if (!service.message.empty()) what += ": " + CutPeerText(service.message, kMaxPeerMessageBytes);
     if (TransientServiceError(response.status, service.type))
       return Retry(Error(ErrorCode::kRemote, what), false);
     const std::string* date = response.header("date");
@@ -76,6 +82,9 @@ ShardListing::Next ShardListing::OnResponse(const net::HttpResponse& response) {
     // The token outlived its 300 seconds (API reference), e.g. after long backoffs: list again from the top.
     if (service.type == "ExpiredNextTokenException") return Retry(Error(ErrorCode::kRemote, what), true);
     if (service.type == "ResourceNotFoundException") return Fail(Error(ErrorCode::kNotFound, what));
+    if (ClassifyError(service.type, response.status, service.message) == ErrorClass::kOperator) {
+      return Fail(Error(ErrorCode::kRefused, what));
+    }
     return Fail(Error(ErrorCode::kRemote, what));
   }
 
@@ -139,6 +148,15 @@ Duration ListShardsBackoff(std::uint32_t retry, const ShardMapLoaderOptions& opt
   std::uint64_t ceiling = retry >= 32 ? cap : std::min(cap, base << retry);
   std::uint64_t half = ceiling / 2;
   return Duration(half + std::uniform_int_distribution<std::uint64_t>(0, ceiling - half)(random));
+}
+
+Duration RelistDelay(std::uint32_t failed_loads, Duration refresh_every, std::minstd_rand& random) {
+  constexpr Duration kFirst{1000};
+  constexpr Duration kMaxCap{30000};
+  ShardMapLoaderOptions pacing;
+  pacing.backoff_base = kFirst;
+  pacing.backoff_cap = std::max(std::min(refresh_every, kMaxCap), kFirst);
+  return ListShardsBackoff(failed_loads == 0 ? 0 : failed_loads - 1, pacing, random);
 }
 
 ShardMapLoader::ShardMapLoader(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http,

@@ -37,7 +37,8 @@ struct ShardMapLoaderOptions {
   std::uint32_t max_retries = 4;
   Duration backoff_base{200};  // ceiling of the first backoff, doubled per retry
   Duration backoff_cap{5000};
-  std::uint32_t request_timeout_ms = 10000;
+  // Each call's whole-request timeout: aws.request_timeout, as for PutRecords.
+  std::uint32_t request_timeout_ms = 30000;
   // A peer that keeps answering with a NextToken would otherwise page forever. At the API's default
   // of 1000 shards a page (MaxResults is not sent), 100 pages are 100000 shards, beyond any stream.
   std::size_t max_pages = 100;
@@ -75,8 +76,9 @@ class ShardListing {
   //    yet): kBackoff for the same call; ExpiredNextTokenException: kBackoff and start over;
   //  - a signature refused for a skewed clock, with a Date: correct_clock, then kBackoff;
   //  - every backoff counts against max_retries; past it, kFailed with that error;
-  //  - the HTTP client aborting (it is closing), ResourceNotFoundException (kNotFound), other service
-  //    errors (kRemote) and unreadable pages (kProtocol): kFailed.
+  //  - the HTTP client aborting (it is closing), an untrusted TLS certificate, ResourceNotFoundException
+  //    (kNotFound), other service errors (kRemote) and unreadable pages (kProtocol): kFailed. A service's
+  //    message is cut to kMaxPeerMessageBytes (delivery/response_outcome.h).
   Next OnResponse(const net::HttpResponse& response);
 
   std::uint32_t retries() const { return retries_; }
@@ -111,6 +113,13 @@ class ShardListing {
 // so that agents throttled together do not come back together.
 Duration ListShardsBackoff(std::uint32_t retry, const ShardMapLoaderOptions& options,
                            std::minstd_rand& random);
+
+// Delay before the next load once `failed_loads` loads in a row have failed (1 after the first): a random
+// point in the upper half of min(cap, 1 s * 2^(failed_loads - 1)), where cap is the periodic refresh
+// interval but at most 30 s. A load already spent its own retries, so these start slower; yet a stream
+// without a map (its packer sends raw records) gets one soon after ListShards works again, not at the
+// next refresh.
+Duration RelistDelay(std::uint32_t failed_loads, Duration refresh_every, std::minstd_rand& random);
 
 class ShardMapLoader {
  public:

@@ -20,7 +20,7 @@ StreamDestination::StreamDestination(std::string stream, aws::ServiceEndpoint en
       protocol_(protocol),
       description_(fmt::format("Kinesis stream '{}' at {}", stream_, endpoint_.url)) {}
 
-net::HttpRequest StreamDestination::BuildRequest(std::span<const WireRecord> records) {
+Result<net::HttpRequest> StreamDestination::BuildRequest(std::span<const WireRecord> records) {
   bool cbor = protocol_ == Protocol::kCbor;
   std::string body;
   if (cbor) {

@@ -21,7 +21,7 @@ class StreamDestination : public Destination {
                     const Clock& clock, Protocol protocol = Protocol::kJson);
 
   const std::string& description() const override { return description_; }
-  net::HttpRequest BuildRequest(std::span<const WireRecord> records) override;
+  Result<net::HttpRequest> BuildRequest(std::span<const WireRecord> records) override;
   RequestOutcome ReadResponse(const net::HttpResponse& response, std::size_t count) override;
 
  private:

@@ -19,8 +19,9 @@ StreamPacker::StreamPacker(uv_loop_t* loop, RequestCollector& collector, Partiti
     if (parsed.ok()) fixed_hash_key_ = *parsed;
   }
   if (budget_ != nullptr) {
+    // Held batches stay held: sending them raw would undo the wait, which the first listing bounds.
     reliever_ = budget_->AddReliever([this] {
-      FlushNow();
+      FlushSlots();
       collector_.FlushNow();
     });
   }
@@ -31,6 +32,11 @@ StreamPacker::~StreamPacker() {
 }
 
 void StreamPacker::Accept(BatchRef batch) {
+  if (waiting_) {
+    held_records_ += batch->records().size();
+    held_.push_back(std::move(batch));
+    return;
+  }
   const std::string_view hash_key = keys_.ExplicitHashKey();
   const bool aggregate = options_.aggregate && !slots_.empty();
   for (const Record& record : batch->records()) {
@@ -151,7 +157,28 @@ void StreamPacker::Redirected(WireRecord&& aggregate) {
   }
 }
 
+void StreamPacker::WaitForShardMap() {
+  if (options_.aggregate && !map_) waiting_ = true;
+}
+
+void StreamPacker::StopWaiting() {
+  if (waiting_) ReleaseHeld();
+}
+
+void StreamPacker::ReleaseHeld() {
+  waiting_ = false;
+  std::vector<BatchRef> held = std::move(held_);
+  held_.clear();
+  held_records_ = 0;
+  for (BatchRef& batch : held) Accept(std::move(batch));
+}
+
 void StreamPacker::SetShardMap(std::shared_ptr<const ShardMap> map) {
+  UseMap(std::move(map));
+  if (waiting_) ReleaseHeld();
+}
+
+void StreamPacker::UseMap(std::shared_ptr<const ShardMap> map) {
   for (Slot& slot : slots_) Flush(slot);
   map_ = std::move(map);
   slots_.clear();
@@ -177,6 +204,11 @@ void StreamPacker::SetShardMap(std::shared_ptr<const ShardMap> map) {
 }
 
 void StreamPacker::FlushNow() {
+  if (waiting_) ReleaseHeld();
+  FlushSlots();
+}
+
+void StreamPacker::FlushSlots() {
   for (Slot& slot : slots_) Flush(slot);
 }
 

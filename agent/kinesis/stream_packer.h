@@ -13,6 +13,13 @@
 // costs an MD5. Records fill one shard's aggregate at a time, moving round the shards, so aggregates leave
 // full and the shards get equal shares.
 //
+// Before the first listing: the output may ask the packer to hold what it is given until the first shard map
+// comes (WaitForShardMap), so a backlog read while ListShards is under way is aggregated from its first
+// record rather than sent raw: one record per line costs a shard a thousandth of its records per second
+// each, and the raw records a spool takes stay raw. Held batches stay charged to the memory budget, so a
+// source stops reading once it is spent, and they wait only as long as the caller's first listing: it ends
+// the wait with a map (packed) or without one (StopWaiting: raw). FlushNow (shutdown) sends them raw too.
+//
 // An aggregate is a batch of its own (its arena holds the encoded bytes) whose parents are the batches its
 // records came from: acknowledging the aggregate acknowledges each of them (Batch::AddParent). Aggregates
 // wait at most max_age for more records, and not at all once the memory budget is spent: no more records
@@ -73,10 +80,19 @@ class StreamPacker : public BatchSink {
 
   void Accept(BatchRef batch) override;
 
+  // Holds what Accept gets from now on until the first SetShardMap or StopWaiting (see above). Only with
+  // aggregation on and no map yet; otherwise it does nothing.
+  void WaitForShardMap();
+  // Ends the wait without a map: what was held goes raw, in the order it came, and so does what follows
+  // until a map comes. Nothing when not waiting.
+  void StopWaiting();
+  bool waiting() const { return waiting_; }
+  std::size_t held_records() const { return held_records_; }
+
   // Uses a new shard map; aggregates predicted with the old one are sent first. An empty map turns
-  // aggregation off until a real one comes.
+  // aggregation off until a real one comes. Ends a wait: what was held is packed by this map.
   void SetShardMap(std::shared_ptr<const ShardMap> map);
-  // Hands every aggregate on now (shutdown, or a caught-up source).
+  // Hands everything on now (shutdown): every aggregate, and what is held for a shard map, raw.
   void FlushNow();
   // An aggregate stored on another shard than predicted (the stream was resharded). Sub-records with a
   // shared key are in their shard's range wherever the aggregate went (they all hash like its outer key),
@@ -106,6 +122,10 @@ class StreamPacker : public BatchSink {
   void AddTo(Slot& slot, std::string_view key, std::string_view hash_key, const Record& record,
              const BatchRef& batch);
   void Flush(Slot& slot);
+  void FlushSlots();
+  void UseMap(std::shared_ptr<const ShardMap> map);
+  // Ends a wait: the held batches go through Accept again, in order.
+  void ReleaseHeld();
   void ArmTimer();
   void OnTimer();
 
@@ -116,6 +136,9 @@ class StreamPacker : public BatchSink {
   MemoryBudget* budget_;
   int reliever_ = 0;  // its id in budget_
   std::shared_ptr<const ShardMap> map_;
+  bool waiting_ = false;        // holding batches for the first map
+  std::vector<BatchRef> held_;  // those batches, in arrival order
+  std::size_t held_records_ = 0;
   std::vector<Slot> slots_;   // one per open shard of map_, in its order
   bool shared_keys_ = false;  // random keys, shared per shard (see above)
   std::size_t current_ = 0;   // the slot being filled with shared keys

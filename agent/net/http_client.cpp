@@ -256,6 +256,9 @@ std::string HttpClient::Impl::Configure(Transfer& t) {
   FERRY_SET(CURLOPT_HEADERDATA, static_cast<void*>(&t));
   FERRY_SET(CURLOPT_WRITEFUNCTION, static_cast<curl_write_callback>(&Impl::OnBody));
   FERRY_SET(CURLOPT_WRITEDATA, static_cast<void*>(&t));
+  // A Content-Length over the limit fails before the body is read; OnBody enforces it for the rest.
+  t.max_body = t.request.max_response_bytes != 0 ? t.request.max_response_bytes : options_.max_response_bytes;
+  FERRY_SET(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.max_body));
 
   const std::string& method = t.request.method;
   const std::string& body = t.request.body;

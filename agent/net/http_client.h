@@ -40,6 +40,23 @@ struct HttpRequest {
   // Unset: the client's HttpClientOptions::connect_timeout_ms / request_timeout_ms; set, this request's own.
   std::optional<std::uint32_t> connect_timeout_ms;
   std::optional<std::uint32_t> timeout_ms;  // whole transfer
+  // The longest answer body read; a longer one (announced by Content-Length, or as it arrives) fails the
+  // transfer with TransportFailure::kResponseTooLarge, so an endpoint that answers without end cannot
+  // grow ferry's memory. 0: HttpClientOptions::max_response_bytes.
+  std::size_t max_response_bytes = 0;
+  // Called with the size of each piece of the answer's body as it arrives (on the loop, from inside curl:
+  // it must not throw and must not call the client), so a caller can count the body in a memory budget
+  // while the transfer runs. May be empty.
+  std::function<void(std::size_t bytes)> on_body_bytes;
+};
+
+// Why a transfer got no answer, for callers that treat kinds differently (delivery/error_class.h).
+enum class TransportFailure {
+  kNone,              // an HTTP response arrived (whatever its status)
+  kOther,             // connect, name resolution, reset, timeout, TLS handshake, aborted: may pass
+  kUntrustedPeer,     // the peer's (or an https proxy's) certificate or host name did not verify against
+                      // the trusted CAs: only the operator can fix that (aws.ca_file, the endpoint)
+  kResponseTooLarge,  // the body (or the headers) passed the request's limit; the transfer was cut
 };
 
 struct HttpResponse {
@@ -52,6 +69,7 @@ struct HttpResponse {
   // (naming the proxy when it is the proxy that failed), or exactly "aborted" for transfers cancelled by
   // Close(), or "client closed" for a Send() after Close().
   std::string transport_error;
+  TransportFailure failure = TransportFailure::kNone;  // kNone exactly when transport_error is empty
 
   bool transport_ok() const { return transport_error.empty(); }
   // The first header with that (lower-case) name, or nullptr.
@@ -78,7 +96,13 @@ struct HttpClientOptions {
   // limit).
   std::uint32_t connect_timeout_ms = 10000;
   std::uint32_t request_timeout_ms = 30000;
+  // Default for requests that set no max_response_bytes: far above any AWS answer ferry asks for (a
+  // ListShards page of 1,000 shards is about 350 KB), far below what would hurt an edge host.
+  std::size_t max_response_bytes = std::size_t{8} << 20;
 };
+
+// Response headers beyond this many bytes in all fail the transfer (kResponseTooLarge) too.
+inline constexpr std::size_t kMaxResponseHeaderBytes = std::size_t{256} << 10;
 
 // Keep-alive connections, TLS sessions and curl easy handles are reused across requests. HTTP/1.1 only.
 // The proxy of each request is chosen by its URL's scheme and the no_proxy list of HttpClientOptions.

@@ -31,6 +31,24 @@ void HttpClient::Impl::Harvest() {
   }
 }
 
+namespace {
+
+// curl's verdicts that no retry can change: the certificate chain or the host name did not verify.
+TransportFailure FailureOf(CURLcode code) {
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:  // untrusted chain, expired, wrong host name
+    case CURLE_SSL_CACERT_BADFILE:        // the CA bundle cannot be read
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      return TransportFailure::kUntrustedPeer;
+    default:
+      return TransportFailure::kOther;
+  }
+}
+
+}  // namespace
+
 void HttpClient::Impl::Finish(CURL* easy, CURLcode code, std::string error_override) {
   auto node = active_.extract(easy);
   if (node.empty()) return;
@@ -46,10 +64,19 @@ void HttpClient::Impl::Finish(CURL* easy, CURLcode code, std::string error_overr
   if (status > 0) {
     response.status = static_cast<int>(status);
   } else {
+    TransportFailure failure = FailureOf(code);
     std::string detail = std::move(error_override);
+    if (t.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+      failure = TransportFailure::kResponseTooLarge;
+      detail = t.header_bytes > kMaxResponseHeaderBytes
+                   ? "the answer's headers are larger than " + std::to_string(kMaxResponseHeaderBytes) +
+                         " bytes; the transfer was cut"
+                   : "the answer's body is larger than " + std::to_string(t.max_body) +
+                         " bytes, the most this request reads; the transfer was cut";
+    }
     if (detail.empty()) detail = std::string(TrimWhitespace(t.error));
     if (detail.empty()) detail = curl_easy_strerror(code);
-    response = FailedResponse(t.authority + ": " + detail);
+    response = FailedResponse(t.authority + ": " + detail, failure);
   }
   ReleaseEasy(easy);
   Post(Completion{std::move(t.done), std::move(response)});
@@ -116,6 +143,11 @@ int HttpClient::Impl::OnCurlTimer(CURLM* /*multi*/, long timeout_ms, void* userp
 size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t count, void* userp) noexcept {
   auto* t = static_cast<Transfer*>(userp);
   const size_t length = size * count;
+  t->header_bytes += length;
+  if (t->header_bytes > kMaxResponseHeaderBytes) {
+    t->too_large = true;
+    return 0;  // curl fails the transfer with CURLE_WRITE_ERROR
+  }
   try {
     std::string_view line(data, length);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
@@ -146,8 +178,13 @@ size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t count, void* u
 size_t HttpClient::Impl::OnBody(char* data, size_t size, size_t count, void* userp) noexcept {
   auto* t = static_cast<Transfer*>(userp);
   const size_t length = size * count;
+  if (length > t->max_body - std::min(t->max_body, t->response.body.size())) {
+    t->too_large = true;
+    return 0;  // curl fails the transfer with CURLE_WRITE_ERROR
+  }
   try {
     t->response.body.append(data, length);
+    if (t->request.on_body_bytes) t->request.on_body_bytes(length);
   } catch (...) {
     return 0;
   }

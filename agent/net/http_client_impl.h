@@ -26,9 +26,10 @@ struct Completion {
   HttpResponse response;
 };
 
-inline HttpResponse FailedResponse(std::string error) {
+inline HttpResponse FailedResponse(std::string error, TransportFailure failure = TransportFailure::kOther) {
   HttpResponse r;
   r.transport_error = std::move(error);
+  r.failure = failure;
   return r;
 }
 
@@ -49,8 +50,11 @@ class HttpClient::Impl {
     Callback done;
     HttpResponse response;
     curl_slist* header_list = nullptr;
-    std::string authority;  // host[:port] of the URL, for error messages
-    bool https = false;     // the URL's scheme, which picks the proxy
+    std::string authority;         // host[:port] of the URL, for error messages
+    bool https = false;            // the URL's scheme, which picks the proxy
+    std::size_t max_body = 0;      // the request's max_response_bytes, or the client's
+    std::size_t header_bytes = 0;  // received so far, against kMaxResponseHeaderBytes
+    bool too_large = false;        // the body or the headers passed their limit; the transfer was cut
     char error[CURL_ERROR_SIZE] = {};
 
     ~Transfer() { curl_slist_free_all(header_list); }

@@ -2,12 +2,14 @@
 #include "agent/ops/daemon.h"
 
 #include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <set>
 
 #include "agent/aws/aws_access.h"
 #include "agent/checkpoint/checkpoint_store.h"
+#include "agent/core/event_loop.h"
 #include "agent/core/masking.h"
 #include "agent/ops/status_report.h"
 #include "ferry/version.h"
@@ -24,17 +26,18 @@ constexpr std::uint64_t kHeapTrimIntervalMs = 15'000;
 
 Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::logger> log)
     : config_(std::move(config)), env_(std::move(env)), log_(std::move(log)), budget_(config_.memory_limit) {
-  uv_loop_init(&loop_);
+  loop_ready_ = InitLoop(&loop_);
 }
 
 Daemon::~Daemon() {
-  flows_.clear();
   status_.reset();
   aws_.reset();
-  uv_loop_close(&loop_);
+  if (!loop_ready_) return;
+  if (std::string open = CloseLoop(&loop_); !open.empty())
+    log_->error("bug: the event loop ends with {}", open);
 }
 
-Status Daemon::Build() {
+Status Daemon::Open() {
   std::error_code ec;
   std::filesystem::create_directories(config_.state_dir, ec);
   if (ec) {
@@ -48,30 +51,31 @@ Status Daemon::Build() {
   status_ = std::make_unique<StatusServer>(
       &loop_, *log_, (std::filesystem::path(config_.state_dir) / kStatusSocketName).string(),
       [this] { return StatusSnapshot(); });
-  Status listening = status_->Start();
-  if (!listening) return listening;
+  return status_->Start();
+}
 
-  // After the lock: the look-ups may ask metadata services and STS, which a second ferry need not do.
-  bool kinesis = false, firehose = false;
-  for (const auto& flow : config_.flows) (flow.kinesis ? kinesis : firehose) = true;
-  aws_ = std::make_unique<aws::AwsAccess>(&loop_, config_.aws, env_, clock_, *log_);
-  Status reached = aws_->Resolve(kinesis, firehose);
-  if (!reached) return reached;
-
+void Daemon::OnResolved(Status resolved) {
+  if (!resolved) return Fail(std::move(resolved));
   log_->info("{}", aws_->Describe());
+  if (Status built = BuildFlows(); !built) return Fail(std::move(built));
+  StartFlows();
+}
 
-  FlowContext ctx{&loop_, *log_, aws_->http(), budget_, acks_, clock_};
+Status Daemon::BuildFlows() {
+  // Every flow is prepared (its spool opened) before any flow exists, so a bad flow stops ferry at once.
+  FlowContext ctx{&loop_, *log_, aws_->http(), acks_, clock_};
+  BuildContext build{&loop_, config_, env_.hostname(), *log_, clock_, &budget_};
+  const std::size_t share = FlowBudgetBytes(config_.memory_limit, config_.flows.size());
   std::vector<Flow::Parts> parts;
   for (const auto& options : config_.flows) {
-    auto prepared = Flow::Prepare(options, config_, env_.hostname(), ctx);
+    auto prepared = BuildFileFlow(options, build, share);
     if (!prepared) return prepared.error();
     parts.push_back(std::move(*prepared));
   }
   WarnAboutOrphanSpools();
-  for (std::size_t i = 0; i < config_.flows.size(); ++i) {
-    flows_.push_back(std::make_unique<Flow>(ctx, config_.flows[i], std::move(parts[i]),
-                                            config_.flows[i].kinesis ? aws_->kinesis() : aws_->firehose(),
-                                            aws_->credentials()));
+  for (auto& p : parts) {
+    const aws::ServiceEndpoint& endpoint = p.output.service == "kinesis" ? aws_->kinesis() : aws_->firehose();
+    flows_.Add(std::make_unique<Flow>(ctx, std::move(p), endpoint, aws_->credentials()));
   }
   return Status::Ok();
 }
@@ -100,30 +104,49 @@ void Daemon::WarnAboutOrphanSpools() const {
 }
 
 Status Daemon::Run() {
-  Status built = Build();
-  if (!built) {
-    // Lets the handles opened so far close (the listener, the HTTP clients of the AWS look-ups).
-    if (status_) status_->Close([] {});
-    if (aws_) aws_->Close([] {});
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    return built;
-  }
-
-  for (uv_signal_t* sig : {&sigint_, &sigterm_}) {
+  if (!loop_ready_) return loop_ready_;
+  // Signals first: from here on a stop is orderly, and SIGHUP no longer ends the process.
+  for (uv_signal_t* sig : {&sigint_, &sigterm_, &sighup_}) {
     uv_signal_init(&loop_, sig);
     sig->data = this;
   }
-  auto on_signal = [](uv_signal_t* h, int signum) { static_cast<Daemon*>(h->data)->BeginShutdown(signum); };
-  uv_signal_start(&sigint_, on_signal, SIGINT);
-  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  auto on_stop = [](uv_signal_t* h, int signum) { static_cast<Daemon*>(h->data)->BeginShutdown(signum); };
+  uv_signal_start(&sigint_, on_stop, SIGINT);
+  uv_signal_start(&sigterm_, on_stop, SIGTERM);
+  uv_signal_start(
+      &sighup_, [](uv_signal_t* h, int) { static_cast<Daemon*>(h->data)->OnSighup(); }, SIGHUP);
   uv_timer_init(&loop_, &stats_timer_);
   stats_timer_.data = this;
+  uv_timer_init(&loop_, &heap_timer_);
+  heap_timer_.data = this;
+  started_at_ = uv_now(&loop_);
+
+  if (Status opened = Open(); !opened) {
+    Fail(std::move(opened));
+  } else {
+    // After the lock: the look-ups may ask metadata services and STS, which a second ferry need not do.
+    bool kinesis = false, firehose = false;
+    for (const auto& flow : config_.flows) (flow.kinesis ? kinesis : firehose) = true;
+    aws_ = std::make_unique<aws::AwsAccess>(&loop_, config_.aws, env_, clock_, *log_);
+    aws_->Resolve(kinesis, firehose, [this](Status resolved) { OnResolved(std::move(resolved)); });
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+
+  if (!failure_) return failure_;
+  if (started_) {
+    if (undelivered_ > 0) {
+      log_->error("{} records were not delivered within shutdown_timeout ({})", undelivered_,
+                  FormatDuration(config_.shutdown_timeout));
+    }
+  }
+  log_->info("ferry stopped");
+  return Status::Ok();
+}
+
+void Daemon::StartFlows() {
   uv_timer_start(
       &stats_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->LogStats(); }, kStatsIntervalMs,
       kStatsIntervalMs);
-
-  uv_timer_init(&loop_, &heap_timer_);
-  heap_timer_.data = this;
   uv_timer_start(
       &heap_timer_,
       [](uv_timer_t* t) {
@@ -131,18 +154,23 @@ Status Daemon::Run() {
         if (self->heap_trim_.Due(self->budget_)) ReturnFreeHeap();
       },
       kHeapTrimIntervalMs, kHeapTrimIntervalMs);
-
-  started_at_ = uv_now(&loop_);
+  started_ = true;
+  flows_.StartAll();
+  // After the flows took their start positions (start_at: end): a line written once this is logged is read.
   log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_.state_dir);
-  for (auto& flow : flows_) flow->Start();
-  uv_run(&loop_, UV_RUN_DEFAULT);
-  LogStats();
-  if (undelivered_ > 0) {
-    log_->error("{} records were not delivered within shutdown_timeout ({})", undelivered_,
-                FormatDuration(config_.shutdown_timeout));
-  }
-  log_->info("ferry stopped");
-  return Status::Ok();
+}
+
+void Daemon::Fail(Status failure) {
+  failure_ = std::move(failure);
+  stopping_ = true;
+  CloseAll();
+}
+
+void Daemon::OnSighup() {
+  log_->warn(
+      "signal {} (SIGHUP): reloading the config is not available yet; ferry keeps running with the config "
+      "it started with (restart it to apply a new one)",
+      SIGHUP);
 }
 
 void Daemon::BeginShutdown(int signum) {
@@ -151,34 +179,39 @@ void Daemon::BeginShutdown(int signum) {
     return;
   }
   stopping_ = true;
+  if (!started_) {
+    log_->info("signal {}: stopping before the flows started", signum);
+    CloseAll();
+    return;
+  }
   log_->info("signal {}: stopping; sending what was read (for at most {})", signum,
              FormatDuration(config_.shutdown_timeout));
   uv_timer_stop(&stats_timer_);
   uv_timer_stop(&heap_timer_);
-  flows_draining_ = flows_.size();
-  for (auto& flow : flows_) {
-    Flow* f = flow.get();
-    f->Drain(config_.shutdown_timeout,
-             [this, f](std::size_t undelivered) { OnFlowDrained(*f, undelivered); });
-  }
-}
-
-void Daemon::OnFlowDrained(const Flow& flow, std::size_t undelivered) {
-  undelivered_ += undelivered;
-  log_->debug("flow {} drained", flow.name());
-  if (--flows_draining_ == 0) CloseAll();
+  flows_.DrainAll(config_.shutdown_timeout, [this](std::size_t undelivered) {
+    undelivered_ += undelivered;
+    LogStats();  // the final figures, while the flows still exist
+    CloseAll();
+  });
 }
 
 void Daemon::CloseAll() {
-  // The HTTP client goes first: aborting its transfers settles every request callback before the
-  // senders' handles close.
-  aws_->Close([this] {
-    for (auto& flow : flows_) flow->Close([] {});
-    for (uv_signal_t* sig : {&sigint_, &sigterm_}) uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
+  auto rest = [this] {
+    flows_.CloseAll([] {});
+    for (uv_signal_t* sig : {&sigint_, &sigterm_, &sighup_}) {
+      uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(&stats_timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&heap_timer_), nullptr);
-    status_->Close([] {});
-  });
+    if (status_) status_->Close([] {});
+  };
+  // The HTTP client goes first: aborting its transfers settles every request callback before the
+  // senders' handles close.
+  if (aws_) {
+    aws_->Close(rest);
+  } else {
+    rest();
+  }
 }
 
 std::string Daemon::StatusSnapshot() const {
@@ -196,11 +229,11 @@ std::string Daemon::StatusSnapshot() const {
     facts.credential_refreshes = creds.counters().refreshes;
     facts.credential_refresh_failures = creds.counters().refresh_failures;
   }
-  return StatusJson(facts, flows_);
+  return StatusJson(facts, flows_.List());
 }
 
 void Daemon::LogStats() {
-  for (const auto& flow : flows_) log_->info("{}", flow->Summary());
+  for (const Flow* flow : flows_.List()) log_->info("{}", flow->Summary());
 }
 
 }  // namespace ferry

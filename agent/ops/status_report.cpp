@@ -6,7 +6,7 @@
 
 namespace ferry {
 
-std::string StatusJson(const DaemonFacts& daemon, const std::vector<std::unique_ptr<Flow>>& flows) {
+std::string StatusJson(const DaemonFacts& daemon, const std::vector<const Flow*>& flows) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   auto key = [&w](std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); };
@@ -57,6 +57,27 @@ std::string StatusJson(const DaemonFacts& daemon, const std::vector<std::unique_
       w.Uint64(count);
     }
     w.EndObject();
+    key("plugins");
+    w.StartArray();
+    const PluginChain& chain = flow->plugins();
+    for (std::size_t i = 0; i < chain.size(); ++i) {
+      const PluginCounters& c = chain.counters(i);
+      w.StartObject();
+      key("name");
+      string(chain.name(i));
+      for (auto [name, value] : {std::pair<std::string_view, std::uint64_t>{"records_in", c.records_in},
+                                 {"records_out", c.records_out},
+                                 {"replaced", c.replaced},
+                                 {"dropped", c.dropped},
+                                 {"errored", c.errored},
+                                 {"dead_lettered", c.dead_lettered},
+                                 {"time_us", c.time_us}}) {
+        key(name);
+        w.Uint64(value);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
     key("files");
     w.StartArray();
     for (const auto& f : flow->Files()) {

@@ -25,6 +25,6 @@ struct DaemonFacts {
   std::uint64_t credential_refresh_failures = 0;
 };
 
-std::string StatusJson(const DaemonFacts& daemon, const std::vector<std::unique_ptr<Flow>>& flows);
+std::string StatusJson(const DaemonFacts& daemon, const std::vector<const Flow*>& flows);
 
 }  // namespace ferry

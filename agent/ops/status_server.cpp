@@ -70,6 +70,18 @@ StatusServer::~StatusServer() {
   }
 }
 
+Status CheckStatusSocketPath(const std::string& path) {
+  constexpr std::size_t kMaxPath = sizeof(sockaddr_un::sun_path) - 1;  // room for the terminating NUL
+  if (path.size() > kMaxPath) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("status socket {}: the path is {} bytes, a unix socket allows at most {}; choose a "
+                    "shorter state_dir",
+                    path, path.size(), kMaxPath));
+  }
+  return Status::Ok();
+}
+
 Error StatusServer::AnotherFerry() const {
   return Error(ErrorCode::kIo,
                fmt::format("another ferry is running with state_dir {} (status socket {} answers)",
@@ -113,15 +125,8 @@ Status StatusServer::RemoveStaleSocket() {
 
 Status StatusServer::Start() {
   if (started_ || closing_) return Error(ErrorCode::kInternal, "StatusServer::Start called twice");
+  if (Status fits = CheckStatusSocketPath(path_); !fits) return fits;
   sockaddr_un addr{};
-  constexpr std::size_t kMaxPath = sizeof(addr.sun_path) - 1;  // room for the terminating NUL
-  if (path_.size() > kMaxPath) {
-    return Error(
-        ErrorCode::kInvalidArgument,
-        fmt::format("status socket {}: the path is {} bytes, a unix socket allows at most {}; choose a "
-                    "shorter state_dir",
-                    path_, path_.size(), kMaxPath));
-  }
   if (Status cleared = RemoveStaleSocket(); !cleared) return cleared;
 
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -30,6 +30,10 @@ namespace ferry {
 // The socket's file name inside state_dir; `ferry status` connects to the same name.
 inline constexpr std::string_view kStatusSocketName = "ferry.sock";
 
+// Whether path fits a unix socket address (sun_path); kInvalidArgument naming the path and the limit if not.
+// Start() checks it, and so does `ferry check` (ops/preflight.h).
+Status CheckStatusSocketPath(const std::string& path);
+
 struct StatusServerLimits {
   // A client that has not taken its whole snapshot by then is disconnected (`ferry status` waits as long).
   Duration client_timeout = std::chrono::seconds(5);

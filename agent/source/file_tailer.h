@@ -51,22 +51,11 @@
 #include "agent/core/clock.h"
 #include "agent/core/memory_budget.h"
 #include "agent/source/discovery.h"
+#include "agent/source/file_status.h"
+#include "agent/source/source.h"
 #include "agent/source/record_framer.h"
 
 namespace ferry {
-
-// What a file gave and what happened to it; kept per file and summed per flow.
-struct FileFigures {
-  std::uint64_t bytes_read = 0;
-  std::uint64_t records = 0;               // records emitted (pieces of split records included)
-  std::uint64_t oversize_records = 0;      // records over max_record_bytes (split or truncated)
-  std::uint64_t rotations = 0;             // renames, truncations, and copytruncate copies continued
-  std::uint64_t nul_records = 0;           // records holding NUL bytes (shipped unchanged)
-  std::uint64_t invalid_utf8_records = 0;  // records that are not valid UTF-8 (shipped unchanged)
-  std::uint64_t hole_bytes_skipped = 0;    // NUL bytes of a sparse hole at the start of a truncated file
-
-  FileFigures& operator+=(const FileFigures& o);
-};
 
 struct TailerCounters {
   FileFigures files;  // the sum over every file this flow has read, including files since forgotten
@@ -102,40 +91,33 @@ struct TailerOptions {
   std::string checkpoint_path;  // empty: no checkpoints (tests)
 };
 
-// Per-file figures for status and metrics.
-struct TailedFileStatus {
-  std::string path;
-  std::uint64_t offset = 0;     // read up to here
-  std::uint64_t size = 0;       // at the last look
-  std::uint64_t committed = 0;  // acknowledged up to here
-  bool open = false;
-  FileFigures figures;
-
-  // Bytes in the file not read yet (at the last look).
-  std::uint64_t bytes_behind() const { return size > offset ? size - offset : 0; }
-};
-
-class FileTailer {
+class FileTailer : public Source {
  public:
   FileTailer(uv_loop_t* loop, spdlog::logger& log, const Clock& clock, TailerOptions options,
              Discovery discovery, RecordFramer framer, MemoryBudget& budget, AckTracker& acks,
              BatchSink& sink);
-  ~FileTailer();
+  ~FileTailer() override;
   FileTailer(const FileTailer&) = delete;
   FileTailer& operator=(const FileTailer&) = delete;
 
   // Loads the checkpoints, scans once and starts following.
-  void Start();
+  void Start() override;
   // Stops reading and closes every handle; on_closed runs once they are all closed. File states are kept,
   // so SaveCheckpoints still works afterwards.
-  void Stop(std::function<void()> on_closed);
+  void Stop(std::function<void()> on_closed) override;
   // Writes the checkpoint file now if anything changed since the last write.
   void SaveCheckpoints();
+  void Persist(std::function<void()> done) override {
+    SaveCheckpoints();
+    done();
+  }
+  void AppendCounters(std::vector<NamedCounter>& out) const override;
+  std::string Summary() const override;
 
   const TailerCounters& counters() const { return counters_; }
   std::size_t open_files() const { return open_count_; }
   std::size_t known_files() const { return files_.size(); }
-  std::vector<TailedFileStatus> Files() const;
+  std::vector<TailedFileStatus> Files() const override;
 
  private:
   struct File;

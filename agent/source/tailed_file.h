@@ -9,6 +9,7 @@
 #include <string>
 
 #include "agent/checkpoint/fingerprint.h"
+#include "agent/core/file_offset.h"
 #include "agent/source/file_tailer.h"
 
 namespace ferry {

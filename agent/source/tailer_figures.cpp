@@ -64,3 +64,50 @@ std::vector<TailedFileStatus> FileTailer::Files() const {
 }
 
 }  // namespace ferry
+
+namespace ferry {
+
+std::string FileTailer::Summary() const {
+  return fmt::format("files open {}, bytes read {}, records read {} (split {}, empty lines {})", open_files(),
+                     counters_.files.bytes_read, counters_.framing.records, counters_.framing.split_records,
+                     counters_.framing.empty_lines);
+}
+
+void FileTailer::AppendCounters(std::vector<NamedCounter>& out) const {
+  const TailerCounters& t = counters_;
+  const FileFigures& f = t.files;
+  std::uint64_t behind = 0;
+  for (const auto& file : Files()) behind += file.bytes_behind();
+  out.insert(out.end(), {
+                            {"files_open", open_files()},
+                            {"files_known", known_files()},
+                            {"bytes_read", f.bytes_read},
+                            {"bytes_behind", behind},
+                            {"records_read", f.records},
+                            {"oversize_records", f.oversize_records},
+                            {"truncated_bytes", t.framing.truncated_bytes},
+                            {"empty_lines", t.framing.empty_lines},
+                            {"header_lines", t.framing.header_lines},
+                            {"multiline_records", t.framing.multiline_records},
+                            {"partial_flushes", t.partial_flushes},
+                            {"nul_records", f.nul_records},
+                            {"invalid_utf8_records", f.invalid_utf8_records},
+                            {"hole_bytes_skipped", f.hole_bytes_skipped},
+                            {"rotations", f.rotations},
+                            {"renames", t.renames},
+                            {"truncations", t.truncations},
+                            {"copies_followed", t.copies_followed},
+                            {"files_opened", t.files_opened},
+                            {"files_closed", t.files_closed},
+                            {"skipped_not_regular", t.skipped_not_regular},
+                            {"skipped_unreadable", t.skipped_unreadable},
+                            {"skipped_broken_links", t.skipped_broken_links},
+                            {"skipped_errors", t.skipped_errors},
+                            {"vanished", t.vanished},
+                            {"read_errors", t.read_errors},
+                            {"checkpoint_writes", t.checkpoint_writes},
+                            {"checkpoint_errors", t.checkpoint_errors},
+                        });
+}
+
+}  // namespace ferry

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/errno_text.h"
+#include "agent/core/file_offset.h"
 #include "agent/spool/spool_entry.h"
 
 namespace ferry::spool {

@@ -139,3 +139,33 @@ test('an aws.ca_file that does not exist stops ferry at start, naming the key an
     if (ferry.exitStatus === null) ferry.kill('SIGKILL')
   }
 })
+
+// An untrusted certificate is the operator's to fix, like denied access: one error line that says what to
+// check, and a retry at the slow pace (retry.slow_retry, 1 minute by default), not every few hundred ms.
+test('an untrusted certificate is retried slowly, with one error line', async (t) => {
+  const ep = await startPutRecordsEndpoint({ https: { key: goodCert.key, cert: goodCert.cert } })
+  const { configPath } = setup(ep.endpoint, 500)
+  const ferry = startFerry(configPath, { env: NO_PROXY_ENV })
+  try {
+    await waitUntil(() => /certificate/i.test(ferry.output.stderr), 20000, 'the certificate error', ferry)
+    const refusedAt = Date.now()
+    // At the normal backoff (100 ms doubling, with the shard listing's own four retries) this is a dozen
+    // handshakes; at the slow pace, the listing's one and the request's: its first attempt, and its
+    // replay from the spool it was written to.
+    await new Promise((r) => setTimeout(r, 4000))
+    const { code, stderr } = await stopFerry(ferry)
+    assert.equal(code, 0, stderr)
+    assert.equal(ep.requests, 0)
+    t.diagnostic(`${ep.connections} TLS handshakes in ${(Date.now() - refusedAt) / 1000} s after the first error`)
+    assert.ok(ep.connections <= 4, `${ep.connections} TLS handshakes in ${(Date.now() - refusedAt) / 1000} s:\n${stderr}`)
+    const lines = stderr.split('\n')
+    const errors = lines.filter((l) => / error /.test(l) && /certificate/i.test(l))
+    assert.equal(errors.length, 1, stderr)
+    assert.match(errors[0], /UntrustedCertificate: 127\.0\.0\.1:\d+: .*certificate.*; check aws\.ca_file and the endpoint's certificate and host name\); retrying in \d+ ms/)
+    // Besides: the shard listing that failed, and the request written to the spool.
+    assert.ok(lines.filter((l) => /certificate/i.test(l)).length <= 3, stderr)
+  } finally {
+    if (ferry.exitStatus === null) ferry.kill('SIGKILL')
+    await ep.stop()
+  }
+})

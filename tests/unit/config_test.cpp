@@ -2,16 +2,21 @@
 // that say "file:line:col: key.path: message", all at once.
 #include "agent/config/config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "tests/unit/scratch_dir.h"
+#include "tests/unit/without_file_capabilities.h"
 
 namespace ferry::config {
 namespace {
@@ -505,7 +510,64 @@ TEST_CASE("LoadConfigFile names a missing file", "[config]") {
   auto r = LoadConfigFile(path);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code() == ErrorCode::kNotFound);
-  CHECK(r.error().message() == "/nonexistent-ferry-dir/ferry.yaml: cannot open config file");
+  CHECK(r.error().message() ==
+        "/nonexistent-ferry-dir/ferry.yaml: cannot open config file: No such file or directory (ENOENT)");
+}
+
+TEST_CASE("LoadConfigFile says a folder is a folder, not an empty config", "[config]") {
+  testing::ScratchDir dir("ferry-config");
+  auto r = LoadConfigFile(dir.path());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message() == dir.path() + ": is a directory, not a config file");
+}
+
+TEST_CASE("LoadConfigFile gives the reason a file cannot be read", "[config]") {
+  testing::ScratchDir dir("ferry-config");
+  const std::string path = dir / "ferry.yaml";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << kFlow;
+  }
+  REQUIRE(::chmod(path.c_str(), 0) == 0);
+  testing::WithoutFileCapabilities as_user;
+  if (!as_user.active()) {
+    WARN("cannot drop CAP_DAC_OVERRIDE; skipping");
+    return;
+  }
+  auto r = LoadConfigFile(path);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message() == path + ": cannot open config file: Permission denied (EACCES)");
+}
+
+TEST_CASE("LoadConfigFile reads a pipe, and refuses what is too large to be a config", "[config]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  REQUIRE(::write(fds[1], kFlow, std::strlen(kFlow)) == static_cast<ssize_t>(std::strlen(kFlow)));
+  ::close(fds[1]);
+  auto piped = LoadConfigFile("/dev/fd/" + std::to_string(fds[0]));
+  ::close(fds[0]);
+  REQUIRE(piped.ok());
+  CHECK(piped->flows.at(0).name == "web");
+
+  testing::ScratchDir dir("ferry-config");
+  const std::string big = dir / "big.yaml";
+  {
+    std::ofstream out(big, std::ios::binary);
+    out << std::string(kMaxConfigBytes + 1, '#');
+  }
+  auto r = LoadConfigFile(big);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message() == big + ": larger than 4 MiB, not a config file");
+}
+
+TEST_CASE("A parsed config knows where each given key's value is", "[config]") {
+  const Config c = Parse(std::string("state_dir: /srv/ferry\naws:\n  ca_file: /etc/ca.pem\n") + kFlow);
+  CHECK(c.locations.at("state_dir") == "ferry.yaml:1:12");
+  CHECK(c.locations.at("aws.ca_file") == "ferry.yaml:3:12");
+  CHECK(c.locations.at("flows[0].name") == "ferry.yaml:5:11");
+  CHECK_FALSE(c.locations.contains("aws.proxy"));  // not given
+  CHECK(LocatedKey(c, "aws.ca_file") == "ferry.yaml:3:12: aws.ca_file");
+  CHECK(LocatedKey(c, "aws.proxy") == "aws.proxy");
 }
 
 TEST_CASE("LoadConfigFile parses a file and names it in errors", "[config]") {

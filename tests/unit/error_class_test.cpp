@@ -1,7 +1,8 @@
 // Tests of ClassifyError (agent/delivery/error_class): every documented Kinesis, Firehose and common AWS
 // code lands in its class, with or without a namespace prefix or ":<url>" suffix; signature errors are
-// clock skew only when their message is about time; 413 is permanent whatever the code; unknown codes and
-// bare "HTTP <status>" codes are transient.
+// clock skew only when their message is about time; 413 is permanent whatever the code; an untrusted TLS
+// certificate and a bare 401 or 403 are the operator's; unknown codes and other bare "HTTP <status>" codes
+// are transient.
 #include "agent/delivery/error_class.h"
 
 #include <catch2/catch.hpp>
@@ -133,13 +134,32 @@ TEST_CASE("ClassifyError: unknown codes and bare statuses are transient", "[deli
   CHECK(ClassifyError("SomethingNewException", 429) == kTransient);
   // An unknown 4xx may be a proxy or a new code; retrying never loses records.
   CHECK(ClassifyError("HTTP 400", 400) == kTransient);
-  CHECK(ClassifyError("HTTP 403", 403) == kTransient);
   CHECK(ClassifyError("HTTP 404", 404) == kTransient);
   CHECK(ClassifyError("SomethingNewException", 400) == kTransient);
   CHECK(ClassifyError("", 0) == kTransient);
   CHECK(ClassifyError("HTTP 4130", 0) == kTransient);  // not 413
   // Codes are exact: AWS spells them one way, so a look-alike is unknown.
   CHECK(ClassifyError("validationexception", 400) == kTransient);
+}
+
+TEST_CASE("ClassifyError: an untrusted certificate and a bare 401 or 403 are for the operator",
+          "[delivery]") {
+  // Only someone changing aws.ca_file, the endpoint or its certificate fixes these: slow retries, loud log.
+  CHECK(ClassifyError(kUntrustedCertificate, 0) == kOperator);
+  CHECK(ClassifyError("UntrustedCertificate", 0) == kOperator);
+  // No AWS error type: a proxy, gateway or firewall in front of the endpoint refuses us.
+  CHECK(ClassifyError("HTTP 403", 403) == kOperator);
+  CHECK(ClassifyError("HTTP 401", 401) == kOperator);
+  CHECK(ClassifyError("HTTP 403", 0) == kOperator);
+  // With a type, the type decides (an unknown one stays transient).
+  CHECK(ClassifyError("ExpiredTokenException", 403) == kCredentials);
+  CHECK(ClassifyError("SomethingNewException", 403) == kTransient);
+}
+
+TEST_CASE("ClassifyError: an answer too large and a request that could not be built are transient",
+          "[delivery]") {
+  CHECK(ClassifyError(kResponseTooLarge, 0) == kTransient);
+  CHECK(ClassifyError(kEncodingFailed, 0) == kTransient);
 }
 
 TEST_CASE("ErrorClassName names each class", "[delivery]") {

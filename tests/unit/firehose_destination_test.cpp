@@ -43,7 +43,7 @@ TEST_CASE("FirehoseDestination builds a signed PutRecordBatch request", "[fireho
   CHECK(destination.description() ==
         "Firehose delivery stream 'aws-waf-logs-edge' at http://127.0.0.1:4573/");
 
-  net::HttpRequest request = destination.BuildRequest(f.records);
+  net::HttpRequest request = destination.BuildRequest(f.records).value();
   CHECK(request.url == "http://127.0.0.1:4573/");
   CHECK(request.method == "POST");
   CHECK(request.body ==
@@ -81,7 +81,7 @@ TEST_CASE("FirehoseDestination signs for firehose whatever the endpoint names", 
                            "vpce-0123.firehose.eu-west-1.vpce.amazonaws.com", "eu-west-1", "kinesis"};
   aws::FixedCredentials keys({"AKID", "secret", ""});
   FirehoseDestination destination("s", vpc, keys, f.clock);
-  net::HttpRequest request = destination.BuildRequest(f.records);
+  net::HttpRequest request = destination.BuildRequest(f.records).value();
   CHECK(request.url == vpc.url);
   CHECK(Header(request, "X-Amz-Security-Token") == nullptr);  // long-term keys: no token
   REQUIRE(Header(request, "Authorization") != nullptr);

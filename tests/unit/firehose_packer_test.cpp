@@ -36,7 +36,7 @@ class Harness {
   explicit Harness(FirehosePackerOptions options = {}, Duration collector_age = Duration(60000),
                    RequestLimits limits = kRequestLimits)
       : budget(1ULL << 40) {
-    uv_loop_init(&loop_);
+    REQUIRE(uv_loop_init(&loop_) == 0);
     collector_.emplace(&loop_, limits, collector_age,
                        [this](std::vector<WireRecord>&& request) { requests.push_back(std::move(request)); });
     packer_.emplace(&loop_, *collector_, options, &budget);

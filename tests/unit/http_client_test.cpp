@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -78,8 +79,11 @@ std::string BuildResponse(int status, std::string_view reason, const Headers& he
 class LocalHttpServer {
  public:
   struct Reply {
+    Reply(std::string b, bool close = false, std::string r = {})
+        : bytes(std::move(b)), close_after(close), repeat(std::move(r)) {}
     std::string bytes;  // written as is
     bool close_after = false;
+    std::string repeat;  // when set, written again and again after bytes until the client hangs up
   };
   // Returns what to answer, or nullopt to never answer.
   using Handler = std::function<std::optional<Reply>(const ServerRequest&)>;
@@ -128,6 +132,7 @@ class LocalHttpServer {
     std::string data;
     Conn* conn;
     bool close_after;
+    std::string repeat;
   };
 
   static void OnConnection(uv_stream_t* listener, int status) {
@@ -199,12 +204,13 @@ class LocalHttpServer {
       ++requests_;
       if (on_request) on_request(req);
       std::optional<Reply> reply = handler_(req);
-      if (reply && !c->closing) Write(c, std::move(reply->bytes), reply->close_after);
+      if (reply && !c->closing)
+        Write(c, std::move(reply->bytes), reply->close_after, std::move(reply->repeat));
     }
   }
 
-  void Write(Conn* c, std::string data, bool close_after) {
-    auto* w = new WriteReq{{}, std::move(data), c, close_after};
+  void Write(Conn* c, std::string data, bool close_after, std::string repeat = {}) {
+    auto* w = new WriteReq{{}, std::move(data), c, close_after, std::move(repeat)};
     w->req.data = w;
     uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
     if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1, &OnWritten) != 0) {
@@ -216,7 +222,12 @@ class LocalHttpServer {
   static void OnWritten(uv_write_t* req, int status) {
     auto* w = static_cast<WriteReq*>(req->data);
     // The connection is still allocated: a closing stream cancels its writes before its close callback.
-    if (w->close_after || status < 0) w->conn->server->CloseConn(w->conn);
+    if (w->close_after || status < 0) {
+      w->conn->server->CloseConn(w->conn);
+    } else if (!w->repeat.empty() && !w->conn->closing) {
+      std::string again = w->repeat;
+      w->conn->server->Write(w->conn, std::move(again), false, std::move(w->repeat));
+    }
     delete w;
   }
 
@@ -263,6 +274,17 @@ std::optional<LocalHttpServer::Reply> Route(const ServerRequest& req) {
   }
   if (req.target == "/close") return Reply{BuildResponse(200, "OK", {{"Connection", "close"}}, "bye"), true};
   if (req.target == "/hang") return std::nullopt;
+  // A body without end (chunks of 16 KiB for as long as the client reads), or one of the given size.
+  if (req.target == "/endless") {
+    return Reply{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false,
+                 "4000\r\n" + std::string(16384, 'x') + "\r\n"};
+  }
+  if (req.target.starts_with("/bytes/")) {
+    return Reply{BuildResponse(200, "OK", {}, std::string(std::stoul(req.target.substr(7)), 'y'))};
+  }
+  if (req.target == "/endless-headers") {
+    return Reply{"HTTP/1.1 200 OK\r\n", false, "X-Pad: " + std::string(1000, 'h') + "\r\n"};
+  }
   // Absolute form: the server is playing a forward proxy for an http:// URL.
   if (req.target.starts_with("http://")) {
     return Reply{BuildResponse(200, "OK", {{"X-Proxied-Target", req.target}}, "via proxy")};
@@ -923,6 +945,108 @@ TEST_CASE("HttpClient: an unused client needs no Close, and Close completes asyn
   CHECK(closed);
   CHECK_FALSE(ran_inside_close);
   REQUIRE(uv_loop_close(&loop) == 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Bounded answers: no endpoint can make the client hold more than a request's max_response_bytes.
+
+struct Received {
+  std::optional<HttpResponse> response;
+  std::size_t counted = 0;  // what on_body_bytes reported
+};
+
+HttpRequest CountedGet(std::string url, Received& out, std::size_t max_bytes) {
+  HttpRequest req;
+  req.url = std::move(url);
+  req.method = "GET";
+  req.max_response_bytes = max_bytes;
+  req.on_body_bytes = [&out](std::size_t n) { out.counted += n; };
+  return req;
+}
+
+TEST_CASE("HttpClient: an endless body is cut at max_response_bytes and fails as too large",
+          "[http_client]") {
+  std::signal(SIGPIPE, SIG_IGN);  // as ferry's main does: the server writes on after the client hangs up
+  Fixture f;
+  Received got;
+  f.client->Send(CountedGet(f.Url("/endless"), got, std::size_t{1} << 20), [&](HttpResponse&& r) {
+    got.response = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  REQUIRE(got.response);
+  CHECK(got.response->status == 0);
+  CHECK(got.response->failure == ferry::net::TransportFailure::kResponseTooLarge);
+  CHECK_THAT(got.response->transport_error,
+             Catch::Contains("body is larger than 1048576 bytes, the most this request reads"));
+  CHECK(got.response->body.size() <= (std::size_t{1} << 20));
+  CHECK(got.counted <= (std::size_t{1} << 20));
+  CHECK(got.counted > 0);
+  CHECK(f.Finish() == 0);
+}
+
+TEST_CASE("HttpClient: a Content-Length over the limit fails before the body is read", "[http_client]") {
+  std::signal(SIGPIPE, SIG_IGN);
+  Fixture f;
+  Received got;
+  f.client->Send(CountedGet(f.Url("/bytes/300000"), got, 100000), [&](HttpResponse&& r) {
+    got.response = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  REQUIRE(got.response);
+  CHECK(got.response->failure == ferry::net::TransportFailure::kResponseTooLarge);
+  CHECK(got.counted == 0);
+  CHECK(f.Finish() == 0);
+}
+
+TEST_CASE("HttpClient: an answer within the limit arrives whole and is counted as it arrives",
+          "[http_client]") {
+  std::signal(SIGPIPE, SIG_IGN);
+  HttpClientOptions options;
+  options.max_response_bytes = 50000;  // the default of requests that set none
+  Fixture f(options);
+  Received exact, over;
+  int done = 0;
+  auto finish = [&] {
+    if (++done == 2) f.CloseAll();
+  };
+  f.client->Send(CountedGet(f.Url("/bytes/50000"), exact, 0), [&](HttpResponse&& r) {
+    exact.response = std::move(r);
+    finish();
+  });
+  f.client->Send(CountedGet(f.Url("/bytes/50001"), over, 0), [&](HttpResponse&& r) {
+    over.response = std::move(r);
+    finish();
+  });
+  REQUIRE(f.Run());
+  REQUIRE(exact.response);
+  CHECK(exact.response->status == 200);
+  CHECK(exact.response->failure == ferry::net::TransportFailure::kNone);
+  CHECK(exact.response->body.size() == 50000);
+  CHECK(exact.counted == 50000);
+  REQUIRE(over.response);
+  CHECK(over.response->failure == ferry::net::TransportFailure::kResponseTooLarge);
+  CHECK(f.Finish() == 0);
+}
+
+TEST_CASE("HttpClient: endless headers are cut too", "[http_client]") {
+  std::signal(SIGPIPE, SIG_IGN);
+  Fixture f;
+  std::optional<HttpResponse> got;
+  HttpRequest req;
+  req.url = f.Url("/endless-headers");
+  req.method = "GET";
+  f.client->Send(std::move(req), [&](HttpResponse&& r) {
+    got = std::move(r);
+    f.CloseAll();
+  });
+  REQUIRE(f.Run());
+  REQUIRE(got);
+  CHECK(got->status == 0);
+  CHECK(got->failure == ferry::net::TransportFailure::kResponseTooLarge);
+  CHECK(got->headers.size() <= ferry::net::kMaxResponseHeaderBytes / 1000);
+  CHECK(f.Finish() == 0);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <string_view>
@@ -160,7 +161,9 @@ TEST_CASE("CompressingDestination sends compressed data and leaves the records a
   records[1].data = b;
   for (auto& r : records) r.batch = batch;
 
-  net::HttpRequest request = destination.BuildRequest(records);
+  auto built = destination.BuildRequest(records);
+  REQUIRE(built.ok());
+  net::HttpRequest& request = *built;
   rapidjson::Document body;
   body.Parse(request.body.c_str());
   REQUIRE(body.IsObject());
@@ -171,6 +174,61 @@ TEST_CASE("CompressingDestination sends compressed data and leaves the records a
   CHECK(records[0].data == a);  // what the sender keeps for retries
   CHECK(destination.counters().records == 2);
   CHECK(destination.counters().bytes_out < destination.counters().bytes_in);
+}
+
+namespace {
+
+// An allocator for zlib and zstd that refuses once `budget` allocations have been made: the libraries'
+// only failure (they fail when they cannot allocate), provoked for real.
+struct FailingMemory {
+  int budget = 0;
+  int refused = 0;
+  static void* Allocate(void* opaque, std::size_t bytes) {
+    auto* self = static_cast<FailingMemory*>(opaque);
+    if (self->budget <= 0) {
+      ++self->refused;
+      return nullptr;
+    }
+    --self->budget;
+    return std::malloc(bytes);
+  }
+  static void Release(void*, void* block) { std::free(block); }
+  CompressionMemory memory() { return {&Allocate, &Release, this}; }
+};
+
+}  // namespace
+
+TEST_CASE("CompressingDestination reports a compressor that cannot allocate as an error, never throws",
+          "[compression]") {
+  FixedClock clock;
+  const aws::ServiceEndpoint endpoint{"http://127.0.0.1:4573/", "127.0.0.1:4573", "eu-west-1", "firehose"};
+  aws::FixedCredentials keys({"AKID", "secret", ""});
+  BatchRef batch{new Batch(1, 0, nullptr, 64, nullptr)};
+  std::string a = Lines(2000);
+  std::vector<WireRecord> records(3);
+  for (auto& r : records) {
+    r.data = a;
+    r.batch = batch;
+  }
+  for (Compression kind : {Compression::kGzip, Compression::kZstd}) {
+    INFO(CompressionName(kind));
+    FailingMemory memory;
+    CompressingDestination destination(
+        std::make_unique<firehose::FirehoseDestination>("logs", endpoint, keys, clock), kind,
+        memory.memory());
+    Result<net::HttpRequest> built = Error(ErrorCode::kInternal, "not built");
+    CHECK_NOTHROW(built = destination.BuildRequest(records));
+    REQUIRE_FALSE(built.ok());
+    CHECK(memory.refused > 0);
+    CHECK_THAT(built.error().message(), Catch::StartsWith("compressing record 1 of 3: "));
+    CHECK(destination.counters().records == 0);
+    CHECK(records[0].data == a);  // the sender's records are untouched
+    // Memory again: the same destination builds the request (the sender's retry).
+    memory.budget = 1000;
+    auto again = destination.BuildRequest(records);
+    REQUIRE(again.ok());
+    CHECK(destination.counters().records == 3);
+  }
 }
 
 }  // namespace ferry

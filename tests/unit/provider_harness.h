@@ -10,6 +10,8 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <catch2/catch.hpp>
+
 #include "agent/aws/credential_provider.h"
 #include "agent/aws/profile_provider.h"
 #include "agent/core/clock.h"
@@ -25,7 +27,7 @@ class SetClock : public Clock {
 
 struct ProviderHarness {
   explicit ProviderHarness(Environment environment = Environment()) : env(std::move(environment)) {
-    uv_loop_init(&loop);
+    REQUIRE(uv_loop_init(&loop) == 0);
     http = std::make_unique<net::HttpClient>(&loop, net::HttpClientOptions{});
     metadata = std::make_unique<net::HttpClient>(&loop, net::HttpClientOptions{});
     ctx = std::make_unique<aws::ProviderContext>(
@@ -38,7 +40,7 @@ struct ProviderHarness {
     ctx.reset();
     http.reset();
     metadata.reset();
-    uv_loop_close(&loop);
+    CHECK(uv_loop_close(&loop) == 0);
   }
 
   // Runs the loop until `done` is true (or nothing is left to run).

@@ -641,7 +641,7 @@ TEST_CASE("StreamDestination with Protocol::kCbor sends a signed CBOR PutRecords
   StreamDestination destination("web-logs", kEndpoint, source, clock, Protocol::kCbor);
   CHECK(destination.description() == "Kinesis stream 'web-logs' at http://127.0.0.1:4567/");
 
-  net::HttpRequest request = destination.BuildRequest(records.list);
+  net::HttpRequest request = destination.BuildRequest(records.list).value();
   CHECK(request.url == "http://127.0.0.1:4567/");
   CHECK(request.method == "POST");
   CHECK(request.body == Encode("web-logs", records));
@@ -665,7 +665,7 @@ TEST_CASE("StreamDestination with Protocol::kCbor sends a signed CBOR PutRecords
 
   // The default protocol is still JSON.
   StreamDestination json("web-logs", kEndpoint, source, clock);
-  net::HttpRequest json_request = json.BuildRequest(records.list);
+  net::HttpRequest json_request = json.BuildRequest(records.list).value();
   CHECK(*Header(json_request, "Content-Type") == "application/x-amz-json-1.1");
   CHECK(json_request.body.rfind(R"({"StreamName":"web-logs","Records":[{"Data":"AGxpbmX/")", 0) == 0);
 }

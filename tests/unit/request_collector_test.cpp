@@ -28,7 +28,7 @@ class Harness {
  public:
   explicit Harness(Duration max_age = Duration(60000), RequestLimits limits = {})
       : batch_(new Batch(1, 0, nullptr, 4096, nullptr)) {
-    uv_loop_init(&loop_);
+    REQUIRE(uv_loop_init(&loop_) == 0);
     collector_.emplace(&loop_, limits, max_age, [this](std::vector<WireRecord>&& request) {
       requests.push_back(std::move(request));
       flush_times.push_back(uv_now(&loop_));

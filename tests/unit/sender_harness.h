@@ -243,7 +243,11 @@ class TestDestination : public Destination {
 
   const std::string& description() const override { return description_; }
 
-  net::HttpRequest BuildRequest(std::span<const WireRecord> records) override {
+  Result<net::HttpRequest> BuildRequest(std::span<const WireRecord> records) override {
+    if (fail_builds > 0) {
+      --fail_builds;
+      return Error(ErrorCode::kInternal, "compressing record 1: out of memory (test)");
+    }
     net::HttpRequest request;
     request.url = url_ + "/" + std::to_string(next_id_);
     Sent record{uv_now(loop_), {}};
@@ -260,6 +264,7 @@ class TestDestination : public Destination {
   }
 
   RequestOutcome ReadResponse(const net::HttpResponse& response, std::size_t count) override {
+    if (budget != nullptr) budget_while_reading.emplace_back(budget->used(), response.body.size());
     // Requests are answered in any order; the server names the request in X-Id.
     if (const std::string* id = response.header("x-id")) {
       auto it = open_.find(std::stoul(*id));
@@ -284,6 +289,10 @@ class TestDestination : public Destination {
   // The labels sent, in order, and when each was sent.
   std::vector<Sent> sent;
   Concurrency concurrency;
+  int fail_builds = 0;  // the next this many BuildRequest calls fail (a compressor out of memory)
+  // The sender's budget, when set: what it held while each answer was read, and the answer's size.
+  const MemoryBudget* budget = nullptr;
+  std::vector<std::pair<std::size_t, std::size_t>> budget_while_reading;
 
  private:
   uv_loop_t* loop_;
@@ -467,6 +476,7 @@ class Harness {
 
   const Sender& sender() const { return *sender_; }
   const TestDestination& destination() const { return *destination_; }
+  TestDestination& destination() { return *destination_; }
   // The send time of the request holding `label`.
   std::uint64_t SentAt(const std::string& label) const {
     for (const auto& s : destination_->sent) {

@@ -234,6 +234,49 @@ TEST_CASE("A request larger than the whole memory budget still goes, alone", "[s
   h.Finish();
 }
 
+TEST_CASE("An answer's body counts against the memory budget while it is read", "[sender][budget]") {
+  MemoryBudget budget(1 << 20);
+  SenderOptions options;
+  options.max_in_flight = 1;  // one at a time: nothing else is held while an answer is read
+  options.budget = &budget;
+  Harness h(options);
+  h.destination().budget = &budget;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<WireRecord> records;
+    for (int k = 0; k < 50; ++k) records.push_back(h.Record("A", "r" + std::to_string(i * 50 + k), 100));
+    h.Submit(std::move(records));
+  }
+  CHECK(h.Run() == 0);
+  const auto& seen = h.destination().budget_while_reading;
+  REQUIRE(seen.size() == 3);
+  for (const auto& [held, body] : seen) {
+    CHECK(body == 50 * 3);  // "ok\n" per record
+    CHECK(held == body);    // the request's body is given back; the answer's is held until it is read
+  }
+  CHECK(budget.used() == 0);
+  h.Finish();
+}
+
+TEST_CASE("A request that cannot be built waits a backoff and is built again; nothing throws",
+          "[sender][budget]") {
+  SenderOptions options;
+  options.backoff_base = Duration(20);
+  options.backoff_cap = Duration(40);
+  Harness h(options);
+  h.destination().fail_builds = 2;
+  h.Submit({h.Record("A", "a0"), h.Record("A", "a1")});
+  h.Submit({h.Record("B", "b0")});
+  CHECK_NOTHROW(h.Run());
+  CHECK(h.endpoint.stored.at("A") == Lines{"a0", "a1"});
+  CHECK(h.endpoint.stored.at("B") == Lines{"b0"});
+  const SenderCounters& c = h.sender().counters();
+  CHECK(c.errors.at("EncodingFailed") == 2);
+  CHECK(c.request_failures == 2);
+  CHECK(c.records_sent == 3);
+  CHECK(h.sender().unsent_records() == 0);
+  h.Finish();
+}
+
 TEST_CASE("A drain sends nothing more once it has timed out", "[sender][rate]") {
   SenderOptions options;
   options.rate_limit_percent = 10;

@@ -136,12 +136,14 @@ TEST_CASE("ShardListing fails at once on a missing stream and other service erro
   SECTION("AccessDeniedException") {
     ShardListing listing = Listing();
     CHECK(listing.OnResponse(ServiceError(400, "AccessDeniedException")) == ShardListing::Next::kFailed);
-    CHECK(listing.last_error()->code() == ErrorCode::kRemote);
+    // Only an operator can fix it: the output lists again at the slow pace, not its backoff.
+    CHECK(listing.last_error()->code() == ErrorCode::kRefused);
   }
   SECTION("an HTTP error without a JSON body") {
     ShardListing listing = Listing();
     CHECK(listing.OnResponse(Answer(403, "<html>no</html>")) == ShardListing::Next::kFailed);
     CHECK_THAT(LastError(listing), Catch::Contains("HTTP 403"));
+    CHECK(listing.last_error()->code() == ErrorCode::kRefused);
   }
 }
 
@@ -244,6 +246,31 @@ TEST_CASE("ListShardsBackoff waits in the upper half of a doubling ceiling", "[s
     INFO("retry " << c.retry);
     for (int i = 0; i < 200; ++i) {
       Duration d = ListShardsBackoff(c.retry, options, random);
+      CHECK(d.count() >= c.low);
+      CHECK(d.count() <= c.high);
+    }
+  }
+}
+
+TEST_CASE("RelistDelay paces listings after failed loads: from 1 s, doubling, up to the refresh or 30 s",
+          "[shard_map]") {
+  std::minstd_rand random(7);
+  const struct {
+    std::uint32_t failed;
+    Duration refresh;
+    Duration::rep low, high;
+  } cases[] = {
+      {1, Duration(60000), 500, 1000},      {2, Duration(60000), 1000, 2000},
+      {3, Duration(60000), 2000, 4000},     {6, Duration(60000), 15000, 30000},
+      {100, Duration(60000), 15000, 30000},  // never beyond 30 s, however long the outage
+      {6, Duration(5000), 2500, 5000},       // nor beyond the refresh interval
+      {3, Duration(200), 500, 1000},         // a refresh below 1 s: 1 s
+      {0, Duration(60000), 500, 1000},
+  };
+  for (const auto& c : cases) {
+    INFO("failed loads " << c.failed << ", refresh " << c.refresh.count());
+    for (int i = 0; i < 200; ++i) {
+      Duration d = RelistDelay(c.failed, c.refresh, random);
       CHECK(d.count() >= c.low);
       CHECK(d.count() <= c.high);
     }

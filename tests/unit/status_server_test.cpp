@@ -56,14 +56,14 @@ class Harness {
   Harness() : log_("test", LogSink()) {
     // As ferry's main does: a client that hangs up mid-write must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
-    uv_loop_init(&loop_);
+    REQUIRE(uv_loop_init(&loop_) == 0);
   }
   ~Harness() {
     // Close() on a server already closed is ignored; the servers go only once their handles are closed.
     for (auto& s : servers_) s->Close([] {});
     uv_run(&loop_, UV_RUN_DEFAULT);
     servers_.clear();
-    uv_loop_close(&loop_);
+    CHECK(uv_loop_close(&loop_) == 0);
   }
 
   StatusServer& Make(const std::string& path, std::function<std::string()> snapshot,

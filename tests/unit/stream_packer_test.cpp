@@ -281,7 +281,7 @@ class Harness {
   explicit Harness(PackingOptions options = Packing(), const PartitionKeySpec& keys = RandomKeys(),
                    std::shared_ptr<const ShardMap> map = nullptr)
       : budget(1ULL << 40) {
-    uv_loop_init(&loop_);
+    REQUIRE(uv_loop_init(&loop_) == 0);
     collector_.emplace(&loop_, RequestLimits{}, Duration(600000),
                        [this](std::vector<WireRecord>&& request) { requests.push_back(std::move(request)); });
     packer_.emplace(&loop_, *collector_, MakePolicy(keys), options, &budget);
@@ -478,6 +478,98 @@ TEST_CASE("StreamPacker sends raw records with an empty shard map or none", "[st
 
 bool IsRandomKey(std::string_view key) {
   return key.size() == 16 && key.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// ---- waiting for the first shard map ----
+
+TEST_CASE("StreamPacker holds records while it waits for the first map, then aggregates them",
+          "[stream_packer]") {
+  Harness h(Packing(), FixedKey("web"));
+  h.packer().WaitForShardMap();
+  CHECK(h.packer().waiting());
+  h.Send(1, 0, {"a", "b"});
+  h.Send(1, 4, {"c"});
+  CHECK(h.packer().held_records() == 3);
+  CHECK(h.Collected().empty());
+  CHECK(h.counters().user_records == 0);  // counted when they are packed
+
+  h.packer().SetShardMap(FourShards());
+  CHECK_FALSE(h.packer().waiting());
+  CHECK(h.packer().held_records() == 0);
+  auto records = h.FlushAll();
+  REQUIRE(records.size() == 1);
+  REQUIRE(IsAggregate(records[0].data));
+  CHECK(DataOf(Expand(records, h.packer().shard_map())) == std::vector<std::string>{"a", "b", "c"});
+  CHECK(h.counters().aggregated_records == 3);
+  // What comes next is packed at once.
+  h.Send(1, 6, {"d", "e"});
+  CHECK(h.packer().held_records() == 0);
+  AckAll(records);
+  CHECK(h.sink.calls == std::vector<Call>{{1, 0, 4}, {1, 4, 6}});
+}
+
+TEST_CASE("StreamPacker sends what it held raw, in order, when the wait ends without a map",
+          "[stream_packer]") {
+  Harness h(Packing(), FixedKey("web"));
+  SECTION("the first listing failed") {
+    h.packer().WaitForShardMap();
+    h.Send(1, 0, {"one", "two"});
+    h.Send(1, 8, {"three"});
+    CHECK(h.Collected().empty());
+    h.packer().StopWaiting();
+  }
+  SECTION("an empty map") {
+    h.packer().WaitForShardMap();
+    h.Send(1, 0, {"one", "two"});
+    h.Send(1, 8, {"three"});
+    h.packer().SetShardMap(std::make_shared<const ShardMap>());
+  }
+  SECTION("shutdown") {
+    h.packer().WaitForShardMap();
+    h.Send(1, 0, {"one", "two"});
+    h.Send(1, 8, {"three"});
+    h.packer().FlushNow();
+  }
+  CHECK_FALSE(h.packer().waiting());
+  auto records = h.Collected();
+  REQUIRE(records.size() == 3);
+  CHECK(records[0].data == "one");
+  CHECK(records[1].data == "two");
+  CHECK(records[2].data == "three");
+  CHECK(h.counters().raw_records == 3);
+  // Later records go raw at once (until a map comes).
+  h.Send(1, 14, {"four"});
+  CHECK(h.Collected().size() == 4);
+}
+
+TEST_CASE("StreamPacker keeps holding for the first map when the memory budget is spent", "[stream_packer]") {
+  // Raw records by the thousand are what the wait avoids; the first listing, not the budget, ends it.
+  Harness h(Packing(), FixedKey("web"));
+  h.packer().WaitForShardMap();
+  h.Send(1, 0, {"a", "b", "c"});
+  h.budget.MarkStarved();
+  CHECK(h.packer().waiting());
+  CHECK(h.packer().held_records() == 3);
+  CHECK(h.Collected().empty());
+  h.packer().SetShardMap(FourShards());
+  CHECK(CountAggregates(h.FlushAll()) == 1);
+}
+
+TEST_CASE("StreamPacker does not wait with aggregation off or a map already there", "[stream_packer]") {
+  SECTION("aggregation off") {
+    Harness h(Packing(/*aggregate=*/false), FixedKey("web"));
+    h.packer().WaitForShardMap();
+    CHECK_FALSE(h.packer().waiting());
+    h.Send(1, 0, {"a"});
+    CHECK(h.collector().pending_records() == 1);
+  }
+  SECTION("a map already there") {
+    Harness h(Packing(), FixedKey("web"), FourShards());
+    h.packer().WaitForShardMap();
+    CHECK_FALSE(h.packer().waiting());
+    h.Send(1, 0, {"a", "b"});
+    CHECK(CountAggregates(h.FlushAll()) == 1);
+  }
 }
 
 TEST_CASE("StreamPacker fills one shard's aggregate at a time under a shared random key", "[stream_packer]") {
@@ -1147,7 +1239,7 @@ TEST_CASE("StreamPacker counters match what it sent", "[stream_packer]") {
 
 TEST_CASE("StreamPacker Close runs its callback once the loop runs", "[stream_packer]") {
   uv_loop_t loop;
-  uv_loop_init(&loop);
+  REQUIRE(uv_loop_init(&loop) == 0);
   MemoryBudget budget(1 << 30);
   RecordingSink sink;
   std::vector<WireRecord> sent;

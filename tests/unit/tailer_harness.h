@@ -73,7 +73,7 @@ class Harness {
   explicit Harness(const fs::path& dir, std::vector<std::string> globs, bool checkpoints = true,
                    std::size_t memory_limit = 64 << 20)
       : dir_(dir), log_("test", LogSink()), budget_(memory_limit) {
-    uv_loop_init(&loop_);
+    REQUIRE(uv_loop_init(&loop_) == 0);
     options.flow = "test";
     options.start_at = config::StartAt::kBeginning;
     options.scan_interval = Duration(50);
@@ -86,7 +86,7 @@ class Harness {
   }
   ~Harness() {
     Stop();
-    uv_loop_close(&loop_);
+    CHECK(uv_loop_close(&loop_) == 0);
   }
 
   void Start(FramerOptions framing = {}) {

@@ -71,7 +71,9 @@ export function writeConfig(path, { stateDir, endpoint, stream, files, startAt =
       `    kinesis:`,
       `      stream: ${yamlScalar(stream)}`,
     ].join('\n') + '\n'
-  fs.writeFileSync(path, yaml)
+  // Only its owner may read it: it holds (test) keys, and ferry warns about a world-readable secret.
+  fs.writeFileSync(path, yaml, { mode: 0o600 })
+  fs.chmodSync(path, 0o600)
   return yaml
 }
 

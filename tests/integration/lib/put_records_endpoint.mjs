@@ -15,7 +15,7 @@
 //     delayMs     wait before answering; hang: never answer; reset: close the connection without an answer
 //   ep.endpoint, ep.accepted (the user records' data, Buffers in arrival order: KPL aggregates are taken
 //   apart, checksums verified), ep.kinesisRecords (records stored as PutRecords saw them), ep.requests
-//   (PutRecords calls), ep.protocols ({ json, cbor }: those calls by the protocol they came in),
+//   (PutRecords calls), ep.connections (TCP connections, handshakes that failed included), ep.protocols ({ json, cbor }: those calls by the protocol they came in),
 //   ep.waitForRequests(n), ep.down() (an outage: the port refuses connections and open ones are cut until
 //   ep.up()), ep.stop()
 // clockOffsetSeconds plays a server whose clock is that far from the host's: its Date header says so, and
@@ -27,6 +27,12 @@
 // target, accessKeyId, error, message }] }. ListShards is answered with one open shard covering every hash key (ferry aggregates for it); those
 // calls are neither counted nor shown to the policy.
 // https: { key, cert } (PEM) serves HTTPS instead of HTTP; ep.endpoint then starts with https://.
+// silent: true starts the endpoint silent: it accepts connections and reads requests but answers none
+// (ListShards included), like a peer that hangs; ep.silence() and ep.speak() switch it. Requests held while
+// silent are cut off (their connections closed, nothing stored) when it speaks again, so a client that
+// already gave up on them cannot have them stored twice. ep.silentRequests counts the requests held, by
+// X-Amz-Target. ep.listShardsCalls counts the ListShards calls answered. ep.acceptedAggregated runs parallel
+// to ep.accepted: true where that user record came inside a KPL aggregate.
 import http from 'node:http'
 import nodeHttps from 'node:https'
 
@@ -53,8 +59,13 @@ function amzDateMs(s) {
   return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN
 }
 
-export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffsetSeconds = 0, verifySignature = null, https = null } = {}) {
+export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffsetSeconds = 0, verifySignature = null, https = null, silent = false } = {}) {
   const accepted = []
+  const acceptedAggregated = []
+  const silentRequests = {}
+  const held = []
+  let isSilent = silent
+  let listShardsCalls = 0
   let requests = 0
   let kinesisRecords = 0
   const protocols = { json: 0, cbor: 0 }
@@ -66,6 +77,12 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
     const chunks = []
     req.on('data', (c) => chunks.push(c))
     req.on('end', () => {
+      if (isSilent) {
+        const target = String(req.headers['x-amz-target'] || '')
+        silentRequests[target] = (silentRequests[target] || 0) + 1
+        held.push(res)
+        return
+      }
       if (clockOffsetSeconds) {
         const now = Date.now() + clockOffsetSeconds * 1000
         res.setHeader('Date', new Date(now).toUTCString())
@@ -96,6 +113,7 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
         signatures.acceptedByKey[v.accessKeyId] = (signatures.acceptedByKey[v.accessKeyId] || 0) + 1
       }
       if (req.headers['x-amz-target'] === 'Kinesis_20131202.ListShards') {
+        listShardsCalls++
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
         res.end(JSON.stringify(ONE_SHARD))
         return
@@ -150,6 +168,7 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
           const seq = String(kinesisRecords)
           for (const u of userRecords('shardId-000000000000', { Data: r.data, PartitionKey: r.partitionKey, SequenceNumber: seq })) {
             accepted.push(u.data)
+            acceptedAggregated.push(u.aggregated)
           }
           return { SequenceNumber: seq, ShardId: 'shardId-000000000000' }
         })
@@ -161,7 +180,9 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
       else answer()
     })
   })
+  let connections = 0
   server.on('connection', (socket) => {
+    connections++
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
@@ -171,9 +192,28 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
   return {
     endpoint: `${https ? 'https' : 'http'}://127.0.0.1:${port}`,
     accepted,
+    acceptedAggregated,
     signatures,
+    silentRequests,
+    get listShardsCalls() {
+      return listShardsCalls
+    },
+    get isSilent() {
+      return isSilent
+    },
+    silence() {
+      isSilent = true
+    },
+    speak() {
+      isSilent = false
+      for (const res of held.splice(0)) res.destroy()
+    },
     get requests() {
       return requests
+    },
+    // TCP connections accepted, those that never got as far as a request (a refused TLS handshake) too.
+    get connections() {
+      return connections
     },
     get kinesisRecords() {
       return kinesisRecords
@@ -200,7 +240,7 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
       isDown = true
       const closed = new Promise((resolve) => server.close(resolve))
       for (const socket of sockets) socket.destroy()
-      for (const res of hung.splice(0)) res.destroy()
+      for (const res of [...hung.splice(0), ...held.splice(0)]) res.destroy()
       await closed
     },
     async up() {
@@ -216,7 +256,7 @@ export async function startPutRecordsEndpoint({ policy = () => ({}), clockOffset
     },
     async stop() {
       if (isDown) return
-      for (const res of hung) res.destroy()
+      for (const res of [...hung, ...held]) res.destroy()
       server.closeAllConnections?.()
       await new Promise((resolve) => server.close(resolve))
     },
