@@ -35,7 +35,8 @@ class Output {
   // Sends everything it holds, then waits for the sender (at most timeout); on_drained gets the user
   // records given up.
   virtual void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_drained) = 0;
-  // Closes every handle; call once the HTTP client has stopped.
+  // Cancels its requests still out and closes every handle; on_closed runs once all are closed. The
+  // shared HTTP client goes on serving the other flows, so one flow can close while they run.
   virtual void Close(std::function<void()> on_closed) = 0;
 
   // For the flow's log line, e.g. "records sent 10 (in 2 Kinesis records, 2 aggregated), requests 1, ...".

@@ -153,21 +153,30 @@ void Sender::Send(std::shared_ptr<Request> request) {
   counters_.payload_bytes += http_request.body.size();
   const std::size_t charged = options_.budget != nullptr ? http_request.body.size() : 0;
   if (charged > 0) options_.budget->Take(charged);
-  http_.Send(std::move(http_request),
-             [this, charged, received, request = std::move(request)](net::HttpResponse&& response) {
-               if (charged > 0) options_.budget->Give(charged);
-               --in_flight_;
-               in_flight_records_ -= request->records.size();
-               in_flight_user_records_ -= UserRecords(request->records);
-               // Its shards stay busy until a failed part holds them (OnResponse may submit redirected
-               // records).
-               const RequestLoad load = admission_.per_shard() ? request->load : RequestLoad{};
-               OnResponse(*request, response);
-               if (*received > 0) options_.budget->Give(*received);
-               admission_.Free(load);
-               Pump();
-               CheckDrained();
-             });
+  auto id = std::make_shared<net::HttpClient::RequestId>(0);
+  *id = http_.Send(std::move(http_request),
+                   [this, charged, received, id, request = std::move(request)](net::HttpResponse&& response) {
+                     sent_.erase(*id);
+                     if (charged > 0) options_.budget->Give(charged);
+                     --in_flight_;
+                     in_flight_records_ -= request->records.size();
+                     in_flight_user_records_ -= UserRecords(request->records);
+                     if (cancelling_) {
+                       // Closing: its records are let go unacknowledged, past their source checkpoints.
+                       if (*received > 0) options_.budget->Give(*received);
+                       if (in_flight_ == 0) StepClosed();
+                       return;
+                     }
+                     // Its shards stay busy until a failed part holds them (OnResponse may submit redirected
+                     // records).
+                     const RequestLoad load = admission_.per_shard() ? request->load : RequestLoad{};
+                     OnResponse(*request, response);
+                     if (*received > 0) options_.budget->Give(*received);
+                     admission_.Free(load);
+                     Pump();
+                     CheckDrained();
+                   });
+  sent_.insert(*id);
 }
 
 void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
@@ -555,14 +564,20 @@ void Sender::ReportDrained() {
 
 void Sender::Close(std::function<void()> on_closed) {
   on_closed_ = std::move(on_closed);
-  closing_ = 3;
-  auto closed = [](uv_handle_t* h) {
-    auto* self = static_cast<Sender*>(h->data);
-    if (--self->closing_ == 0 && self->on_closed_) self->on_closed_();
-  };
+  // The timers, and the requests still out: each is cancelled (its callback runs later, with "aborted"),
+  // so the flow can close while the shared HTTP client goes on serving the others.
+  closing_ = 3 + (in_flight_ > 0 ? 1 : 0);
+  cancelling_ = true;
+  const std::set<net::HttpClient::RequestId> out = sent_;
+  for (auto id : out) http_.Cancel(id);
+  auto closed = [](uv_handle_t* h) { static_cast<Sender*>(h->data)->StepClosed(); };
   uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&drain_timer_), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&throttle_timer_), closed);
+}
+
+void Sender::StepClosed() {
+  if (--closing_ == 0 && on_closed_) on_closed_();
 }
 
 }  // namespace ferry

@@ -43,6 +43,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -136,7 +137,9 @@ class Sender {
   // for every spill and dead-letter write under way to finish, also past the timeout: what they take is
   // durable, what they refuse is counted as given up.
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_done);
-  // Closes the timers; on_closed runs when they are closed. Call after the HTTP client has stopped.
+  // Cancels the requests still out (their records are let go unacknowledged) and closes the timers;
+  // on_closed runs once every callback has run and every timer is closed. The HTTP client goes on serving
+  // others. Call after Drain.
   void Close(std::function<void()> on_closed);
 
   const SenderCounters& counters() const { return counters_; }
@@ -204,6 +207,7 @@ class Sender {
   void OnRetryTimer();
   void ArmRetryTimer();
   void CheckDrained();
+  void StepClosed();
   void FinishDrain();
   // Reports the drain once FinishDrain ran and nothing is being kept any more.
   void ReportDrained();
@@ -248,6 +252,8 @@ class Sender {
   std::size_t undelivered_ = 0;
   std::function<void(std::size_t)> on_drained_;
   int closing_ = 0;
+  bool cancelling_ = false;                    // closing: answers only count down
+  std::set<net::HttpClient::RequestId> sent_;  // requests out, for Close to cancel
   std::function<void()> on_closed_;
 };
 

@@ -189,7 +189,14 @@ void ShardMapLoader::Send() {
                                                    credentials_.current(), clock_.UnixSeconds());
   listing_->set_signed_at(uv_now(loop_));
   request.timeout_ms = options_.request_timeout_ms;
-  http_.Send(std::move(request), [this](net::HttpResponse&& response) { OnResponse(response); });
+  out_ = http_.Send(std::move(request), [this](net::HttpResponse&& response) {
+    out_ = 0;
+    if (closing_) {
+      StepClosed();
+      return;
+    }
+    OnResponse(response);
+  });
 }
 
 void ShardMapLoader::OnResponse(const net::HttpResponse& response) {
@@ -226,14 +233,20 @@ void ShardMapLoader::Finish(Result<ShardMap> result) {
 
 void ShardMapLoader::Close(std::function<void()> on_closed) {
   on_closed_ = std::move(on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&backoff_timer_), [](uv_handle_t* h) {
-    auto* self = static_cast<ShardMapLoader*>(h->data);
-    if (self->listing_) {
-      self->Finish(
-          Error(ErrorCode::kInternal, fmt::format("ListShards for {}: loader closed", self->description_)));
-    }
-    if (self->on_closed_) self->on_closed_();
-  });
+  closing_ = true;
+  // The timer, and a ListShards still out: cancelled, its callback comes later with "aborted", so the
+  // loader closes while the shared HTTP client goes on serving others.
+  steps_left_ = 1 + (out_ != 0 ? 1 : 0);
+  if (out_ != 0) http_.Cancel(out_);
+  if (listing_) {
+    Finish(Error(ErrorCode::kInternal, fmt::format("ListShards for {}: loader closed", description_)));
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&backoff_timer_),
+           [](uv_handle_t* h) { static_cast<ShardMapLoader*>(h->data)->StepClosed(); });
+}
+
+void ShardMapLoader::StepClosed() {
+  if (--steps_left_ == 0 && on_closed_) on_closed_();
 }
 
 }  // namespace ferry::kinesis

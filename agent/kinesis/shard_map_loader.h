@@ -136,15 +136,15 @@ class ShardMapLoader {
   void Load(std::function<void(Result<ShardMap>)> done);
   bool loading() const { return listing_ != nullptr; }
 
-  // Closes the backoff timer; on_closed runs once it is closed. Call after the HTTP client has closed
-  // (its callbacks reach this loader), as for the Sender. A load still waiting out a backoff ends
-  // with an error first.
+  // Cancels a ListShards still out and closes the backoff timer; on_closed runs once both are done. A load
+  // under way ends with an error first. The HTTP client goes on serving others.
   void Close(std::function<void()> on_closed);
 
  private:
   void Send();
   void OnResponse(const net::HttpResponse& response);
   void Finish(Result<ShardMap> result);
+  void StepClosed();
 
   uv_loop_t* loop_;
   spdlog::logger& log_;
@@ -162,6 +162,9 @@ class ShardMapLoader {
   std::vector<std::function<void(Result<ShardMap>)>> waiting_;
   uv_timer_t backoff_timer_{};
   std::function<void()> on_closed_;
+  net::HttpClient::RequestId out_ = 0;  // the ListShards request out, if any
+  bool closing_ = false;
+  int steps_left_ = 0;  // what Close waits for: the timer, and the request out
 };
 
 }  // namespace ferry::kinesis

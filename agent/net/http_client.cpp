@@ -107,20 +107,22 @@ void HttpClient::Impl::EnsureLoopHandles() {
   open_handles_ += 2;
 }
 
-void HttpClient::Impl::Send(HttpRequest request, Callback done) {
+HttpClient::RequestId HttpClient::Impl::Send(HttpRequest request, Callback done) {
+  const RequestId id = next_id_++;
   if (close_requested_) {
     PostDetached(loop_, Completion{std::move(done), FailedResponse(kClientClosed)});
-    return;
+    return id;
   }
   EnsureLoopHandles();
   ++in_flight_;
   auto t = std::make_unique<Transfer>();
+  t->id = id;
   t->request = std::move(request);
   t->done = std::move(done);
   std::string error = Start(*t);
   if (!error.empty()) {
     Post(Completion{std::move(t->done), FailedResponse(std::move(error))});
-    return;
+    return id;
   }
   CURL* easy = t->easy;
   active_.emplace(easy, std::move(t));
@@ -131,7 +133,25 @@ void HttpClient::Impl::Send(HttpRequest request, Callback done) {
     ReleaseEasy(easy);
     Post(Completion{std::move(failed.done), FailedResponse(failed.authority + ": cannot start transfer: " +
                                                            curl_multi_strerror(rc))});
+    return id;
   }
+  by_id_.emplace(id, easy);
+  return id;
+}
+
+void HttpClient::Impl::Cancel(RequestId id) {
+  auto found = by_id_.find(id);
+  if (found == by_id_.end()) return;
+  CURL* easy = found->second;
+  by_id_.erase(found);
+  auto node = active_.extract(easy);
+  if (node.empty()) return;
+  // Removing an unfinished transfer makes curl close its connection; the handle is not reused, as in
+  // Close(), since it may still hold state of the cut transfer.
+  curl_multi_remove_handle(multi_, easy);
+  curl_easy_cleanup(easy);
+  std::erase_if(socket_failures_, [easy](const auto& f) { return f.first == easy; });
+  Post(Completion{std::move(node.mapped()->done), FailedResponse(kAborted)});
 }
 
 std::string HttpClient::Impl::Start(Transfer& t) {
@@ -306,6 +326,7 @@ void HttpClient::Impl::Close(std::function<void()> on_closed) {
   // Abort what is still running. Removing an unfinished transfer makes curl close its connection.
   auto active = std::move(active_);
   active_.clear();
+  by_id_.clear();
   for (auto& [easy, t] : active) {
     curl_multi_remove_handle(multi_, easy);
     curl_easy_cleanup(easy);
@@ -361,8 +382,12 @@ HttpClient::HttpClient(uv_loop_t* loop, HttpClientOptions options)
 
 HttpClient::~HttpClient() = default;
 
-void HttpClient::Send(HttpRequest request, Callback done) {
-  impl_->Send(std::move(request), std::move(done));
+HttpClient::RequestId HttpClient::Send(HttpRequest request, Callback done) {
+  return impl_->Send(std::move(request), std::move(done));
+}
+
+void HttpClient::Cancel(RequestId id) {
+  impl_->Cancel(id);
 }
 
 std::size_t HttpClient::in_flight() const {

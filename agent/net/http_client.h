@@ -124,10 +124,19 @@ class HttpClient {
   // Must not throw: it runs from a libuv callback.
   using Callback = std::function<void(HttpResponse&&)>;
 
+  // Names one Send() for Cancel(); never 0.
+  using RequestId = std::uint64_t;
+
   // Starts a transfer. The callback runs exactly once, on the loop, never synchronously inside Send.
   // Callbacks may call Send() and Close(). Bad input (URL, method, headers) is reported through the
   // callback as a transport_error, like any other failure.
-  void Send(HttpRequest request, Callback done);
+  RequestId Send(HttpRequest request, Callback done);
+
+  // Aborts one transfer: its callback runs (from the loop, never inside Cancel) with transport_error
+  // "aborted", and its connection is closed. The other transfers go on: a stage can stop its own requests
+  // while the client serves everyone else. A request that has finished (its callback ran or is due) is
+  // left alone; an unknown id is ignored.
+  void Cancel(RequestId id);
 
   // Send() calls (before Close()) whose callback has not started yet.
   std::size_t in_flight() const;

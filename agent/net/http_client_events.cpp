@@ -53,6 +53,7 @@ void HttpClient::Impl::Finish(CURL* easy, CURLcode code, std::string error_overr
   auto node = active_.extract(easy);
   if (node.empty()) return;
   Transfer& t = *node.mapped();
+  by_id_.erase(t.id);
   curl_multi_remove_handle(multi_, easy);
 
   HttpResponse response = std::move(t.response);

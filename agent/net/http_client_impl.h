@@ -38,7 +38,8 @@ class HttpClient::Impl {
   Impl(uv_loop_t* loop, HttpClientOptions options);
   ~Impl();
 
-  void Send(HttpRequest request, Callback done);
+  RequestId Send(HttpRequest request, Callback done);
+  void Cancel(RequestId id);
   std::size_t in_flight() const { return in_flight_; }
   void Close(std::function<void()> on_closed);
 
@@ -46,6 +47,7 @@ class HttpClient::Impl {
   // One Send() between Send and the moment its easy handle leaves the multi handle.
   struct Transfer {
     CURL* easy = nullptr;
+    RequestId id = 0;
     HttpRequest request;
     Callback done;
     HttpResponse response;
@@ -106,6 +108,8 @@ class HttpClient::Impl {
 
   std::vector<CURL*> idle_easies_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;
+  std::unordered_map<RequestId, CURL*> by_id_;  // the transfers of active_, for Cancel
+  RequestId next_id_ = 1;
   std::unordered_set<Socket*> sockets_;  // watched sockets, not yet closing
   // Transfers whose socket could not be watched; failed after the current curl call returns.
   std::vector<std::pair<CURL*, std::string>> socket_failures_;
