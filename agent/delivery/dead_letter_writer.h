@@ -72,6 +72,9 @@ class DeadLetterWriter {
   void Write(std::span<const DeadLetter> letters, Done done);
 
   bool idle() const { return !runner_.busy(); }
+  // Calls idle_done once no write is running or queued (at once if none is): a flow that closes waits for
+  // it, so a writer opened next on the same file does not write beside this one.
+  void WhenIdle(std::function<void()> idle_done);
   std::uint64_t written() const { return written_; }  // letters written so far
   const std::string& path() const { return path_; }
 
@@ -108,6 +111,7 @@ class DeadLetterWriter {
   std::vector<Queued> queued_;
   std::vector<Queued> writing_;  // the running job's Writes
   std::uint64_t written_ = 0;
+  std::vector<std::function<void()>> when_idle_;
 };
 
 }  // namespace ferry

@@ -210,9 +210,21 @@ void DeliveryPath::FinishDrainIfDone() {
 }
 
 void DeliveryPath::Close(std::function<void()> on_closed) {
-  auto closed = JoinCallbacks(3, std::move(on_closed));
+  auto closed = JoinCallbacks(5, std::move(on_closed));
   collector_.Close(closed);
   sender_.Close(closed);
+  // Disk work still under way (deleting delivered segments, say) ends before the flow is closed, so a
+  // flow that replaces this one finds the spool folder and the dead-letter file settled.
+  if (keep_.spool) {
+    keep_.spool->WhenIdle(closed);
+  } else {
+    closed();
+  }
+  if (keep_.dead_letters) {
+    keep_.dead_letters->WhenIdle(closed);
+  } else {
+    closed();
+  }
   on_replay_timer_closed_ = closed;
   uv_close(reinterpret_cast<uv_handle_t*>(&replay_timer_),
            [](uv_handle_t* h) { static_cast<DeliveryPath*>(h->data)->on_replay_timer_closed_(); });

@@ -58,6 +58,7 @@ class DeliveryPath {
   // sender has drained and every request written ahead to the spool is durable (or, if its write failed
   // after the sender was done, counted as undelivered: it stays behind its source checkpoint).
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_drained);
+  // Closes the handles and waits for the spool's and the dead letters' disk work under way.
   void Close(std::function<void()> on_closed);
 
   // "requests 3, records retried 0, failed requests 0, unsent 0" for the flow's log line.

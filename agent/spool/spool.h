@@ -106,6 +106,9 @@ class Spool : public AckSink {
   bool empty() const;
   // No disk job is running or waiting (appends included).
   bool idle() const { return !runner_.busy(); }
+  // Calls idle_done once the spool is idle (at once if it is): a flow that closes waits for deletions
+  // still under way, so a spool opened next on the same folder finds it settled.
+  void WhenIdle(std::function<void()> idle_done);
   // Appends not yet done (queued or being written).
   std::size_t appends_pending() const { return queued_.size() + writing_.size(); }
   // Entries handed out and not yet acknowledged.
@@ -195,6 +198,7 @@ class Spool : public AckSink {
   SpoolCounters counters_;
   std::function<void()> on_acked_;
   std::function<void()> on_readable_;
+  std::vector<std::function<void()>> when_idle_;
 };
 
 }  // namespace ferry::spool

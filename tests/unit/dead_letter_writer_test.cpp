@@ -492,5 +492,26 @@ TEST_CASE("DeadLetterWriter fails a whole group whose sync fails and leaves the 
   CHECK(Str(Parse(lines[1]), "data") == "three");
 }
 
+TEST_CASE("DeadLetterWriter's WhenIdle runs once the writes under way are done", "[delivery]") {
+  TestLoop loop;
+  TempDir dir;
+  SlowSync sync{100};
+  auto writer = Writer(loop, dir / "dead-letter", kNowMs, sync.Hook());
+  bool idle = false;
+  writer.WhenIdle([&] { idle = true; });
+  CHECK(idle);  // nothing under way: at once
+  idle = false;
+  bool written = false;
+  DeadLetter letter = Letter("x");
+  writer.Write({&letter, 1}, [&](Status s) { written = s.ok(); });
+  writer.WhenIdle([&] {
+    CHECK(written);
+    idle = true;
+  });
+  CHECK_FALSE(idle);
+  while (!writer.idle()) uv_run(loop.get(), UV_RUN_ONCE);
+  CHECK(idle);
+}
+
 }  // namespace
 }  // namespace ferry

@@ -485,6 +485,25 @@ TEST_CASE("a failed sync fails every append it covered; the next append starts a
   CHECK(std::is_sorted(ids.begin(), ids.end()));
 }
 
+TEST_CASE("WhenIdle runs once the disk work under way is done", "[spool]") {
+  Fixture f;
+  SlowSync sync{100};
+  auto spool = f.Open(1ULL << 30, sync.Hook());
+  bool idle = false;
+  spool->WhenIdle([&] { idle = true; });
+  CHECK(idle);  // nothing under way: at once
+  idle = false;
+  bool appended = false;
+  REQUIRE(spool->Append(Source(0, 10).records, [&](Status s) { appended = s.ok(); }).ok());
+  spool->WhenIdle([&] {
+    CHECK(appended);
+    idle = true;
+  });
+  CHECK_FALSE(idle);
+  f.Settle(*spool);
+  CHECK(idle);
+}
+
 TEST_CASE("a spool destroyed while it writes lets the write finish and calls nobody back", "[spool]") {
   Fixture f;
   SlowSync sync{100};
