@@ -1,5 +1,5 @@
 // Checkpoint store: rapidjson writes and reads the JSON; POSIX calls (open, write, fsync, rename) make the
-// replacement atomic and durable. Stateless; any thread, one saver per path (see the header).
+// replacement atomic, and durable when asked. Stateless; any thread, one writer per path (see the header).
 #include "agent/checkpoint/checkpoint_store.h"
 
 #include <fcntl.h>
@@ -167,8 +167,8 @@ Status WriteAll(int fd, std::string_view data, const std::string& path, const st
   return Status::Ok();
 }
 
-// Writes `text` to `tmp` and makes it durable; the caller removes `tmp` on failure.
-Status WriteDurably(const std::string& path, const std::string& tmp, std::string_view text) {
+// Writes `text` to `tmp` (and fsyncs it when durable); the caller removes `tmp` on failure.
+Status WriteTmp(const std::string& path, const std::string& tmp, std::string_view text, bool durable) {
   // A .tmp left by a crash is removed first, so whatever it was (a symlink, a file of another owner) the
   // new one is a fresh regular file. If it cannot be removed, the open below says why (EEXIST, EROFS, ...).
   ::unlink(tmp.c_str());
@@ -179,7 +179,7 @@ Status WriteDurably(const std::string& path, const std::string& tmp, std::string
     ::close(fd);
     return written;
   }
-  if (::fsync(fd) != 0) {
+  if (durable && ::fsync(fd) != 0) {
     int err = errno;
     ::close(fd);
     return IoError(path, fmt::format("fsync of {}", tmp), err);
@@ -223,6 +223,10 @@ std::string CheckpointPath(std::string_view state_dir, std::string_view flow) {
   return path;
 }
 
+std::string RecentCheckpointPath(const std::string& path) {
+  return path + ".recent";
+}
+
 std::string SerializeCheckpoints(const CheckpointSet& set) {
   rapidjson::StringBuffer buf;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
@@ -233,6 +237,8 @@ std::string SerializeCheckpoints(const CheckpointSet& set) {
   w.Int(kCheckpointVersion);
   w.Key("flow");
   string(set.flow);
+  w.Key("sequence");
+  w.Uint64(set.sequence);
   w.Key("files");
   w.StartArray();
   for (const auto& file : set.files) {
@@ -286,6 +292,11 @@ Result<CheckpointSet> ParseCheckpoints(std::string_view text, std::string_view o
   auto flow = r.String("flow");
   if (!flow.ok()) return flow.error();
   set.flow = std::move(*flow);
+  if (doc.HasMember("sequence")) {  // absent in files of earlier versions
+    auto sequence = r.Unsigned("sequence");
+    if (!sequence.ok()) return sequence.error();
+    set.sequence = *sequence;
+  }
   auto files = r.Get("files");
   if (!files.ok()) return files.error();
   if (!(*files)->IsArray()) return Corrupt(origin, "files: expected an array");
@@ -311,6 +322,53 @@ Result<std::optional<CheckpointSet>> LoadCheckpoints(const std::string& path) {
   return std::optional<CheckpointSet>(std::move(*set));
 }
 
+Result<LatestCheckpoints> LoadLatestCheckpoints(const std::string& path) {
+  const std::string recent_path = RecentCheckpointPath(path);
+  auto durable = LoadCheckpoints(path);
+  auto recent = LoadCheckpoints(recent_path);
+  LatestCheckpoints out;
+  if (!recent.ok()) out.recent_problem = recent.error().message();
+  const bool recent_valid = recent.ok() && recent->has_value();
+  if (!durable.ok()) {
+    if (!recent_valid) return durable.error();
+    out.durable_error = durable.error();
+    out.set = std::move(**recent);
+    out.read_from = recent_path;
+    return out;
+  }
+  if (!durable->has_value() && !recent.ok()) {
+    return Error(recent.error().code(),
+                 fmt::format("{}; and {} does not exist", recent.error().message(), path));
+  }
+  if (recent_valid && (!durable->has_value() || (*recent)->sequence > (*durable)->sequence)) {
+    out.set = std::move(**recent);
+    out.read_from = recent_path;
+  } else if (durable->has_value()) {
+    out.set = std::move(**durable);
+    out.read_from = path;
+  }
+  return out;
+}
+
+Status WriteCheckpointFile(const std::string& file, std::string_view text, bool durable) {
+  if (file.empty()) return Error(ErrorCode::kInvalidArgument, "checkpoint file: empty path");
+  std::string dir = DirName(file);
+  auto made = MakeFolders(dir, 0755, "checkpoint file " + file);
+  if (!made.ok()) return made;
+  std::string tmp = file + ".tmp";
+  auto written = WriteTmp(file, tmp, text, durable);
+  if (!written.ok()) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return IoError(file, fmt::format("renaming {} over it", tmp), err);
+  }
+  return durable ? SyncFolder(dir, "checkpoint file " + file) : Status::Ok();
+}
+
 Status SaveCheckpoints(const std::string& path, const CheckpointSet& set) {
   if (path.empty()) return Error(ErrorCode::kInvalidArgument, "checkpoint file: empty path");
   for (std::size_t i = 0; i < set.files.size(); ++i) {
@@ -320,21 +378,7 @@ Status SaveCheckpoints(const std::string& path, const CheckpointSet& set) {
                                i, set.files[i].fingerprint.length, kFingerprintBytes));
     }
   }
-  std::string dir = DirName(path);
-  auto made = MakeFolders(dir, 0755, "checkpoint file " + path);
-  if (!made.ok()) return made;
-  std::string tmp = path + ".tmp";
-  auto written = WriteDurably(path, tmp, SerializeCheckpoints(set));
-  if (!written.ok()) {
-    ::unlink(tmp.c_str());
-    return written;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return IoError(path, fmt::format("renaming {} over it", tmp), err);
-  }
-  return SyncFolder(dir, "checkpoint file " + path);
+  return WriteCheckpointFile(path, SerializeCheckpoints(set), true);
 }
 
 Status QuarantineCheckpoints(const std::string& path, std::int64_t now, std::string* moved_to) {

@@ -1,23 +1,32 @@
-// Checkpoint store: the file in which ferry remembers, per tailed file, the offset before which every
+// Checkpoint store: the files in which ferry remembers, per tailed file, the offset before which every
 // byte is acknowledged, so a restart (clean, kill -9 or power loss) resumes without losing a line.
 //
 // One JSON file per flow, <state_dir>/checkpoints/<flow>.json:
-//   {"version": 1, "flow": "web", "files": [{"dev": 2049, "ino": 1234,
+//   {"version": 1, "flow": "web", "sequence": 42, "files": [{"dev": 2049, "ino": 1234,
 //     "fingerprint": {"length": 1024, "hash": "0123456789abcdef"}, "path": "/var/log/x.log",
 //     "offset": 4096, "updated": 1700000000}]}
-// dev, ino and offset are unsigned 64-bit integers, updated is signed (unix seconds), path holds the
-// file name's bytes as they are (not necessarily UTF-8). Members this version does not know are ignored.
+// dev, ino, offset and sequence are unsigned 64-bit integers, updated is signed (unix seconds), path holds
+// the file name's bytes as they are (not necessarily UTF-8). Members this version does not know are
+// ignored; "sequence" may be missing (files of earlier versions: 0).
 //
-// Saving is atomic and durable (write <path>.tmp, fsync, rename, fsync the folder): after a crash at any
-// moment the file is either the old or the new one, never a mix.
+// Two kinds of write, to two files:
+//   - durable, to <flow>.json: write <path>.tmp, fsync, rename, fsync the folder. After a crash or a power
+//     loss at any moment the file is either the old or the new one, never a mix.
+//   - recent, to <flow>.json.recent: write its .tmp and rename, no fsync. It survives a crash of the
+//     process (the page cache keeps it), not necessarily a power loss, which may leave it empty or torn:
+//     that is why it is a file of its own, and the durable one stays as it was.
+// Every write carries a sequence number one higher than the last; at start the valid file with the higher
+// number wins (LoadLatestCheckpoints). Any checkpoint ever written is safe to resume from (it names only
+// acknowledged offsets); a newer one only re-sends less.
 //
 // Errors: kIo when the file system fails (message names the path and errno); kProtocol when the file's
 // content is corrupt or of another version (message names the path and what is wrong), which callers
 // answer with QuarantineCheckpoints; kInvalidArgument when asked to save a set that cannot be stored.
 //
-// Thread rules: free functions without shared state, callable from any thread. They block (fsync can take
-// a long time), so the daemon calls them off the loop thread or accepts the stall. At most one caller may
-// save or quarantine a given path at a time (the .tmp name is fixed); one ferry process owns a state_dir.
+// Thread rules: free functions without shared state, callable from any thread. The ones that touch files
+// block (fsync can take seconds on a slow card), so the daemon runs the writes on libuv's thread pool
+// (checkpoint_writer.h). At most one caller may write or quarantine a given path at a time (the .tmp name is
+// fixed); one ferry process owns a state_dir.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +56,7 @@ struct FileCheckpoint {
 struct CheckpointSet {
   std::string flow;
   std::vector<FileCheckpoint> files;
+  std::uint64_t sequence = 0;  // one higher with every write; tells the newer of the two files
   bool operator==(const CheckpointSet&) const = default;
 };
 
@@ -59,6 +69,10 @@ std::string EscapeFlowName(std::string_view flow);
 // <state_dir>/checkpoints/<EscapeFlowName(flow)>.json (relative to the working folder if state_dir is "").
 std::string CheckpointPath(std::string_view state_dir, std::string_view flow);
 
+// Where the recent (not fsync'd) writes of the checkpoint file at `path` go: <path>.recent. No flow's
+// checkpoint path ends that way (they all end in ".json").
+std::string RecentCheckpointPath(const std::string& path);
+
 // The JSON text SaveCheckpoints writes (pretty-printed, one trailing newline).
 std::string SerializeCheckpoints(const CheckpointSet& set);
 
@@ -70,6 +84,30 @@ Result<CheckpointSet> ParseCheckpoints(std::string_view text, std::string_view o
 // Missing file (or missing folder) -> std::nullopt: the first start. Unreadable -> kIo; corrupt, too large,
 // or another version -> kProtocol. Every error names the path.
 Result<std::optional<CheckpointSet>> LoadCheckpoints(const std::string& path);
+
+struct LatestCheckpoints {
+  std::optional<CheckpointSet> set;  // std::nullopt: neither file exists (the first start)
+  std::string read_from;             // the file `set` came from
+  // The durable file could not be used (unreadable, corrupt: what LoadCheckpoints said) and the recent one
+  // stood in for it. A kProtocol error here still calls for QuarantineCheckpoints(path).
+  std::optional<Error> durable_error;
+  // The recent file exists but was not used: damaged (as a power loss can leave it) or unreadable. For the
+  // log. An older recent file is not a problem and not mentioned.
+  std::string recent_problem;
+};
+
+// Loads <path> and RecentCheckpointPath(path) and returns the valid one with the higher sequence (the
+// durable file when they are equal). A recent file that cannot be used is passed over (recent_problem
+// says why). Errors: the durable file's (as LoadCheckpoints) when no valid recent file stands in for it;
+// kProtocol, naming the recent file, when only a damaged recent file exists (never taken for a first
+// start, which would apply start_at).
+Result<LatestCheckpoints> LoadLatestCheckpoints(const std::string& path);
+
+// Replaces `file` with `text` atomically: creates the folder (and missing parents) if needed, writes
+// <file>.tmp (replacing one left by a crash) and renames it over `file`. durable: also fsyncs the .tmp
+// before the rename and the folder after it. A failure before the rename removes the .tmp and leaves
+// `file` as it was. Errors name the path and errno (ENOSPC included).
+Status WriteCheckpointFile(const std::string& file, std::string_view text, bool durable);
 
 // Atomic and durable: creates the folder (and missing parents) if needed, writes <path>.tmp (replacing one
 // left by a crash), fsyncs it, renames it over `path`, fsyncs the folder. A failure before the rename

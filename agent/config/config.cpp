@@ -270,7 +270,8 @@ const std::vector<Field<Config>>& TopFields() {
                             "on SIGTERM, how long requests in flight may take before ferry exits"),
       DurationField<Config>(
           "checkpoint_interval", &Config::checkpoint_interval, "5s",
-          "how often acknowledged file offsets are saved under state_dir (and at shutdown)"),
+          "how often acknowledged file offsets are made durable (fsync) under state_dir, and at shutdown; "
+          "between those they are saved without fsync as they move"),
       ByteSizeField<Config>(
           "memory_limit", &Config::memory_limit, "4MiB",
           "bound on record bytes, request bodies and their answers held in memory; reading pauses when it "

@@ -115,19 +115,23 @@ void Flow::DrainOutput(Duration timeout) {
 }
 
 void Flow::Close(std::function<void()> on_closed) {
-  auto closed = JoinCallbacks(4, std::move(on_closed));
-  if (source_stopped_) {
-    closed();
-  } else {
-    on_source_stopped_ = closed;
-  }
-  drain_timer_.data = new std::function<void()>(closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&drain_timer_), [](uv_handle_t* h) {
-    std::unique_ptr<std::function<void()>> done(static_cast<std::function<void()>*>(h->data));
-    (*done)();
+  on_closed_ = std::move(on_closed);
+  // The stages close from wherever their last callback comes (an aborted request's answer, say). The timer
+  // closes last: its close callback runs from the loop's close phase, on a clean stack, so on_closed may
+  // destroy the flow while nothing of it is still running.
+  auto stages_closed = JoinCallbacks(3, [this] {
+    uv_close(reinterpret_cast<uv_handle_t*>(&drain_timer_), [](uv_handle_t* h) {
+      auto done = std::move(static_cast<Flow*>(h->data)->on_closed_);
+      if (done) done();
+    });
   });
-  chain_.Close(closed);
-  output_->Close(closed);
+  if (source_stopped_) {
+    stages_closed();
+  } else {
+    on_source_stopped_ = stages_closed;
+  }
+  chain_.Close(stages_closed);
+  output_->Close(stages_closed);
 }
 
 std::string Flow::Summary() const {

@@ -76,8 +76,8 @@ class Flow {
   // Stops reading, lets the plugins finish and sends what was read; then makes the acknowledged positions
   // durable. on_drained gets the records given up after timeout.
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_drained);
-  // Closes every handle; on_closed runs once all are closed. Call after Drain has finished (it stops the
-  // source).
+  // Closes every handle; on_closed runs once all are closed, from the loop and not from inside a stage, so
+  // it may destroy the flow. Call after Drain has finished (it stops the source).
   void Close(std::function<void()> on_closed);
 
   // One line of counters for the log.
@@ -102,6 +102,7 @@ class Flow {
   bool source_stopped_ = false;  // its handles are closed
   std::function<void()> on_source_stopped_;
   std::function<void(std::size_t)> on_drained_;
+  std::function<void()> on_closed_;
   uv_timer_t drain_timer_{};  // bounds the wait for the plugins at shutdown
   std::uint64_t drain_deadline_ = 0;
   // Each stage is built after the one it feeds, and destroyed before it; the budget outlives them all.

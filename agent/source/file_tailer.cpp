@@ -63,14 +63,22 @@ FileTailer::FileTailer(uv_loop_t* loop, spdlog::logger& log, const Clock& clock,
       budget_(budget),
       acks_(acks),
       sink_(sink) {
-  for (uv_timer_t* t : {&scan_timer_, &pass_timer_, &tick_timer_, &rescan_timer_, &checkpoint_timer_}) {
+  for (uv_timer_t* t :
+       {&scan_timer_, &pass_timer_, &tick_timer_, &rescan_timer_, &checkpoint_timer_, &pace_timer_}) {
     uv_timer_init(loop_, t);
     t->data = this;
     ++open_handles_;
   }
+  ack_group_ = acks_.OpenGroup([this](std::uint64_t bytes) { OnAcked(bytes); });
+  if (!options_.checkpoint_path.empty()) {
+    writer_ = std::make_unique<CheckpointWriter>(
+        loop_, options_.checkpoint_path,
+        [this](const CheckpointWriter::Outcome& outcome) { OnCheckpointWritten(outcome); });
+  }
 }
 
 FileTailer::~FileTailer() {
+  acks_.CloseGroup(ack_group_);
   if (budget_waiter_ != 0) budget_.RemoveWaiter(budget_waiter_);
   for (auto& [key, file] : files_) {
     if (file->fd >= 0) ::close(file->fd);
@@ -92,9 +100,10 @@ void FileTailer::Start() {
       every(options_.scan_interval), every(options_.scan_interval));
   uv_timer_start(
       &tick_timer_, [](uv_timer_t* t) { static_cast<FileTailer*>(t->data)->Tick(); }, kTickMs, kTickMs);
-  if (!options_.checkpoint_path.empty()) {
+  if (writer_) {
     uv_timer_start(
-        &checkpoint_timer_, [](uv_timer_t* t) { static_cast<FileTailer*>(t->data)->SaveCheckpoints(); },
+        &checkpoint_timer_,
+        [](uv_timer_t* t) { static_cast<FileTailer*>(t->data)->WantCheckpoint(Want::kDurable); },
         every(options_.checkpoint_interval), every(options_.checkpoint_interval));
   }
 }
@@ -160,7 +169,7 @@ void FileTailer::Scan() {
     Discover(found, first_scan);
   }
   // A file no glob names any more was rotated away or deleted: it is drained from its descriptor and
-  // closed once quiet (Tick). A closed one can no longer be read, so it is forgotten now.
+  // closed once quiet (Tick). A closed one is looked for in its folder (FollowLost).
   std::vector<FileKey> lost;
   for (auto& [key, file] : files_) {
     if (seen.contains(key)) {
@@ -175,15 +184,17 @@ void FileTailer::Scan() {
       log_.info("flow {}: {} is gone or renamed out of the globs; draining it", options_.flow, file->path);
     }
   }
-  for (const auto& key : lost) Forget(key);
+  if (!lost.empty()) FollowLost(lost);
   // A path that is no longer a problem is forgotten, so it is reported again if it becomes one.
   std::erase_if(warned_, [&](const auto& w) { return !reported_in_scan_.contains(w.first); });
   if (!scanned_once_) RecoverRotatedAway();
   scanned_once_ = true;
   if (!checkpoints_.empty() && waiting_.empty()) {
-    // Checkpoints no file claimed once every found file had its turn belong to files that are gone.
+    // Checkpoints no file claimed once every found file had its turn belong to files that are gone (or
+    // were read to their end; RecoverRotatedAway took the others).
     checkpoints_.clear();
     claimed_.clear();
+    Changed();
   }
   SchedulePass();
 }
@@ -249,6 +260,7 @@ void FileTailer::Discover(const FoundFile& found, bool first_scan) {
     file.path = found.path;
     ++counters_.renames;
     CountRotation(file);
+    Changed();
   }
   by_path_[file.path] = key;
   auto size = static_cast<std::uint64_t>(found.st.st_size);
@@ -304,7 +316,7 @@ bool FileTailer::OpenNew(const std::string& path, const struct stat& st, bool fi
   by_path_[path] = file->key;
   File& ref = *file;
   files_.emplace(file->key, std::move(file));
-  Decide(ref, first_scan);
+  if (!Revive(ref)) Decide(ref, first_scan);
   return true;
 }
 
@@ -347,7 +359,8 @@ bool FileTailer::Decide(File& file, bool first_scan) {
   }
   file.offset = start.offset;
   file.framer = framer_.NewFileState(start.offset == 0);
-  file.source = acks_.Open(start.offset);
+  file.source = OpenSource(start.offset);
+  Changed();
   if (start.reason == StartReason::kShrunkWhileAway || start.reason == StartReason::kContentChanged) {
     log_.warn("flow {}: {}: {}", options_.flow, file.path, ToString(start.reason));
   } else {
@@ -360,21 +373,36 @@ bool FileTailer::Decide(File& file, bool first_scan) {
 bool FileTailer::Reopen(File& file) {
   if (!TakeDescriptorSlot()) return false;
   int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  struct stat st {};
-  if (fd >= 0 && ::fstat(fd, &st) == 0 && FileKey{st.st_dev, st.st_ino} == file.key) {
-    auto same = MatchesPrefix(fd, file.fingerprint);
-    if (file.fingerprint.length == 0 || (same.ok() && *same)) {
-      file.fd = fd;
-      file.prefix = ReadPrefix(fd, file.fingerprint.length);
-      file.changed_at = Now();
-      ++open_count_;
-      return true;
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) {
+      ScheduleScan();  // moved or deleted since the scan: the next scan follows it (FollowLost)
+    } else {
+      Report(file.path,
+             err == EACCES || err == EPERM ? ScanProblemKind::kPermissionDenied : ScanProblemKind::kError,
+             "cannot reopen: " + std::string(std::strerror(err)));
     }
+    return false;
   }
-  if (fd >= 0) ::close(fd);
-  // The path now names other content (or nothing): the old file is done; a scan finds what is there now.
-  log_.info("flow {}: {} changed identity while closed; rescanning", options_.flow, file.path);
-  Forget(file.key);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || FileKey{st.st_dev, st.st_ino} != file.key) {
+    // Another file took the path since the scan: the next scan sees where this one went.
+    ::close(fd);
+    ScheduleScan();
+    return false;
+  }
+  auto same = MatchesPrefix(fd, file.fingerprint);
+  if (file.fingerprint.length == 0 || (same.ok() && *same)) {
+    file.fd = fd;
+    file.prefix = ReadPrefix(fd, file.fingerprint.length);
+    file.changed_at = Now();
+    ++open_count_;
+    return true;
+  }
+  ::close(fd);
+  // Same inode, other content: the file was deleted and its inode reused; nothing of it is left to resume.
+  log_.info("flow {}: {} changed identity while closed (inode reused); rescanning", options_.flow, file.path);
+  Forget(file.key, /*content_gone=*/true);
   ScheduleScan();
   return false;
 }
@@ -407,7 +435,8 @@ void FileTailer::Tick() {
         f.held = false;
         f.offset = 0;
         f.framer = framer_.NewFileState(true);
-        f.source = acks_.Open(0);
+        f.source = OpenSource(0);
+        Changed();
         SchedulePass();
       }
       continue;
@@ -432,6 +461,8 @@ void FileTailer::Tick() {
               files_[key]->offset);
     Forget(key);
   }
+  // A shrunk file's old content is in no file the checkpoint names (its inode now holds the new content,
+  // and a copy in the globs takes the source over in Continue), so its source needs no retention.
   std::erase_if(truncations_, [&](const Truncation& t) {
     if (now - t.at < kTruncationMemoryMs) return false;
     acks_.Close(t.source);
@@ -462,18 +493,6 @@ void FileTailer::CloseDescriptor(File& file) {
   ++counters_.files_closed;
 }
 
-void FileTailer::Forget(FileKey key) {
-  auto it = files_.find(key);
-  if (it == files_.end()) return;
-  File& file = *it->second;
-  Flush(file);  // a file that is gone will never finish its last line
-  CloseDescriptor(file);
-  if (!file.held && !file.undecided) acks_.Close(file.source);
-  auto path = by_path_.find(file.path);
-  if (path != by_path_.end() && path->second == key) by_path_.erase(path);
-  files_.erase(it);
-}
-
 void FileTailer::HandleClosed() {
   if (--open_handles_ == 0 && on_closed_) {
     auto done = std::move(on_closed_);
@@ -485,7 +504,8 @@ void FileTailer::Stop(std::function<void()> on_closed) {
   stopping_ = true;
   on_closed_ = std::move(on_closed);
   auto closed = [](uv_handle_t* h) { static_cast<FileTailer*>(h->data)->HandleClosed(); };
-  for (uv_timer_t* t : {&scan_timer_, &pass_timer_, &tick_timer_, &rescan_timer_, &checkpoint_timer_}) {
+  for (uv_timer_t* t :
+       {&scan_timer_, &pass_timer_, &tick_timer_, &rescan_timer_, &checkpoint_timer_, &pace_timer_}) {
     uv_close(reinterpret_cast<uv_handle_t*>(t), closed);
   }
   for (auto& [key, file] : files_) CloseDescriptor(*file);

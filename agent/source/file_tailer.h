@@ -21,9 +21,24 @@
 // closed, and reopened (identity and fingerprint checked) when it grows. Files waiting for a descriptor
 // get one as soon as another file reaches its end.
 //
-// Checkpoints. Every checkpoint_interval, and at shutdown (SaveCheckpoints), the acknowledged offset of
-// every known file (its AckTracker watermark) is written atomically under state_dir. At start they decide
-// where each file resumes (start_position.h).
+// Checkpoints. The acknowledged offset of every known file (its AckTracker watermark) is written atomically
+// under state_dir (checkpoint_store.h), on libuv's thread pool (checkpoint_writer.h), in two ways:
+//   - recent (rename only, survives a crash of the process): as acknowledgements move, once the bytes
+//     acknowledged since the last write reach checkpoint_after_bytes (a quarter of the flow's memory budget),
+//     so a kill -9 re-sends about what was in flight and not what was read meanwhile, whatever the read rate;
+//     paced so that writing costs at most about 1/kCheckpointPaceFactor of a core (10,000 files make a
+//     big set);
+//   - durable (fsync'd, survives a power loss): every checkpoint_interval, at most one per interval (edge
+//     hosts run on flash), on the first start, and at shutdown (SaveCheckpoints).
+// Nothing is written while nothing changed: a generation counter, bumped by every change a checkpoint
+// shows (an acknowledgement that moves a watermark, a file found, renamed, truncated or forgotten), says so.
+// At start the newer of the two files decides where each file resumes (start_position.h).
+//
+// Forgetting. A file that is no longer read (rotated out of the globs and drained, closed and gone) keeps
+// its checkpoint entry until its watermark reaches everything read from it, i.e. until all of it is
+// acknowledged or in the spool: a crash before then finds it again by inode (RecoverRotatedAway) and
+// resumes it. A file whose content is gone (deleted, or its inode reused) leaves at once: nothing on disk
+// could be resumed.
 //
 // Reads use pread(2) on regular files, which the page cache answers without blocking the loop for long.
 // Loop thread only.
@@ -46,14 +61,15 @@
 
 #include "agent/checkpoint/ack_tracker.h"
 #include "agent/checkpoint/checkpoint_store.h"
+#include "agent/checkpoint/checkpoint_writer.h"
 #include "agent/config/config.h"
 #include "agent/core/batch_sink.h"
 #include "agent/core/clock.h"
 #include "agent/core/memory_budget.h"
 #include "agent/source/discovery.h"
 #include "agent/source/file_status.h"
-#include "agent/source/source.h"
 #include "agent/source/record_framer.h"
+#include "agent/source/source.h"
 
 namespace ferry {
 
@@ -65,9 +81,11 @@ struct TailerCounters {
   std::uint64_t truncations = 0;
   std::uint64_t copies_followed = 0;  // copytruncate copies continued from the original's offset
   std::uint64_t read_errors = 0;
-  std::uint64_t partial_flushes = 0;  // unfinished lines or multiline records sent after a quiet time
-  std::uint64_t checkpoint_writes = 0;
+  std::uint64_t partial_flushes = 0;    // unfinished lines or multiline records sent after a quiet time
+  std::uint64_t checkpoint_writes = 0;  // successful writes of either kind
+  std::uint64_t checkpoint_syncs = 0;   // of which durable (fsync'd)
   std::uint64_t checkpoint_errors = 0;
+  std::uint64_t checkpoint_cpu_ns = 0;  // CPU the writes took: building on the loop, writing on the pool
   // Matched paths that are not read, each counted once while it stays the same problem.
   std::uint64_t skipped_not_regular = 0;  // directories, FIFOs, sockets, devices
   std::uint64_t skipped_unreadable = 0;   // permission denied
@@ -86,10 +104,18 @@ struct TailerOptions {
   Duration multiline_timeout{2000};
   Duration close_inactive{60000};
   Duration scan_interval{30000};
-  Duration checkpoint_interval{5000};
+  Duration checkpoint_interval{5000};  // durable (fsync'd) writes at most this often
+  // Acknowledged bytes not yet written that call for a recent (rename-only) write; 0: a quarter of the
+  // memory budget's limit, so the acknowledged-but-unwritten bytes stay a fraction of what may be in flight.
+  std::uint64_t checkpoint_after_bytes = 0;
   Duration copy_hold{10000};    // how long a suspected copytruncate copy waits for its original to shrink
   std::string checkpoint_path;  // empty: no checkpoints (tests)
 };
+
+// Recent checkpoint writes keep at least this many times their own cost apart (building and serialising on
+// the loop, writing on the pool), so checkpoints take at most about 1/32 of a core however many files
+// there are and however fast acknowledgements come.
+inline constexpr std::uint64_t kCheckpointPaceFactor = 32;
 
 class FileTailer : public Source {
  public:
@@ -105,27 +131,43 @@ class FileTailer : public Source {
   // Stops reading and closes every handle; on_closed runs once they are all closed. File states are kept,
   // so SaveCheckpoints still works afterwards.
   void Stop(std::function<void()> on_closed) override;
-  // Writes the checkpoint file now if anything changed since the last write.
-  void SaveCheckpoints();
-  void Persist(std::function<void()> done) override {
-    SaveCheckpoints();
-    done();
-  }
+  // Writes the checkpoint file durably (fsync) if anything changed since the last durable write. done (if
+  // given) runs on the loop once every change made before the call is on disk, or the write failed (which
+  // is logged and counted); at once if nothing was left to write. Works after Stop (shutdown calls it last).
+  void SaveCheckpoints(std::function<void()> done = {});
+  void Persist(std::function<void()> done) override { SaveCheckpoints(std::move(done)); }
   void AppendCounters(std::vector<NamedCounter>& out) const override;
   std::string Summary() const override;
 
   const TailerCounters& counters() const { return counters_; }
   std::size_t open_files() const { return open_count_; }
   std::size_t known_files() const { return files_.size(); }
+  // Files no longer read that stay in the checkpoint until what was read from them is acknowledged.
+  std::size_t retained_files() const;
+  // Followed and retained files.
   std::vector<TailedFileStatus> Files() const override;
 
  private:
   struct File;
   struct Truncation;
   struct Watch;
+  struct Retained;
   using FileKey = std::pair<dev_t, ino_t>;
+  enum class Want { kNone, kRecent, kDurable };  // ordered: a durable write also does a recent one's job
 
+  // Checkpoints (tailer_checkpoints.cpp).
   void LoadCheckpoints();
+  SourceId OpenSource(std::uint64_t offset) { return acks_.Open(offset, ack_group_); }
+  // Something a checkpoint shows has changed.
+  void Changed() { ++generation_; }
+  // A watermark of this flow moved by `bytes` (inside an acknowledgement: counts and schedules only).
+  void OnAcked(std::uint64_t bytes);
+  void WantCheckpoint(Want want);
+  // Starts the write wanted, if any, when no write is in flight and the pace allows.
+  void PumpCheckpoints();
+  void OnCheckpointWritten(const CheckpointWriter::Outcome& outcome);
+  CheckpointSet BuildCheckpoints();
+  std::uint64_t CheckpointAfterBytes() const;
   void Scan();
   void ScheduleScan();
   void WatchDirectories(const std::vector<std::string>& directories);
@@ -149,7 +191,17 @@ class FileTailer : public Source {
   static std::shared_ptr<const std::string> Origin(File& file);
   void Tick();
   void CloseDescriptor(File& file);
-  void Forget(FileKey key);
+  // Files that leave (tailer_retention.cpp). Forget stops following a file; it stays in the checkpoint as
+  // Retained until acknowledged, unless content_gone (or it has no link left).
+  void Forget(FileKey key, bool content_gone = false);
+  // A newly opened file that is a retained one come back: it reads on from where it was. False otherwise
+  // (a retained entry of the same inode with other content is dropped: that file was deleted).
+  bool Revive(File& file);
+  // Retained files whose watermark reached everything read from them leave the checkpoint.
+  void DropAcknowledged();
+  // Closed files no glob names any more: drained under their new name if they grew before they were
+  // moved, forgotten otherwise.
+  void FollowLost(const std::vector<FileKey>& lost);
   // Logs a warning about path once while the message stays the same; true if it was logged now.
   bool WarnOnce(const std::string& path, const std::string& message);
   // Logs a path that is not read (once while the message stays the same) and counts it.
@@ -179,8 +231,9 @@ class FileTailer : public Source {
   uv_timer_t scan_timer_{};
   uv_timer_t pass_timer_{};
   uv_timer_t tick_timer_{};
-  uv_timer_t rescan_timer_{};  // debounced scan after a directory event
-  uv_timer_t checkpoint_timer_{};
+  uv_timer_t rescan_timer_{};      // debounced scan after a directory event
+  uv_timer_t checkpoint_timer_{};  // durable writes, every checkpoint_interval
+  uv_timer_t pace_timer_{};        // the next recent write, once the pace allows it
   bool pass_scheduled_ = false;
   bool scan_scheduled_ = false;
   bool stopping_ = false;
@@ -204,8 +257,25 @@ class FileTailer : public Source {
   bool scanned_once_ = false;
   std::vector<FileCheckpoint> checkpoints_;  // loaded at start; matched by files as they are found
   std::vector<bool> claimed_;
-  std::string last_saved_;           // serialised form of the last write, to skip writes that change nothing
-  std::uint64_t saved_changes_ = 0;  // the change count at the last look, to skip even serialising
+  std::vector<Retained> retained_;  // no longer read, kept in the checkpoint until acknowledged
+
+  std::unique_ptr<CheckpointWriter> writer_;  // null without a checkpoint path
+  AckGroup ack_group_ = 0;
+  Want want_ = Want::kNone;
+  bool pace_armed_ = false;
+  bool write_failing_ = false;    // the last write failed (its error was logged; the next ones are counted)
+  std::uint64_t generation_ = 1;  // bumped by Changed(); never goes back, so it cannot cancel out
+  std::uint64_t issued_generation_ = 0;   // generation_ as of the write in flight (or the last one)
+  std::uint64_t written_generation_ = 0;  // as of the last successful write of either kind
+  std::uint64_t synced_generation_ = 0;   // as of the last successful durable write
+  std::uint64_t acked_bytes_ = 0;         // how far this flow's watermarks moved, in total
+  std::uint64_t acked_at_write_ = 0;      // acked_bytes_ as of the write in flight (or the last one)
+  std::uint64_t acked_written_ = 0;       // as of the last successful write
+  std::uint64_t sequence_ = 0;            // of the last write (checkpoint_store.h)
+  std::uint64_t next_recent_at_ = 0;      // loop ms before which no recent write starts (the pace)
+  std::uint64_t build_ns_ = 0;            // loop time spent building the write in flight
+  std::vector<std::function<void()>> sync_waiters_;  // SaveCheckpoints callbacks for the next durable write
+  std::vector<std::function<void()>> synced_;        // those the durable write in flight answers
 };
 
 }  // namespace ferry

@@ -1,5 +1,6 @@
 // The per-file state of FileTailer, shared by the files that implement it (file_tailer.cpp,
-// tailer_rotation.cpp, tailer_checkpoints.cpp). Private to agent/source. Loop thread only.
+// tailer_rotation.cpp, tailer_checkpoints.cpp, tailer_retention.cpp, ...). Private to agent/source.
+// Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -55,6 +56,16 @@ struct FileTailer::Truncation {
   FramerState framer;
   SourceId source = 0;
   std::uint64_t at = 0;
+};
+
+// A file no longer read (rotated out of the globs, or closed and gone) whose checkpoint entry stays until
+// its watermark reaches read_to: until then a crash must be able to find it again and resume it.
+struct FileTailer::Retained {
+  FileKey key;
+  Fingerprint fingerprint;
+  std::string path;  // where it was last seen
+  SourceId source = 0;
+  std::uint64_t read_to = 0;  // everything read from it: its offset when it was forgotten
 };
 
 struct FileTailer::Watch {

@@ -55,10 +55,14 @@ void FileTailer::CheckContent(File& file, const std::vector<Record>& records, st
 
 std::vector<TailedFileStatus> FileTailer::Files() const {
   std::vector<TailedFileStatus> out;
-  out.reserve(files_.size());
+  out.reserve(files_.size() + retained_.size());
   for (const auto& [key, file] : files_) {
     out.push_back(
         {file->path, file->offset, file->size, acks_.committed(file->source), file->fd >= 0, file->figures});
+  }
+  // Files no longer read, while what was read from them waits for its acknowledgement.
+  for (const Retained& r : retained_) {
+    out.push_back({r.path, r.read_to, r.read_to, acks_.committed(r.source), false, {}});
   }
   return out;
 }
@@ -81,6 +85,7 @@ void FileTailer::AppendCounters(std::vector<NamedCounter>& out) const {
   out.insert(out.end(), {
                             {"files_open", open_files()},
                             {"files_known", known_files()},
+                            {"files_retained", retained_files()},
                             {"bytes_read", f.bytes_read},
                             {"bytes_behind", behind},
                             {"records_read", f.records},
@@ -106,6 +111,7 @@ void FileTailer::AppendCounters(std::vector<NamedCounter>& out) const {
                             {"vanished", t.vanished},
                             {"read_errors", t.read_errors},
                             {"checkpoint_writes", t.checkpoint_writes},
+                            {"checkpoint_syncs", t.checkpoint_syncs},
                             {"checkpoint_errors", t.checkpoint_errors},
                         });
 }

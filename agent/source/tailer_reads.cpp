@@ -110,6 +110,7 @@ std::size_t FileTailer::ReadChunk(File& file) {
   if (file.prefix.size() < kFingerprintBytes && file.offset > file.prefix.size()) {
     file.prefix = ReadPrefix(file.fd, std::min<std::uint64_t>(file.offset, kFingerprintBytes));
     file.fingerprint = FingerprintOf(file.prefix);
+    Changed();
   }
   Emit(file, std::move(batch));
   return static_cast<std::size_t>(n);

@@ -27,7 +27,8 @@ void FileTailer::HandleTruncation(File& file, const std::string& what) {
   file.offset = 0;
   file.fingerprint = {};
   file.framer = framer_.NewFileState(true);
-  file.source = acks_.Open(0);
+  file.source = OpenSource(0);
+  Changed();
   for (auto& [key, other] : files_) {
     if (!other->held || other->copy_of != file.key) continue;
     // Check again now that the copy is complete: it must start with what the original started with.
@@ -55,6 +56,7 @@ void FileTailer::Continue(File& copy, Truncation&& from) {
   copy.carry = std::move(from.carry);
   copy.framer = from.framer;
   copy.source = from.source;
+  Changed();
   SchedulePass();
 }
 
@@ -105,8 +107,9 @@ void FileTailer::SkipHole(File& file) {
   counters_.files.hole_bytes_skipped += at;
   // The skipped bytes are acknowledged at once: the watermark starts after them.
   acks_.Close(file.source);
-  file.source = acks_.Open(at);
+  file.source = OpenSource(at);
   file.offset = at;
+  Changed();
 }
 
 }  // namespace ferry

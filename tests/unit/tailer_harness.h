@@ -86,6 +86,7 @@ class Harness {
   }
   ~Harness() {
     Stop();
+    uv_run(&loop_, UV_RUN_DEFAULT);  // a checkpoint write a crashed tailer left in flight
     CHECK(uv_loop_close(&loop_) == 0);
   }
 
@@ -114,14 +115,47 @@ class Harness {
     RunUntil([] { return false; }, ms);
   }
 
+  // A clean stop: the last checkpoint is written (durably) before the tailer goes.
   void Stop() {
     if (!tailer) return;
     bool closed = false;
     tailer->Stop([&] { closed = true; });
     while (!closed) uv_run(&loop_, UV_RUN_ONCE);
-    tailer->SaveCheckpoints();
+    bool saved = false;
+    tailer->SaveCheckpoints([&] { saved = true; });
+    while (!saved) uv_run(&loop_, UV_RUN_ONCE);
     sink.held.clear();
     tailer.reset();
+  }
+
+  // kill -9: the tailer goes without a last checkpoint; what it wrote before stays.
+  void Crash() {
+    if (!tailer) return;
+    bool closed = false;
+    tailer->Stop([&] { closed = true; });
+    while (!closed) uv_run(&loop_, UV_RUN_ONCE);
+    sink.held.clear();
+    tailer.reset();
+    uv_run(&loop_,
+           UV_RUN_DEFAULT);  // a write already handed to the pool completes, as it would in the kernel
+  }
+
+  // Runs the loop until no checkpoint write has happened for quiet_ms: the writes due (paced, so later
+  // under the sanitizers) are done.
+  void SettleCheckpoints(int quiet_ms = 300, int timeout_ms = 5000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      const auto writes = tailer->counters().checkpoint_writes;
+      RunFor(quiet_ms);
+      if (tailer->counters().checkpoint_writes == writes || std::chrono::steady_clock::now() > deadline)
+        return;
+    }
+  }
+
+  // Acknowledges every batch the sink holds.
+  void AckHeld() {
+    for (auto& batch : sink.held) batch->Ack(batch->records().size());
+    sink.held.clear();
   }
 
   TailerOptions options;

@@ -215,5 +215,36 @@ TEST_CASE("AckTracker advances when a batch's records are all acknowledged", "[a
   CHECK(tracker.committed(id) == 90);
 }
 
+TEST_CASE("An AckTracker group hears how far its watermarks move, and nothing else", "[ack_tracker]") {
+  AckTracker tracker;
+  std::vector<std::uint64_t> heard;
+  AckGroup group = tracker.OpenGroup([&](std::uint64_t bytes) { heard.push_back(bytes); });
+  SourceId a = tracker.Open(0, group);
+  SourceId b = tracker.Open(100, group);
+  SourceId loner = tracker.Open(0);
+
+  tracker.OnBatchDone(a, 50, 80);  // a gap: the watermark does not move
+  CHECK(heard.empty());
+  tracker.OnBatchDone(a, 0, 50);  // closes the gap: 0 -> 80
+  tracker.OnBatchDone(b, 100, 110);
+  tracker.OnBatchDone(a, 20, 40);  // already finished: nothing moves
+  tracker.OnBatchDone(loner, 0, 1000);
+  CHECK(heard == std::vector<std::uint64_t>{80, 10});
+
+  tracker.CloseGroup(group);
+  tracker.OnBatchDone(b, 110, 120);
+  CHECK(heard.size() == 2);
+  CHECK(tracker.committed(b) == 120);  // the sources stay open
+}
+
+TEST_CASE("An AckTracker group's listener may close the source it hears about", "[ack_tracker]") {
+  AckTracker tracker;
+  SourceId source = 0;
+  AckGroup group = tracker.OpenGroup([&](std::uint64_t) { tracker.Close(source); });
+  source = tracker.Open(0, group);
+  tracker.OnBatchDone(source, 0, 10);
+  CHECK(tracker.committed(source) == 0);  // closed
+}
+
 }  // namespace
 }  // namespace ferry
