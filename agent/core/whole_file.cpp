@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -23,7 +24,8 @@ Error FileError(std::string_view what, const std::string& path, std::string_view
 
 }  // namespace
 
-Result<WholeFile> ReadWholeFile(const std::string& path, std::size_t max_bytes, std::string_view what) {
+Result<WholeFile> ReadWholeFile(const std::string& path, std::size_t max_bytes, std::string_view what,
+                                std::string buffer) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return FileError(what, path, "opening", errno);
   struct stat st;
@@ -37,6 +39,7 @@ Result<WholeFile> ReadWholeFile(const std::string& path, std::size_t max_bytes, 
     return Error(ErrorCode::kIo, fmt::format("{} {}: not a regular file", what, path));
   }
   WholeFile file;
+  file.bytes = std::move(buffer);
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
     file.too_large = true;

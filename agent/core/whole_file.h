@@ -16,6 +16,9 @@ struct WholeFile {
   bool too_large = false;  // it holds, or grew while being read to, more than max_bytes (bytes is empty)
 };
 
-Result<WholeFile> ReadWholeFile(const std::string& path, std::size_t max_bytes, std::string_view what);
+// buffer: memory to read into (its capacity is reused), e.g. allocated by the thread that hands the read
+// to another one.
+Result<WholeFile> ReadWholeFile(const std::string& path, std::size_t max_bytes, std::string_view what,
+                                std::string buffer = {});
 
 }  // namespace ferry

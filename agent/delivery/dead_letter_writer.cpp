@@ -1,6 +1,7 @@
-// DeadLetterWriter: rapidjson writes (and escapes) each line into one buffer, written with O_APPEND in one go
-// and cut back off with ftruncate if the write or the sync fails, so a failed Write leaves no half line for
-// the next one to glue onto. rapidjson's UTF-8 decoder decides whether data can be a JSON string.
+// DeadLetterWriter: rapidjson writes (and escapes) each line into one buffer on the loop; a job on libuv's
+// thread pool writes the buffer with O_APPEND in one go and cuts it back off with ftruncate if the write or
+// the sync fails, so a failed job leaves no half line for the next one to glue onto. rapidjson's UTF-8
+// decoder decides whether data can be a JSON string.
 #include "agent/delivery/dead_letter_writer.h"
 
 #include <fcntl.h>
@@ -127,92 +128,164 @@ void AppendLine(const DeadLetter& letter, std::string_view time, std::string& ou
 
 }  // namespace
 
-DeadLetterWriter::DeadLetterWriter(std::string folder, std::string file_stem,
-                                   std::function<std::int64_t()> now_ms)
-    : folder_(std::move(folder)), path_(folder_ + "/" + file_stem + ".jsonl"), now_ms_(std::move(now_ms)) {}
+// A write job: the lines and the open file are moved in on the loop, the outcome is read back there.
+struct DeadLetterWriter::WriteJob : PoolRunner::Job {
+  std::string folder;
+  std::string path;
+  SyncCall sync;
+  File file;
+  std::string text;
+  std::size_t letters = 0;
+  Status status;
 
-DeadLetterWriter::~DeadLetterWriter() {
-  if (fd_ >= 0) ::close(fd_);
-}
+  void Work() override {
+    if (file.fd < 0) status = Open();
+    if (status.ok()) status = Append();
+  }
 
-Status DeadLetterWriter::Open() {
-  auto made = MakeFolders(folder_, 0750, "dead-letter file " + path_);
-  if (!made.ok()) return made;
-  // O_RDWR rather than O_WRONLY: reading the last byte tells whether the file ends inside a line.
-  // O_NOFOLLOW: the state folder is ferry's own; a symlink there is not a place to write log data to.
-  int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-  if (fd < 0) return IoError(path_, "opening", errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IoError(path_, "fstat", err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return IoError(path_, "opening", EINVAL);
-  }
-  if (st.st_size == 0) {
-    // New, or empty anyway: syncing its folder once more costs little, missing it could lose the file.
-    folder_sync_pending_ = true;
-  } else {
-    char last = '\n';
-    ssize_t n = ::pread(fd, &last, 1, st.st_size - 1);
-    if (n != 1) {
-      int err = n < 0 ? errno : EIO;
+  Status Open() {
+    auto made = MakeFolders(folder, 0750, "dead-letter file " + path);
+    if (!made.ok()) return made;
+    // O_RDWR rather than O_WRONLY: reading the last byte tells whether the file ends inside a line.
+    // O_NOFOLLOW: the state folder is ferry's own; a symlink there is not a place to write log data to.
+    int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd < 0) return IoError(path, "opening", errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
       ::close(fd);
-      return IoError(path_, "reading its last byte", err);
+      return IoError(path, "fstat", err);
     }
-    // A line cut short by a crash: the next line starts on a line of its own, so only that one is bad.
-    newline_pending_ = last != '\n';
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return IoError(path, "opening", EINVAL);
+    }
+    if (st.st_size == 0) {
+      // New, or empty anyway: syncing its folder once more costs little, missing it could lose the file.
+      file.folder_sync_pending = true;
+    } else {
+      char last = '\n';
+      ssize_t n = ::pread(fd, &last, 1, st.st_size - 1);
+      if (n != 1) {
+        int err = n < 0 ? errno : EIO;
+        ::close(fd);
+        return IoError(path, "reading its last byte", err);
+      }
+      // A line cut short by a crash: the next line starts on a line of its own, so only that one is bad.
+      file.newline_pending = last != '\n';
+    }
+    file.fd = fd;
+    return Status::Ok();
   }
-  fd_ = fd;
-  return Status::Ok();
+
+  Status Append() {
+    // Before any line is written, so that a failure here leaves nothing behind to be written twice.
+    if (file.folder_sync_pending) {
+      auto synced = SyncFolder(folder, "dead-letter file " + path);
+      if (!synced.ok()) return synced;
+      file.folder_sync_pending = false;
+    }
+    struct stat st;
+    if (::fstat(file.fd, &st) != 0) return IoError(path, "fstat", errno);
+    const off_t before = st.st_size;
+    if (file.newline_pending) text.insert(text.begin(), '\n');
+    // Cuts the file back to `before`; if even that fails, the next job starts a fresh line.
+    auto undo = [&](Error error) {
+      if (::ftruncate(file.fd, before) != 0) file.newline_pending = true;
+      return error;
+    };
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      ssize_t n = ::write(file.fd, rest.data(), rest.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        // n == 0 cannot happen for a regular file with bytes to write; treat it like a full disk.
+        int err = n < 0 ? errno : ENOSPC;
+        return undo(
+            IoError(path, fmt::format("writing {} dead letters ({} bytes)", letters, text.size()), err));
+      }
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+    if ((sync ? sync(file.fd) : ::fdatasync(file.fd)) != 0) return undo(IoError(path, "fdatasync", errno));
+    file.newline_pending = false;
+    return Status::Ok();
+  }
+};
+
+DeadLetterWriter::File& DeadLetterWriter::File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    if (fd >= 0) ::close(fd);
+    fd = std::exchange(other.fd, -1);
+    folder_sync_pending = other.folder_sync_pending;
+    newline_pending = other.newline_pending;
+  }
+  return *this;
 }
 
-Status DeadLetterWriter::Write(std::span<const DeadLetter> letters) {
-  if (letters.empty()) return Status::Ok();
-  if (fd_ < 0) {
-    auto opened = Open();
-    if (!opened.ok()) return opened;
-  }
-  // Before any line is written, so that a failure here leaves nothing behind to be written twice.
-  if (folder_sync_pending_) {
-    auto synced = SyncFolder(folder_, "dead-letter file " + path_);
-    if (!synced.ok()) return synced;
-    folder_sync_pending_ = false;
-  }
-  struct stat st;
-  if (::fstat(fd_, &st) != 0) return IoError(path_, "fstat", errno);
-  const off_t before = st.st_size;
+DeadLetterWriter::File::~File() {
+  if (fd >= 0) ::close(fd);
+}
 
-  scratch_.clear();
-  if (newline_pending_) scratch_.push_back('\n');
+DeadLetterWriter::DeadLetterWriter(uv_loop_t* loop, std::string folder, std::string file_stem,
+                                   std::function<std::int64_t()> now_ms, SyncCall sync)
+    : runner_(loop),
+      folder_(std::move(folder)),
+      path_(folder_ + "/" + file_stem + ".jsonl"),
+      now_ms_(std::move(now_ms)),
+      sync_(std::move(sync)),
+      file_(std::in_place) {}
+
+DeadLetterWriter::~DeadLetterWriter() = default;
+
+void DeadLetterWriter::Write(std::span<const DeadLetter> letters, Done done) {
+  if (letters.empty()) {
+    if (done) done(Status::Ok());
+    return;
+  }
   std::string time = Rfc3339(now_ms_());
   std::string buffer;
-  for (const auto& letter : letters) AppendLine(letter, time, scratch_, &buffer);
+  for (const auto& letter : letters) AppendLine(letter, time, queued_text_, &buffer);
+  queued_.push_back(Queued{letters.size(), std::move(done)});
+  Pump();
+}
 
-  // Cuts the file back to `before`; if even that fails, the next Write starts a fresh line.
-  auto undo = [&](Error error) {
-    if (::ftruncate(fd_, before) != 0) newline_pending_ = true;
-    return error;
-  };
-  std::string_view rest = scratch_;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd_, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      // n == 0 cannot happen for a regular file with bytes to write; treat it like a full disk.
-      int err = n < 0 ? errno : ENOSPC;
-      return undo(IoError(
-          path_, fmt::format("writing {} dead letters ({} bytes)", letters.size(), scratch_.size()), err));
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
+void DeadLetterWriter::Pump() {
+  if (runner_.busy() || queued_.empty()) return;
+  auto job = std::make_unique<WriteJob>();
+  job->folder = folder_;
+  job->path = path_;
+  job->sync = sync_;
+  job->file = std::move(*file_);
+  file_.reset();
+  job->text = std::move(queued_text_);
+  queued_text_.clear();
+  for (const auto& q : queued_) job->letters += q.letters;
+  writing_ = std::move(queued_);
+  queued_.clear();
+  runner_.Run<WriteJob>(std::move(job),
+                        [this](std::unique_ptr<WriteJob> done) { OnJobDone(std::move(done)); });
+}
+
+void DeadLetterWriter::OnJobDone(std::unique_ptr<WriteJob> job) {
+  file_.emplace(std::move(job->file));
+  if (job->status.ok()) written_ += job->letters;
+  std::vector<Queued> finished;
+  finished.swap(writing_);
+  Pump();  // what was queued meanwhile goes now, as one job
+  for (auto& q : finished)
+    if (q.done) q.done(job->status);
+  if (runner_.busy() || when_idle_.empty()) return;
+  std::vector<std::function<void()>> idle;
+  idle.swap(when_idle_);
+  for (auto& done : idle) done();
+}
+
+void DeadLetterWriter::WhenIdle(std::function<void()> idle_done) {
+  if (runner_.busy()) {
+    when_idle_.push_back(std::move(idle_done));
+  } else {
+    idle_done();
   }
-  if (::fdatasync(fd_) != 0) return undo(IoError(path_, "fdatasync", errno));
-  newline_pending_ = false;
-  written_ += letters.size();
-  return Status::Ok();
 }
 
 }  // namespace ferry

@@ -2,6 +2,7 @@
 #include "agent/delivery/delivery_path.h"
 
 #include <algorithm>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -61,7 +62,10 @@ DeliveryPath::DeliveryPath(uv_loop_t* loop, spdlog::logger& log, net::HttpClient
   Sender::Spill spill;
   Sender::DeadLetter dead_letter;
   if (keep_.spool) {
-    spill = [this](std::span<const WireRecord> records) { return Spill(records); };
+    spill = [this](std::span<const WireRecord> records, Sender::KeepDone done) {
+      Spill(records, std::move(done));
+    };
+    keep_.spool->set_on_readable([this] { ScheduleReplay(); });
     keep_.spool->set_on_acked([this] {
       // A spool that refused a write takes records again once what it held is delivered, whether or not
       // anything is written to it then (the log tells the operator the outage is over).
@@ -72,35 +76,59 @@ DeliveryPath::DeliveryPath(uv_loop_t* loop, spdlog::logger& log, net::HttpClient
   }
   if (keep_.dead_letters) {
     dead_letter = [this](std::span<const WireRecord> records, const std::string& code,
-                         const std::string& message) { return WriteDeadLetters(records, code, message); };
+                         const std::string& message, Sender::KeepDone done) {
+      WriteDeadLetters(records, code, message, std::move(done));
+    };
   }
   sender_.set_safekeeping(std::move(spill), std::move(dead_letter));
 }
 
 void DeliveryPath::Route(std::vector<WireRecord>&& records) {
-  if (keep_.spool && (keep_.spool_always || !keep_.spool->empty()) && Spill(records)) {
-    records_spooled_ += Sender::UserRecords(records);
-    for (const auto& r : records) r.Ack();  // durable in the spool: the checkpoint may pass them
+  if (!keep_.spool || (!keep_.spool_always && keep_.spool->empty())) {
+    sender_.Submit(std::move(records));
     return;
   }
-  sender_.Submit(std::move(records));
+  // Held here until the spool has it durably; the spool's disk job gets only the encoded bytes.
+  auto held = std::make_shared<std::vector<WireRecord>>(std::move(records));
+  ++routing_;
+  Spill(*held, [this, held](Status written) {
+    --routing_;
+    if (written) {
+      records_spooled_ += Sender::UserRecords(*held);
+      for (const auto& r : *held) r.Ack();  // durable in the spool: the checkpoint may pass them
+    } else if (!sender_drained_) {
+      sender_.Submit(std::move(*held));
+    } else {
+      undelivered_ += Sender::UserRecords(*held);  // still behind their source checkpoints
+    }
+    FinishDrainIfDone();
+  });
 }
 
-bool DeliveryPath::Spill(std::span<const WireRecord> records) {
-  Status appended = keep_.spool->Append(records);
-  if (!appended) {
-    if (!spool_refusing_) {
-      spool_refusing_ = true;
-      log_.error(
-          "flow {}: cannot write to the spool: {}; undelivered records wait in memory, and reading "
-          "pauses when memory_limit is reached",
-          keep_.flow, appended.error().message());
-    }
-    return false;
+void DeliveryPath::Spill(std::span<const WireRecord> records, Sender::KeepDone done) {
+  // Shared: Append drops its callback when it refuses at once, and done must still run then.
+  auto finish = std::make_shared<Sender::KeepDone>(std::move(done));
+  Status queued = keep_.spool->Append(records, [this, finish](Status written) {
+    NoteSpoolWrite(written);
+    (*finish)(std::move(written));
+  });
+  if (!queued) {
+    NoteSpoolWrite(queued);
+    (*finish)(std::move(queued));
   }
-  if (spool_refusing_) TakesRecordsAgain();
-  ScheduleReplay();
-  return true;
+}
+
+void DeliveryPath::NoteSpoolWrite(const Status& written) {
+  if (written) {
+    if (spool_refusing_) TakesRecordsAgain();
+    return;
+  }
+  if (spool_refusing_) return;
+  spool_refusing_ = true;
+  log_.error(
+      "flow {}: cannot write to the spool: {}; undelivered records wait in memory, and reading pauses when "
+      "memory_limit is reached",
+      keep_.flow, written.error().message());
 }
 
 void DeliveryPath::TakesRecordsAgain() {
@@ -108,8 +136,8 @@ void DeliveryPath::TakesRecordsAgain() {
   log_.info("flow {}: the spool takes records again", keep_.flow);
 }
 
-bool DeliveryPath::WriteDeadLetters(std::span<const WireRecord> records, const std::string& code,
-                                    const std::string& message) {
+void DeliveryPath::WriteDeadLetters(std::span<const WireRecord> records, const std::string& code,
+                                    const std::string& message, Sender::KeepDone done) {
   std::vector<DeadLetter> letters;
   letters.reserve(records.size());
   for (const auto& r : records) {
@@ -124,12 +152,14 @@ bool DeliveryPath::WriteDeadLetters(std::span<const WireRecord> records, const s
     letter.user_records = r.user_records;
     letters.push_back(letter);
   }
-  Status written = keep_.dead_letters->Write(letters);
-  if (!written) {
-    log_.error("flow {}: cannot write dead letters: {}; the records stay queued", keep_.flow,
-               written.error().message());
-  }
-  return written.ok();
+  // The letters are formatted before Write returns; the records need not wait for the disk.
+  keep_.dead_letters->Write(letters, [this, done = std::move(done)](Status written) {
+    if (!written) {
+      log_.error("flow {}: cannot write dead letters: {}; the records stay queued", keep_.flow,
+                 written.error().message());
+    }
+    done(std::move(written));
+  });
 }
 
 void DeliveryPath::ScheduleReplay() {
@@ -162,13 +192,39 @@ void DeliveryPath::Drain(Duration timeout, std::function<void(std::size_t)> on_d
   collector_.FlushNow();
   draining_ = true;
   uv_timer_stop(&replay_timer_);
-  sender_.Drain(timeout, std::move(on_drained));
+  on_drained_ = std::move(on_drained);
+  sender_.Drain(timeout, [this](std::size_t undelivered) {
+    sender_drained_ = true;
+    undelivered_ += undelivered;
+    FinishDrainIfDone();
+  });
+}
+
+void DeliveryPath::FinishDrainIfDone() {
+  // Requests written ahead to the spool are waited for, also past the timeout: their records are
+  // acknowledged only once durable.
+  if (!sender_drained_ || routing_ > 0 || !on_drained_) return;
+  auto done = std::move(on_drained_);
+  on_drained_ = nullptr;
+  done(undelivered_);
 }
 
 void DeliveryPath::Close(std::function<void()> on_closed) {
-  auto closed = JoinCallbacks(3, std::move(on_closed));
+  auto closed = JoinCallbacks(5, std::move(on_closed));
   collector_.Close(closed);
   sender_.Close(closed);
+  // Disk work still under way (deleting delivered segments, say) ends before the flow is closed, so a
+  // flow that replaces this one finds the spool folder and the dead-letter file settled.
+  if (keep_.spool) {
+    keep_.spool->WhenIdle(closed);
+  } else {
+    closed();
+  }
+  if (keep_.dead_letters) {
+    keep_.dead_letters->WhenIdle(closed);
+  } else {
+    closed();
+  }
   on_replay_timer_closed_ = closed;
   uv_close(reinterpret_cast<uv_handle_t*>(&replay_timer_),
            [](uv_handle_t* h) { static_cast<DeliveryPath*>(h->data)->on_replay_timer_closed_(); });

@@ -3,12 +3,15 @@
 // flow's safekeeping (spool, dead letters). An output puts its packer in front of collector().
 //
 // Routing with a spool: in `always` mode every collected request is written to the spool and sent from
-// there; in `on_failure` mode a request goes to the sender directly unless the spool holds entries, in
-// which case it queues behind them, so records leave in the order they were read (and the spool is
-// replayed before new data after a restart). The sender spills what fails. A spool that is full or whose
-// disk fails leaves records in memory: the memory budget then stops reading, and the files wait on disk.
-// Entries are replayed a few at a time, charged to the memory budget, as are request bodies while they are
-// sent; requests hold at most a quarter of the budget. Loop thread only.
+// there; in `on_failure` mode a request goes to the sender directly unless the spool holds entries or is
+// writing some, in which case it queues behind them, so records leave in the order they were read (and
+// the spool is replayed before new data after a restart). The sender spills what fails. Spool writes run
+// off the loop (spool.h); a request written ahead is held here, in memory and in the budget, until it is
+// durable, and only then acknowledged. A spool that is full or whose disk fails leaves records in memory
+// (a routed request then goes to the sender): the memory budget then stops reading, and the files wait on
+// disk. Entries are replayed a few at a time, charged to the memory budget, as are request bodies while
+// they are sent; requests hold at most a quarter of the budget. Drain waits for the spool writes under way
+// as well as for the sender. Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -51,8 +54,11 @@ class DeliveryPath {
   Sender& sender() { return sender_; }
   const Sender& sender() const { return sender_; }
 
-  // Sends what is collected and drains the sender; stops replaying the spool.
+  // Sends what is collected and drains the sender; stops replaying the spool. on_drained runs once the
+  // sender has drained and every request written ahead to the spool is durable (or, if its write failed
+  // after the sender was done, counted as undelivered: it stays behind its source checkpoint).
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_drained);
+  // Closes the handles and waits for the spool's and the dead letters' disk work under way.
   void Close(std::function<void()> on_closed);
 
   // "requests 3, records retried 0, failed requests 0, unsent 0" for the flow's log line.
@@ -65,9 +71,12 @@ class DeliveryPath {
   // Collected requests go to the spool or the sender.
   void Route(std::vector<WireRecord>&& records);
   void TakesRecordsAgain();
-  bool Spill(std::span<const WireRecord> records);
-  bool WriteDeadLetters(std::span<const WireRecord> records, const std::string& code,
-                        const std::string& message);
+  // The sender's safekeeping hooks (sender.h): done runs once the records are durable or refused.
+  void Spill(std::span<const WireRecord> records, Sender::KeepDone done);
+  void NoteSpoolWrite(const Status& written);
+  void WriteDeadLetters(std::span<const WireRecord> records, const std::string& code,
+                        const std::string& message, Sender::KeepDone done);
+  void FinishDrainIfDone();
   void ScheduleReplay();
   void Replay();
 
@@ -85,6 +94,10 @@ class DeliveryPath {
   bool draining_ = false;
   bool spool_refusing_ = false;        // the last append failed (logged once until one succeeds)
   std::uint64_t records_spooled_ = 0;  // user records routed to the spool (the sender counts its spills)
+  std::size_t routing_ = 0;            // routed requests being written to the spool
+  bool sender_drained_ = false;
+  std::size_t undelivered_ = 0;  // at the drain: given up by the sender, or routed and refused after it
+  std::function<void(std::size_t)> on_drained_;
 };
 
 }  // namespace ferry

@@ -60,14 +60,14 @@ std::size_t Sender::UserRecords(const std::vector<WireRecord>& records) {
 }
 
 std::size_t Sender::unsent_user_records() const {
-  std::size_t n = in_flight_user_records_;
+  std::size_t n = in_flight_user_records_ + keeping_user_records_;
   for (const auto& [seq, r] : ready_) n += UserRecords(r.records);
   for (const auto& [due, r] : waiting_) n += UserRecords(r.records);
   return n;
 }
 
 std::size_t Sender::unsent_records() const {
-  std::size_t n = in_flight_records_;
+  std::size_t n = in_flight_records_ + keeping_records_;
   for (const auto& [seq, r] : ready_) n += r.records.size();
   for (const auto& [due, r] : waiting_) n += r.records.size();
   return n;
@@ -215,39 +215,40 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
     }
   }
   if (abandoned_) return;
-  for (auto& [code, records] : refused) {
-    Request r = MakeRequest(std::move(records), request.attempt, request.seq);
-    r.spooled = request.spooled;
-    if (!TryDeadLetter(r, code, outcome.first_record_message))
-      failed.insert(failed.end(), std::make_move_iterator(r.records.begin()),
-                    std::make_move_iterator(r.records.end()));
-  }
-  if (failed.empty()) return;
   // One line per response, not per record: counts by error code and one sample message.
   std::string summary;
-  for (const auto& [code, n] : codes)
+  std::string kinds;  // what makes two such lines alike: the codes, not their counts
+  for (const auto& [code, n] : codes) {
     summary += fmt::format("{}{} x{}", summary.empty() ? "" : ", ", code, n);
+    kinds += " " + code;
+  }
+  auto failure = [&](std::string code) {
+    Failure f;
+    f.whole_request = false;
+    f.kind = ErrorClass::kPermanent;
+    f.code = std::move(code);
+    f.message = outcome.first_record_message;
+    f.summary = summary;
+    f.kinds = kinds;
+    f.of = request.records.size();
+    return f;
+  };
+  for (auto& [code, records] : refused) {
+    if (!dead_letter_) {
+      failed.insert(failed.end(), std::make_move_iterator(records.begin()),
+                    std::make_move_iterator(records.end()));
+      continue;
+    }
+    Request r = MakeRequest(std::move(records), request.attempt, request.seq);
+    r.spooled = request.spooled;
+    DeadLetterOrRetry(std::move(r), failure(code));
+  }
+  if (failed.empty()) return;
   Request retry = MakeRequest(std::move(failed), request.attempt, request.seq);
   retry.spooled = request.spooled;
-  if (draining_ && retry.spooled) return;  // safe in the spool; replayed after the restart
-  // Throttling is routine: a first retry from memory spares the disk; records failing again are spilled.
-  std::string kinds;  // what makes two such lines alike: the codes, not their counts
-  for (const auto& [code, n] : codes) kinds += " " + code;
-  std::string note;
-  if ((request.attempt > 0 || draining_) && TrySpill(retry)) {
-    if (Loud("records spooled" + kinds, note)) {
-      log_.warn("{}: {} of {} records failed again ({}; e.g. \"{}\"); written to the spool{}",
-                destination_.description(), retry.records.size(), request.records.size(), summary,
-                outcome.first_record_message, note);
-    }
-    return;
-  }
-  if (Loud("records retried" + kinds, note)) {
-    log_.warn("{}: {} of {} records failed ({}; e.g. \"{}\"); retrying them{}", destination_.description(),
-              retry.records.size(), request.records.size(), summary, outcome.first_record_message, note);
-  }
-  counters_.records_retried += retry.records.size();
-  Retry(std::move(retry));
+  Failure f = failure("");
+  f.kind = ErrorClass::kTransient;
+  SpillOrRetry(std::move(retry), std::move(f));
 }
 
 void Sender::OnRequestFailed(Request&& request, const RequestOutcome& outcome) {
@@ -285,36 +286,80 @@ void Sender::OnRequestFailed(Request&& request, const RequestOutcome& outcome) {
     }
     return;
   }
-  if (kind == ErrorClass::kPermanent && TryDeadLetter(request, outcome.error_code, outcome.error_message))
-    return;
-  if (draining_ && request.spooled) return;  // safe in the spool; replayed after the restart
-  if (TrySpill(request)) {
-    if (Loud("spooled " + error, note)) {
-      log_.warn("{}: request of {} records failed ({}: {}); written to the spool{}",
-                destination_.description(), count, outcome.error_code, outcome.error_message, note);
-    }
+  Failure failure;
+  failure.kind = kind;
+  failure.code = outcome.error_code;
+  failure.message = outcome.error_message;
+  if (kind == ErrorClass::kPermanent) {
+    DeadLetterOrRetry(std::move(request), std::move(failure));
     return;
   }
-  const bool slow = kind == ErrorClass::kOperator || kind == ErrorClass::kPermanent;
+  SpillOrRetry(std::move(request), std::move(failure));
+}
+
+void Sender::SpillOrRetry(Request&& request, Failure failure) {
+  if (draining_ && request.spooled) return;  // safe in the spool; replayed after the restart
+  // A request that failed as a whole goes to the spool at once (an outage should not hold memory).
+  // Throttling is routine: failed records get a first retry from memory, sparing the disk, and are spilled
+  // when they fail again.
+  const bool spill_now = failure.whole_request || request.attempt > 0 || draining_;
+  if (!spill_now || !CanSpill(request)) {
+    RetryFailed(std::move(request), failure);
+    return;
+  }
+  KeepAside(
+      std::move(request), spill_,
+      [this, failure](const Request& r) {
+        counters_.records_spooled += UserRecords(r.records);
+        std::string note;
+        if (failure.whole_request) {
+          if (Loud("spooled " + failure.code + " " + failure.message, note)) {
+            log_.warn("{}: request of {} records failed ({}: {}); written to the spool{}",
+                      destination_.description(), r.records.size(), failure.code, failure.message, note);
+          }
+        } else if (Loud("records spooled" + failure.kinds, note)) {
+          log_.warn("{}: {} of {} records failed again ({}; e.g. \"{}\"); written to the spool{}",
+                    destination_.description(), r.records.size(), failure.of, failure.summary,
+                    failure.message, note);
+        }
+      },
+      [this, failure](Request&& r) { RetryFailed(std::move(r), failure); });
+}
+
+void Sender::RetryFailed(Request&& request, const Failure& failure) {
+  const std::size_t count = request.records.size();
+  std::string note;
+  if (!failure.whole_request) {
+    if (Loud("records retried" + failure.kinds, note)) {
+      log_.warn("{}: {} of {} records failed ({}; e.g. \"{}\"); retrying them{}", destination_.description(),
+                count, failure.of, failure.summary, failure.message, note);
+    }
+    counters_.records_retried += count;
+    Retry(std::move(request));
+    return;
+  }
+  // Lines of one kind (the same error, the same action) are written once a minute with a count.
+  const std::string error = failure.code + " " + failure.message;
+  const bool slow = failure.kind == ErrorClass::kOperator || failure.kind == ErrorClass::kPermanent;
   const std::uint32_t attempt = request.attempt + 1;
   const std::uint64_t delay = Retry(std::move(request), slow);
   if (slow) {
     // Only an operator can fix it: said loudly, and retried at a pace that does not flood the log.
-    const char* what = kind != ErrorClass::kOperator ? "and the refused records could not be set aside"
-                       : outcome.error_code == kUntrustedCertificate
+    const char* what = failure.kind != ErrorClass::kOperator
+                           ? "and the refused records could not be set aside"
+                       : failure.code == kUntrustedCertificate
                            ? "check aws.ca_file and the endpoint's certificate and host name"
                            : "check the stream and the permissions";
     if (Loud("slow " + error, note)) {
       log_.error("{}: request of {} records failed ({}: {}; {}); retrying in {} ms (attempt {}){}",
-                 destination_.description(), count, outcome.error_code, outcome.error_message, what, delay,
-                 attempt, note);
+                 destination_.description(), count, failure.code, failure.message, what, delay, attempt,
+                 note);
     }
     return;
   }
   if (Loud("retry " + error, note)) {
     log_.warn("{}: request of {} records failed ({}: {}); retrying in {} ms (attempt {}){}",
-              destination_.description(), count, outcome.error_code, outcome.error_message, delay, attempt,
-              note);
+              destination_.description(), count, failure.code, failure.message, delay, attempt, note);
   }
 }
 
@@ -342,23 +387,59 @@ bool Sender::Loud(std::string_view kind, std::string& note) {
   return true;
 }
 
-bool Sender::TrySpill(const Request& request) {
-  if (request.spooled || !spill_ || !spill_(request.records)) return false;
-  counters_.records_spooled += UserRecords(request.records);
-  for (const auto& r : request.records) r.Ack();
-  return true;
+void Sender::DeadLetterOrRetry(Request&& request, Failure failure) {
+  if (!dead_letter_) {
+    SpillOrRetry(std::move(request), std::move(failure));
+    return;
+  }
+  KeepAside(
+      std::move(request),
+      [this, &failure](std::span<const WireRecord> records, KeepDone done) {
+        dead_letter_(records, failure.code, failure.message, std::move(done));
+      },
+      [this, failure](const Request& r) {
+        counters_.records_dead_lettered += UserRecords(r.records);
+        std::string note;
+        if (Loud(fmt::format("dead {} {}", failure.code, failure.message), note)) {
+          log_.error("{}: {} records refused for good ({}: {}); written to the dead-letter file{}",
+                     destination_.description(), r.records.size(), failure.code, failure.message, note);
+        }
+      },
+      [this, failure](Request&& r) { SpillOrRetry(std::move(r), failure); });
 }
 
-bool Sender::TryDeadLetter(const Request& request, const std::string& code, const std::string& message) {
-  if (!dead_letter_ || !dead_letter_(request.records, code, message)) return false;
-  counters_.records_dead_lettered += UserRecords(request.records);
-  std::string note;
-  if (Loud(fmt::format("dead {} {}", code, message), note)) {
-    log_.error("{}: {} records refused for good ({}: {}); written to the dead-letter file{}",
-               destination_.description(), request.records.size(), code, message, note);
+void Sender::KeepAside(Request&& request, const Writer& write, std::function<void(const Request&)> kept,
+                       std::function<void(Request&&)> refused) {
+  const std::uint64_t id = next_keeping_++;
+  Keeping& keeping =
+      keeping_.emplace(id, Keeping{std::move(request), std::move(kept), std::move(refused)}).first->second;
+  keeping_records_ += keeping.request.records.size();
+  keeping_user_records_ += UserRecords(keeping.request.records);
+  ++in_keep_call_;
+  // `done` may run before write returns, and then keeping is gone.
+  write(keeping.request.records, [this, id](Status status) { OnKept(id, std::move(status)); });
+  --in_keep_call_;
+}
+
+void Sender::OnKept(std::uint64_t id, Status status) {
+  auto node = keeping_.extract(id);
+  if (node.empty()) return;
+  Keeping& keeping = node.mapped();
+  keeping_records_ -= keeping.request.records.size();
+  keeping_user_records_ -= UserRecords(keeping.request.records);
+  if (status.ok()) {
+    keeping.kept(keeping.request);
+    for (const auto& r : keeping.request.records) r.Ack();
+  } else if (abandoned_) {
+    // The drain is over: they stay behind their source checkpoints (or in the spool they came from).
+    if (!keeping.request.spooled) undelivered_ += UserRecords(keeping.request.records);
+  } else {
+    keeping.refused(std::move(keeping.request));
   }
-  for (const auto& r : request.records) r.Ack();
-  return true;
+  if (in_keep_call_ > 0) return;  // called from inside KeepAside: its caller goes on from here
+  Pump();
+  CheckDrained();
+  ReportDrained();
 }
 
 std::uint64_t Sender::Backoff(std::uint32_t attempt) {
@@ -414,41 +495,71 @@ void Sender::Drain(Duration timeout, std::function<void(std::size_t)> on_done) {
   // goes to the spool now rather than at the timeout.
   std::erase_if(ready_, [](const auto& entry) { return entry.second.spooled; });
   if (spill_) {
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->second.spooled || TrySpill(it->second)) {
-        admission_.Free(it->second.load);
-        it = waiting_.erase(it);
-      } else {
-        ++it;
-      }
+    std::vector<std::pair<std::uint64_t, Request>> retries;
+    for (auto& [due, request] : waiting_) {
+      admission_.Free(request.load);
+      if (!request.spooled) retries.emplace_back(due, std::move(request));
+    }
+    waiting_.clear();
+    for (auto& [due, request] : retries) {
+      KeepAside(
+          std::move(request), spill_,
+          [this](const Request& r) { counters_.records_spooled += UserRecords(r.records); },
+          [this, due = due](Request&& r) {
+            // Refused: it waits for its retry as before.
+            admission_.Occupy(r.load);
+            waiting_.emplace(due, std::move(r));
+            ArmRetryTimer();
+          });
     }
   }
   CheckDrained();
 }
 
 void Sender::CheckDrained() {
-  if (draining_ && on_drained_ && in_flight_ == 0 && ready_.empty() && waiting_.empty()) FinishDrain();
+  if (draining_ && on_drained_ && !finishing_ && in_flight_ == 0 && ready_.empty() && waiting_.empty() &&
+      keeping_.empty()) {
+    FinishDrain();
+  }
 }
 
 void Sender::FinishDrain() {
-  if (!on_drained_) return;
-  // In flight or not spilled: still behind their source checkpoints, so read again after a restart.
-  std::size_t undelivered = in_flight_user_records_;
-  auto settle = [&](const Request& request) {
-    if (!request.spooled && !TrySpill(request)) undelivered += UserRecords(request.records);
-  };
-  for (const auto& [seq, request] : ready_) settle(request);
-  for (const auto& [due, request] : waiting_) settle(request);
+  if (!on_drained_ || finishing_) return;
+  finishing_ = true;
   abandoned_ = true;
-  ready_.clear();
-  for (const auto& [due, request] : waiting_) admission_.Free(request.load);
-  waiting_.clear();
   uv_timer_stop(&drain_timer_);
   uv_timer_stop(&retry_timer_);
   uv_timer_stop(&throttle_timer_);
+  // In flight: still behind their source checkpoints, so read again after a restart.
+  undelivered_ += in_flight_user_records_;
+  std::vector<Request> left;
+  for (auto& [seq, request] : ready_) left.push_back(std::move(request));
+  for (auto& [due, request] : waiting_) {
+    admission_.Free(request.load);
+    left.push_back(std::move(request));
+  }
+  ready_.clear();
+  waiting_.clear();
+  for (auto& request : left) {
+    if (request.spooled) continue;  // in the spool already
+    if (!CanSpill(request)) {
+      undelivered_ += UserRecords(request.records);
+      continue;
+    }
+    // What the spool refuses is counted as undelivered when it says so (OnKept).
+    KeepAside(
+        std::move(request), spill_,
+        [this](const Request& r) { counters_.records_spooled += UserRecords(r.records); }, [](Request&&) {});
+  }
+  ReportDrained();
+}
+
+void Sender::ReportDrained() {
+  // Spills and dead letters under way are waited for, also past the timeout: what they take is durable.
+  if (!finishing_ || !keeping_.empty() || !on_drained_) return;
   auto done = std::move(on_drained_);
   on_drained_ = nullptr;
-  done(undelivered);
+  done(undelivered_);
 }
 
 void Sender::Close(std::function<void()> on_closed) {

@@ -3,11 +3,14 @@
 // failure, each after an exponential backoff with full jitter. A record is acknowledged to its batch
 // only when the endpoint has stored it, or when it is safe elsewhere (error_class.h decides):
 // - spill (the flow's spool): a request that failed as a whole, or records that failed again on their
-//   retry, are written to the spool and acknowledged, so memory and the source checkpoint move on. Records
-//   that came from the spool are retried in memory instead (they are on disk already).
+//   retry, are written to the spool and acknowledged once durable there, so memory and the source
+//   checkpoint move on. Records that came from the spool are retried in memory instead (they are on disk
+//   already).
 // - dead_letter: a record the endpoint will never take (a permanent error) is written there with the error.
 //   A request refused as a whole for such an error is sent again in halves until the refused records are
 //   alone, since the API does not say which record it objects to.
+//   Both writes finish later (their disk work runs off the loop); until then the sender keeps the
+//   records, and if a write fails they are retried as if there were no spool or dead-letter file.
 // - errors only an operator can fix (missing stream, denied access, an untrusted certificate) are retried
 //   every slow_retry.
 // Failure lines are written once a minute per kind (the same error, the same action), with a count of the
@@ -49,8 +52,10 @@
 
 #include "agent/core/memory_budget.h"
 #include "agent/core/repeat_filter.h"
+#include "agent/core/result.h"
 #include "agent/core/units.h"
 #include "agent/delivery/destination.h"
+#include "agent/delivery/error_class.h"
 #include "agent/delivery/send_admission.h"
 #include "agent/net/http_client.h"
 
@@ -103,12 +108,16 @@ class Sender {
   // Queues one request's worth of records; spooled: they came from the spool (and are never spilled).
   void Submit(std::vector<WireRecord>&& records, bool spooled = false);
 
-  // spill: writes records to the spool and returns true once they are durable there. dead_letter: writes
-  // records with the error that makes them undeliverable and returns true once they are durable. The sender
-  // acknowledges what either took. Without them, such records stay in memory and are retried.
-  using Spill = std::function<bool(std::span<const WireRecord>)>;
-  using DeadLetter =
-      std::function<bool(std::span<const WireRecord>, const std::string& code, const std::string& message)>;
+  // spill: writes records to the spool; dead_letter: writes them with the error that makes them
+  // undeliverable. Both finish asynchronously (the disk work runs off the loop): each calls `done` exactly
+  // once, on the loop, at once or later, with Ok once the records are durable there, or with the error
+  // that kept them out. The records stay valid and unchanged until then. Meanwhile the sender keeps them
+  // (they count as unsent and hold their memory); it acknowledges them on Ok, and otherwise goes on as if
+  // there were no such place: they stay in memory and are retried. Without the hooks, the same.
+  using KeepDone = std::function<void(Status)>;
+  using Spill = std::function<void(std::span<const WireRecord>, KeepDone done)>;
+  using DeadLetter = std::function<void(std::span<const WireRecord>, const std::string& code,
+                                        const std::string& message, KeepDone done)>;
   void set_safekeeping(Spill spill, DeadLetter dead_letter) {
     spill_ = std::move(spill);
     dead_letter_ = std::move(dead_letter);
@@ -124,7 +133,9 @@ class Sender {
   // Lets queued and retried records go out until none are left or timeout passes; then calls on_done
   // with the number of records given up. Responses that arrive afterwards still acknowledge records.
   // With a spill, what waits for a retry and what fails from now on is spilled at once, records from the
-  // spool are let go (they stay there), and what is left at the timeout is spilled too.
+  // spool are let go (they stay there), and what is left at the timeout is spilled too. on_done waits
+  // for every spill and dead-letter write under way to finish, also past the timeout: what they take is
+  // durable, what they refuse is counted as given up.
   void Drain(Duration timeout, std::function<void(std::size_t undelivered)> on_done);
   // Cancels the requests still out (their records are let go unacknowledged) and closes the timers;
   // on_closed runs once every callback has run and every timer is closed. The HTTP client goes on serving
@@ -133,6 +144,8 @@ class Sender {
 
   const SenderCounters& counters() const { return counters_; }
   std::size_t in_flight() const { return in_flight_; }
+  // Requests being written to the spool or the dead letters.
+  std::size_t keeping() const { return keeping_.size(); }
   std::size_t unsent_records() const;
   // The user records inside the unsent records (what the log and the shutdown report count).
   std::size_t unsent_user_records() const;
@@ -164,9 +177,31 @@ class Sender {
   void NotBuilt(Request&& request, const Error& error);
   // Whether a failure line of this kind is written now (repeats_); note then ends the line.
   bool Loud(std::string_view kind, std::string& note);
-  // Spills request's records if allowed (not from the spool; a spill hook that took them); acks them.
-  bool TrySpill(const Request& request);
-  bool TryDeadLetter(const Request& request, const std::string& code, const std::string& message);
+
+  // Why records failed, for what is done with them next and for the log.
+  struct Failure {
+    bool whole_request = true;  // else some records of a response
+    ErrorClass kind = ErrorClass::kTransient;
+    std::string code;     // the request's error code, or the refused records' code
+    std::string message;  // the request's error message, or a sample record message
+    std::string summary;  // records: "Code x3, Other x1"
+    std::string kinds;    // records: " Code Other", what makes two such log lines alike
+    std::size_t of = 0;   // records: how many the request held
+  };
+  // Records that failed and are not dead letters: to the spool if the policy says so now, else a retry.
+  void SpillOrRetry(Request&& request, Failure failure);
+  void RetryFailed(Request&& request, const Failure& failure);
+  // Records an endpoint refused for good: to the dead letters if there are any, else SpillOrRetry.
+  void DeadLetterOrRetry(Request&& request, Failure failure);
+
+  // Hands request's records to write (a spill or dead-letter hook) and keeps the request until write is
+  // done: on Ok, kept(request) runs and its records are acknowledged; otherwise refused gets it back (or,
+  // once the drain has given up, it is counted as undelivered).
+  using Writer = std::function<void(std::span<const WireRecord>, KeepDone)>;
+  void KeepAside(Request&& request, const Writer& write, std::function<void(const Request&)> kept,
+                 std::function<void(Request&&)> refused);
+  void OnKept(std::uint64_t id, Status status);
+  bool CanSpill(const Request& request) const { return !request.spooled && spill_ != nullptr; }
   // Schedules request after a backoff (slow: the slow_retry pace); returns the delay in ms.
   std::uint64_t Retry(Request&& request, bool slow = false);
   void OnRetryTimer();
@@ -174,6 +209,8 @@ class Sender {
   void CheckDrained();
   void StepClosed();
   void FinishDrain();
+  // Reports the drain once FinishDrain ran and nothing is being kept any more.
+  void ReportDrained();
   std::uint64_t Backoff(std::uint32_t attempt);
 
   uv_loop_t* loop_;
@@ -195,11 +232,24 @@ class Sender {
   std::function<void(WireRecord&&, const std::string& shard)> on_wrong_shard_;
   Spill spill_;
   DeadLetter dead_letter_;
+  // Requests being written to the spool or the dead letters, by id.
+  struct Keeping {
+    Request request;
+    std::function<void(const Request&)> kept;
+    std::function<void(Request&&)> refused;
+  };
+  std::map<std::uint64_t, Keeping> keeping_;
+  std::uint64_t next_keeping_ = 0;
+  std::size_t keeping_records_ = 0;
+  std::size_t keeping_user_records_ = 0;
+  int in_keep_call_ = 0;  // inside a hook: a `done` called at once leaves pumping to the caller
   uv_timer_t retry_timer_{};
   uv_timer_t drain_timer_{};
   uv_timer_t throttle_timer_{};  // wakes the queue when the limiter lets a held-back request go
   bool draining_ = false;
   bool abandoned_ = false;  // the drain timed out: failures are no longer retried
+  bool finishing_ = false;  // FinishDrain ran; the report waits for what is being kept
+  std::size_t undelivered_ = 0;
   std::function<void(std::size_t)> on_drained_;
   int closing_ = 0;
   bool cancelling_ = false;                    // closing: answers only count down

@@ -23,14 +23,17 @@ RejectSink DeadLetterSink(DeadLetterWriter* writer, std::string flow, spdlog::lo
       sources.push_back(fmt::format("plugin {}", r.plugin));
       letters.push_back(DeadLetter{flow, sources.back(), "PluginError", r.reason, {}, {}, r.data, 1});
     }
-    Status written = writer->Write(letters);
-    if (!written) {
-      log.error(
-          "flow {}: {} records the plugins refused could not be written to {}: {}; they stay unsent "
-          "and unacknowledged",
-          flow, records.size(), writer->path(), written.error().message());
-    }
-    done(std::move(written));
+    // The lines are made before Write returns; the disk work runs off the loop and reports later.
+    writer->Write(
+        letters, [writer, flow, count = records.size(), &log, done = std::move(done)](Status written) {
+          if (!written) {
+            log.error(
+                "flow {}: {} records the plugins refused could not be written to {}: {}; they stay unsent "
+                "and unacknowledged",
+                flow, count, writer->path(), written.error().message());
+          }
+          done(std::move(written));
+        });
   };
 }
 

@@ -111,12 +111,12 @@ Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const Buil
   keep.spool_always = config.spool.mode == config::SpoolOptions::Mode::kAlways;
   const std::filesystem::path state(config.state_dir);
   const std::string folder_name = EscapeFlowName(options.name);
-  auto spool = spool::Spool::Open((state / "spool" / folder_name).string(), config.spool.max_bytes,
+  auto spool = spool::Spool::Open(ctx.loop, (state / "spool" / folder_name).string(), config.spool.max_bytes,
                                   "flow " + options.name, ctx.log, ctx.clock, parts.budget.get());
   if (!spool) return Error(ErrorCode::kIo, where + ": " + spool.error().message());
   keep.spool = std::move(*spool);
   keep.dead_letters =
-      std::make_unique<DeadLetterWriter>((state / "dead-letter").string(), folder_name,
+      std::make_unique<DeadLetterWriter>(ctx.loop, (state / "dead-letter").string(), folder_name,
                                          [&clock = ctx.clock] { return clock.UnixSeconds() * 1000; });
   return parts;
 }

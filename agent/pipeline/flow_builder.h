@@ -5,6 +5,8 @@
 // an error that names the flow.
 #pragma once
 
+#include <uv.h>
+
 #include <cstddef>
 #include <string>
 
@@ -21,6 +23,7 @@ namespace ferry {
 
 // What every flow's parts are built with.
 struct BuildContext {
+  uv_loop_t* loop;  // the spool's and the dead letters' disk work reports to it
   const config::Config& config;
   const std::string& hostname;
   spdlog::logger& log;

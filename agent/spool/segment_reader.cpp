@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -255,8 +256,8 @@ ReadEvent SegmentReader::Next(std::string* entry, SegmentCorruption* corruption)
   }
 }
 
-Result<std::string> LoadSegment(const std::string& path) {
-  auto file = ReadWholeFile(path, kMaxSegmentBytes, "spool segment");
+Result<std::string> LoadSegment(const std::string& path, std::string buffer) {
+  auto file = ReadWholeFile(path, kMaxSegmentBytes, "spool segment", std::move(buffer));
   if (!file) return file.error();
   if (file->too_large) {
     return Error(

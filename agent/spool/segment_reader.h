@@ -69,8 +69,9 @@ class SegmentReader {
   SegmentReadStats stats_;
 };
 
-// Reads the segment file `path` whole. Fails (naming the path and errno text) if it cannot be read, is
-// not a regular file, or is larger than kMaxSegmentBytes.
-Result<std::string> LoadSegment(const std::string& path);
+// Reads the segment file `path` whole, into buffer's memory if it has room (the spool allocates it on the
+// loop and reads on a pool thread). Fails (naming the path and errno text) if it cannot be read, is not a
+// regular file, or is larger than kMaxSegmentBytes.
+Result<std::string> LoadSegment(const std::string& path, std::string buffer = {});
 
 }  // namespace ferry::spool

@@ -88,16 +88,24 @@ std::uint64_t FramedSize(std::uint64_t offset, std::size_t entry_size) {
   return total;
 }
 
-Result<SegmentWriter> SegmentWriter::Create(std::string path) {
+std::uint64_t MaxFramedSize(std::size_t entry_size) {
+  constexpr std::uint64_t kRoom = kBlockSize - kHeaderSize;
+  // A trailer, then one header per fragment: a first fragment that may be empty, and one per kRoom bytes
+  // of payload, the last of them perhaps partial.
+  return (kHeaderSize - 1) + entry_size + kHeaderSize * (entry_size / kRoom + 2);
+}
+
+Result<SegmentWriter> SegmentWriter::Create(std::string path, SyncCall sync) {
   // 0640: a segment holds log lines, which are often not world-readable at their source either.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
   if (fd < 0) return IoError(path, "creating", errno);
-  return SegmentWriter(std::move(path), fd);
+  return SegmentWriter(std::move(path), fd, std::move(sync));
 }
 
 SegmentWriter::SegmentWriter(SegmentWriter&& other) noexcept
     : path_(std::move(other.path_)),
       fd_(std::exchange(other.fd_, -1)),
+      sync_(std::move(other.sync_)),
       offset_(other.offset_),
       folder_synced_(other.folder_synced_),
       scratch_(std::move(other.scratch_)),
@@ -108,6 +116,7 @@ SegmentWriter& SegmentWriter::operator=(SegmentWriter&& other) noexcept {
     if (fd_ >= 0) ::close(fd_);
     path_ = std::move(other.path_);
     fd_ = std::exchange(other.fd_, -1);
+    sync_ = std::move(other.sync_);
     offset_ = other.offset_;
     folder_synced_ = other.folder_synced_;
     scratch_ = std::move(other.scratch_);
@@ -127,15 +136,25 @@ Error SegmentWriter::Fail(Error error) {
 
 Status SegmentWriter::Append(std::string_view entry) {
   if (failed_) return *failed_;
-  if (fd_ < 0) return IoError(path_, "appending", EBADF);
   if (!Fits(entry.size())) {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("spool segment {}: an entry of {} bytes would grow it past {} bytes", path_,
                              entry.size(), kMaxSegmentBytes));
   }
   scratch_.clear();
-  std::uint64_t end = FrameEntry(offset_, entry, &scratch_);
-  std::string_view rest = scratch_;
+  FrameEntry(offset_, entry, &scratch_);
+  return AppendFramed(scratch_);
+}
+
+Status SegmentWriter::AppendFramed(std::string_view framed) {
+  if (failed_) return *failed_;
+  if (fd_ < 0) return IoError(path_, "appending", EBADF);
+  if (offset_ + framed.size() > kMaxSegmentBytes) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("spool segment {}: {} more bytes would grow it past {} bytes", path_,
+                             framed.size(), kMaxSegmentBytes));
+  }
+  std::string_view rest = framed;
   std::uint64_t at = offset_;
   while (!rest.empty()) {
     ssize_t n = ::pwrite(fd_, rest.data(), rest.size(), static_cast<off_t>(at));
@@ -143,23 +162,22 @@ Status SegmentWriter::Append(std::string_view entry) {
     if (n <= 0) {
       // n == 0 cannot happen for a regular file with bytes to write; treat it like a full disk.
       int err = n < 0 ? errno : ENOSPC;
-      Error error =
-          IoError(path_, fmt::format("writing {} bytes at offset {}", scratch_.size(), offset_), err);
-      // Cut off what part of the entry did land, so the segment still ends on a whole entry.
+      Error error = IoError(path_, fmt::format("writing {} bytes at offset {}", framed.size(), offset_), err);
+      // Cut off what part of it did land, so the segment still ends on a whole entry.
       if (at != offset_ && ::ftruncate(fd_, static_cast<off_t>(offset_)) != 0) return Fail(error);
       return error;
     }
     rest.remove_prefix(static_cast<std::size_t>(n));
     at += static_cast<std::uint64_t>(n);
   }
-  offset_ = end;
+  offset_ = at;
   return Status::Ok();
 }
 
 Status SegmentWriter::Sync() {
   if (failed_) return *failed_;
   if (fd_ < 0) return IoError(path_, "fdatasync", EBADF);
-  if (::fdatasync(fd_) != 0) return Fail(IoError(path_, "fdatasync", errno));
+  if ((sync_ ? sync_(fd_) : ::fdatasync(fd_)) != 0) return Fail(IoError(path_, "fdatasync", errno));
   if (!folder_synced_) {
     std::string dir = DirName(path_);
     int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1,4 +1,6 @@
-// Spool: segment bookkeeping, durable appends, replay in order and deletion of acknowledged segments.
+// Spool: segment bookkeeping on the loop; the disk jobs that create, write, sync, read back and delete
+// segments on libuv's thread pool, one at a time, with what they work on handed over by value (the entries'
+// bytes, the segment writer, paths) and their findings handed back; replay in order.
 #include "agent/spool/spool.h"
 
 #include <sys/stat.h>
@@ -33,27 +35,104 @@ std::optional<std::uint64_t> SegmentNumber(std::string_view name) {
 
 }  // namespace
 
-Spool::Spool(std::string folder, std::uint64_t max_bytes, std::string label, spdlog::logger& log,
-             const Clock& clock, MemoryBudget* budget)
+// A disk job: what it works on is moved in on the loop, what it found is read back there (pool_runner.h).
+struct Spool::DiskJob : PoolRunner::Job {
+  // Housekeeping, done first: writers of closed segments to close, acknowledged segments to delete.
+  std::vector<SegmentWriter> retire;
+  std::vector<std::string> unlink;
+  // Appends: entries for one segment, framed on the loop, written with one pwrite and made durable with
+  // one sync; all or nothing.
+  std::uint64_t segment = 0;
+  std::optional<SegmentWriter> writer;  // the segment's writer; none: create create_path first
+  std::string create_path;
+  SegmentWriter::SyncCall sync;
+  std::string framed;
+  std::size_t entries = 0;
+  // Read-back of a whole segment, into memory allocated on the loop.
+  std::uint64_t load_segment = 0;
+  std::string load_path;
+  std::string load_buffer;
+
+  // What Work found.
+  std::vector<std::string> problems;  // for the log: closing or deleting failed
+  std::optional<Error> write_error;   // why the entries are not durable
+  bool synced = false;                // a sync was attempted
+  std::uint64_t start_offset = 0;     // the segment's size before and after
+  std::uint64_t end_offset = 0;
+  Result<std::string> loaded{std::string()};
+
+  bool durable() const { return entries > 0 && !write_error; }
+
+  void Work() override {
+    for (auto& w : retire) {
+      Status closed = w.Close();
+      if (!closed) problems.push_back(closed.error().message());
+    }
+    retire.clear();
+    for (const auto& path : unlink) {
+      // Left behind, it is replayed after the next start: duplicates, not loss.
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        problems.push_back(fmt::format("cannot delete spool segment {}: {}", path, ErrnoText(errno)));
+    }
+    if (entries > 0) WriteEntries();
+    if (!load_path.empty()) loaded = LoadSegment(load_path, std::move(load_buffer));
+  }
+
+  void WriteEntries() {
+    if (!writer) {
+      auto created = SegmentWriter::Create(std::move(create_path), std::move(sync));
+      if (!created) {
+        write_error = created.error();
+        return;
+      }
+      writer.emplace(std::move(*created));
+    }
+    start_offset = writer->offset();
+    Status written = writer->AppendFramed(framed);
+    if (written) {
+      synced = true;
+      written = writer->Sync();  // after a failed sync none of them is sure to be on disk
+    }
+    end_offset = writer->offset();
+    if (written) return;
+    write_error = written.error();
+    // A writer that failed is done; the next entry starts a new segment.
+    Status closed = writer->Close();
+    if (!closed) problems.push_back(closed.error().message());
+    if (end_offset == 0) ::unlink(writer->path().c_str());  // nothing made it in
+    writer.reset();
+  }
+};
+
+Spool::Spool(uv_loop_t* loop, std::string folder, std::uint64_t max_bytes, std::string label,
+             spdlog::logger& log, const Clock& clock, MemoryBudget* budget, SegmentWriter::SyncCall sync)
     : folder_(std::move(folder)),
       max_bytes_(max_bytes),
       label_(std::move(label)),
       log_(log),
       clock_(clock),
-      budget_(budget) {}
+      budget_(budget),
+      sync_(std::move(sync)),
+      runner_(loop) {}
 
 Spool::~Spool() {
-  // Everything appended was synced; an open segment that never got an entry is only a stray file.
-  if (writer_ && !segments_.empty() && segments_.back().bytes == 0) ::unlink(segments_.back().path.c_str());
+  // Only when the loop is done (or a test ends): what still waits to be deleted is deleted here.
+  for (const auto& path : unlink_) ::unlink(path.c_str());
+  if (budget_ != nullptr) {
+    for (const auto& p : queued_) budget_->Give(p.charged);
+    for (const auto& p : writing_) budget_->Give(p.charged);
+  }
 }
 
-Result<std::unique_ptr<Spool>> Spool::Open(std::string folder, std::uint64_t max_bytes, std::string label,
-                                           spdlog::logger& log, const Clock& clock, MemoryBudget* budget) {
+Result<std::unique_ptr<Spool>> Spool::Open(uv_loop_t* loop, std::string folder, std::uint64_t max_bytes,
+                                           std::string label, spdlog::logger& log, const Clock& clock,
+                                           MemoryBudget* budget, SegmentWriter::SyncCall sync) {
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);
   if (ec)
     return Error(ErrorCode::kIo, fmt::format("spool folder {}: cannot create: {}", folder, ec.message()));
-  std::unique_ptr<Spool> spool(new Spool(std::move(folder), max_bytes, std::move(label), log, clock, budget));
+  std::unique_ptr<Spool> spool(
+      new Spool(loop, std::move(folder), max_bytes, std::move(label), log, clock, budget, std::move(sync)));
   Status scanned = spool->Scan();
   if (!scanned) return scanned.error();
   return spool;
@@ -108,81 +187,197 @@ Spool::Segment* Spool::Find(std::uint64_t number) {
   return nullptr;
 }
 
-Status Spool::Append(std::span<const WireRecord> records) {
-  if (records.empty()) return Status::Ok();
+Status Spool::Append(std::span<const WireRecord> records, Done done) {
+  if (records.empty())
+    return Error(ErrorCode::kInvalidArgument, fmt::format("spool {}: an entry needs records", folder_));
   auto entry = EncodeSpoolEntry(records);
   if (!entry) return entry.error();
-  const bool roll = writer_ && (writer_->offset() >= kSegmentTargetBytes || !writer_->Fits(entry->size()));
-  const std::uint64_t framed = FramedSize(writer_ && !roll ? writer_->offset() : 0, entry->size());
-  if (bytes_ + framed > max_bytes_) {
+  // Where it lands is known only when its job starts: the most its framing can take is held until then.
+  const std::uint64_t most = MaxFramedSize(entry->size());
+  if (bytes_ + reserved_ + most > max_bytes_) {
     ++counters_.full_refusals;
     return Error(ErrorCode::kFull,
                  fmt::format("spool {} is full: {} bytes held, {} more would pass max_bytes {}", folder_,
-                             bytes_, framed, max_bytes_));
+                             bytes_ + reserved_, most, max_bytes_));
   }
-  if (roll) CloseWriter();
-  if (!writer_) {
-    const std::uint64_t number = next_number_++;
-    auto created = SegmentWriter::Create(SegmentPath(number));
-    if (!created) {
-      ++counters_.write_errors;
-      return created.error();
-    }
-    writer_.emplace(std::move(*created));
-    Segment s;
-    s.number = number;
-    s.path = writer_->path();
-    segments_.push_back(std::move(s));
-  }
-  Segment& segment = segments_.back();
-  Status written = writer_->Append(*entry);
-  if (written) written = writer_->Sync();
-  bytes_ += writer_->offset() - segment.bytes;  // a failed append was cut back off
-  segment.bytes = writer_->offset();
-  if (!written) {
-    ++counters_.write_errors;
-    CloseWriter();  // a writer that failed is done; the next entry starts a new segment
-    return written;
-  }
-  if (segment.written++ == 0) segment.written_s = clock_.UnixSeconds();
-  ++counters_.entries_written;
-  counters_.bytes_written += framed;
-  for (const auto& r : records) counters_.records_written += r.user_records;
+  Pending pending;
+  pending.entry = std::move(*entry);
+  pending.charged = pending.entry.size();
+  pending.reserved = most;
+  for (const auto& r : records) pending.user_records += r.user_records;
+  pending.done = std::move(done);
+  reserved_ += most;
+  if (budget_ != nullptr) budget_->Take(pending.charged);
+  queued_.push_back(std::move(pending));
+  Pump();
   return Status::Ok();
 }
 
-void Spool::CloseWriter() {
-  if (!writer_) return;
-  Status closed = writer_->Close();
-  if (!closed) log_.warn("{}: {}", label_, closed.error().message());
-  writer_.reset();
-  Segment& segment = segments_.back();
-  segment.closed = true;
-  if (segment.bytes == 0) {  // nothing made it in
-    segment.read_done = true;
-    DeleteIfDone(segment.number);
+void Spool::Pump() {
+  if (runner_.busy()) return;
+  auto job = std::make_unique<DiskJob>();
+  job->retire = std::move(retiring_);
+  retiring_.clear();
+  job->unlink = std::move(unlink_);
+  unlink_.clear();
+  if (load_) {
+    if (const Segment* segment = Find(*load_)) {
+      job->load_segment = segment->number;
+      job->load_path = segment->path;
+      job->load_buffer.reserve(segment->bytes + 1);  // ReadWholeFile reads one byte past the size
+      loading_ = true;
+    }
+    load_.reset();
+  }
+  if (!queued_.empty()) TakeAppends(*job);
+  if (job->retire.empty() && job->unlink.empty() && job->entries == 0 && job->load_path.empty()) return;
+  runner_.Run<DiskJob>(std::move(job), [this](std::unique_ptr<DiskJob> done) { OnJobDone(std::move(done)); });
+}
+
+void Spool::TakeAppends(DiskJob& job) {
+  // The open segment takes them while it has room (and the reader has not closed it); else a new one starts.
+  const std::size_t first = queued_.front().entry.size();
+  if (writer_ &&
+      (segments_.back().closed || writer_->offset() >= kSegmentTargetBytes || !writer_->Fits(first))) {
+    segments_.back().closed = true;
+    job.retire.push_back(std::move(*writer_));
+    writer_.reset();
+  }
+  std::uint64_t offset = 0;
+  if (writer_) {
+    offset = writer_->offset();
+    job.writer = std::move(writer_);
+    writer_.reset();
+    job.segment = segments_.back().number;
+  } else {
+    Segment segment;
+    segment.number = next_number_++;
+    segment.path = SegmentPath(segment.number);
+    job.segment = segment.number;
+    job.create_path = segment.path;
+    job.sync = sync_;
+    segments_.push_back(std::move(segment));
+  }
+  // The appends that fit, framed at the offsets they will have (a pool thread then only writes).
+  std::size_t count = 0;
+  std::uint64_t end = offset;
+  for (const Pending& next : queued_) {
+    if (count > 0 && (end >= kSegmentTargetBytes || !FitsInSegment(end, next.entry.size()))) break;
+    end += FramedSize(end, next.entry.size());
+    ++count;
+  }
+  job.framed.reserve(end - offset);
+  for (; count > 0; --count) {
+    Pending& next = queued_.front();
+    offset = FrameEntry(offset, next.entry, &job.framed);
+    std::string().swap(next.entry);
+    ++job.entries;
+    writing_.push_back(std::move(next));
+    queued_.pop_front();
   }
 }
 
-bool Spool::OpenReader() {
+void Spool::OnJobDone(std::unique_ptr<DiskJob> job) {
+  for (const auto& problem : job->problems) log_.warn("{}: {}", label_, problem);
+  std::vector<Pending> finished;
+  Status outcome = Status::Ok();
+  if (!writing_.empty()) {
+    FinishAppends(*job);
+    finished.swap(writing_);
+    if (job->write_error) outcome = *job->write_error;
+  }
+  const bool loaded = loading_;
+  if (loading_) FinishLoad(*job);
+  Pump();  // the appends queued meanwhile go now, as one group
+  // Last: a caller may append again from its callback.
+  for (auto& p : finished)
+    if (p.done) p.done(outcome);
+  if ((job->durable() || loaded) && on_readable_) on_readable_();
+  if (runner_.busy() || when_idle_.empty()) return;
+  std::vector<std::function<void()>> idle;
+  idle.swap(when_idle_);
+  for (auto& done : idle) done();
+}
+
+void Spool::WhenIdle(std::function<void()> idle_done) {
+  if (runner_.busy()) {
+    when_idle_.push_back(std::move(idle_done));
+  } else {
+    idle_done();
+  }
+}
+
+void Spool::FinishAppends(DiskJob& job) {
+  Segment* segment = Find(job.segment);
+  if (segment == nullptr) return;  // cannot be: a segment is deleted only once read, after its writes
+  bytes_ += job.end_offset - segment->bytes;
+  segment->bytes = job.end_offset;
+  if (job.synced) ++counters_.syncs;
+  if (job.durable()) {
+    if (segment->written == 0) segment->written_s = clock_.UnixSeconds();
+    segment->written += job.entries;
+    counters_.entries_written += job.entries;
+    counters_.bytes_written += job.end_offset - job.start_offset;
+  }
+  for (const Pending& p : writing_) {
+    reserved_ -= p.reserved;
+    if (budget_ != nullptr) budget_->Give(p.charged);
+    if (job.durable()) {
+      counters_.records_written += p.user_records;
+    } else {
+      ++counters_.write_errors;
+    }
+  }
+  if (job.writer) {
+    if (segment->closed) {
+      retiring_.push_back(std::move(*job.writer));  // the reader closed it meanwhile
+    } else {
+      writer_ = std::move(job.writer);
+    }
+    return;
+  }
+  // The writer failed: its segment takes no more entries, and goes at once if nothing made it in (the job
+  // deleted its file).
+  segment->closed = true;
+  if (segment->bytes == 0) {
+    std::erase_if(segments_, [&](const Segment& s) { return s.number == job.segment; });
+  }
+}
+
+void Spool::FinishLoad(DiskJob& job) {
+  loading_ = false;
+  Segment* segment = Find(job.load_segment);
+  if (segment == nullptr) return;
+  if (!job.loaded) {
+    ++counters_.corruptions;
+    counters_.bytes_skipped += segment->bytes;
+    log_.error("{}: cannot read spool segment: {}; its entries are lost", label_,
+               job.loaded.error().message());
+    FinishReading(*segment);
+    return;
+  }
+  reading_ = segment->number;
+  loaded_ = std::move(*job.loaded);
+  reader_.emplace(loaded_, segment->path);
+}
+
+bool Spool::StartLoad() {
+  if (reader_ || loading_ || load_) return true;
   auto next = std::find_if(segments_.begin(), segments_.end(),
                            [](const Segment& s) { return s.closed && !s.read_done; });
   if (next == segments_.end()) {
-    if (!writer_ || segments_.back().written == 0) return false;
-    CloseWriter();  // caught up: read what is being written
+    if (segments_.empty() || segments_.back().closed || segments_.back().written == 0) return false;
+    // Caught up: read what is being written (a write under way finishes first, jobs run in order); the
+    // next append starts a new segment.
     next = std::prev(segments_.end());
+    next->closed = true;
+    if (writer_) {
+      retiring_.push_back(std::move(*writer_));
+      writer_.reset();
+    }
   }
-  auto loaded = LoadSegment(next->path);
-  if (!loaded) {
-    ++counters_.corruptions;
-    counters_.bytes_skipped += next->bytes;
-    log_.error("{}: cannot read spool segment: {}; its entries are lost", label_, loaded.error().message());
-    FinishReading(*next);
-    return !segments_.empty() && OpenReader();
-  }
-  reading_ = next->number;
-  loaded_ = std::move(*loaded);
-  reader_.emplace(loaded_, next->path);
+  load_ = next->number;
+  Pump();
   return true;
 }
 
@@ -198,7 +393,10 @@ bool Spool::Next(std::vector<WireRecord>* records) {
   std::string entry;
   SegmentCorruption corruption;
   for (;;) {
-    if (!reader_ && !OpenReader()) return false;
+    if (!reader_) {
+      StartLoad();  // on_readable tells when it is in memory
+      return false;
+    }
     Segment* segment = Find(*reading_);
     switch (reader_->Next(&entry, &corruption)) {
       case ReadEvent::kCorruption:
@@ -262,17 +460,16 @@ void Spool::DeleteIfDone(std::uint64_t number) {
   auto it =
       std::find_if(segments_.begin(), segments_.end(), [&](const Segment& s) { return s.number == number; });
   if (it == segments_.end() || !it->closed || !it->read_done || it->acked < it->handed_out) return;
-  if (::unlink(it->path.c_str()) != 0 && errno != ENOENT) {
-    // Left behind, it is replayed after the next start: duplicates, not loss.
-    log_.warn("{}: cannot delete spool segment {}: {}", label_, it->path, ErrnoText(errno));
-  }
+  unlink_.push_back(std::move(it->path));
   bytes_ -= it->bytes;
   ++counters_.segments_deleted;
   segments_.erase(it);
+  Pump();
 }
 
 bool Spool::empty() const {
-  return std::all_of(segments_.begin(), segments_.end(),
+  return queued_.empty() && writing_.empty() &&
+         std::all_of(segments_.begin(), segments_.end(),
                      [](const Segment& s) { return !s.closed && s.written == 0; });
 }
 

@@ -2,11 +2,15 @@
 // rapidjson reads back field for field, in the documented order; data that is not UTF-8 (or holds a NUL)
 // goes to data_base64; bad UTF-8 in text fields becomes U+FFFD; writes append, across writers too; the
 // folder is made at the first Write with mode 0750 and the file 0640; errors name the path and the errno
-// (a parent that is a file, a folder without write permission, a write cut short by RLIMIT_FSIZE), and a
-// failed write leaves the file as it was. Tests run on one thread.
+// (a parent that is a file, a folder it may not write to, a write cut short by RLIMIT_FSIZE), and a
+// failed write leaves the file as it was. Off the loop: with the sync step slowed down (a test hook
+// sleeping on the pool thread) the loop's 10 ms timer stays on time; writes complete in the order they
+// were made and those queued behind a slow one share one sync; a failed sync fails the whole group and
+// leaves the file as it was. The tests run their own loop; the writes run on its thread pool.
 #include "agent/delivery/dead_letter_writer.h"
 
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,18 +19,26 @@
 #include <rapidjson/reader.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/unit/file_size_limit.h"
+#include "tests/unit/loop_lateness.h"
 #include "tests/unit/scratch_dir.h"
-#include "tests/unit/without_file_capabilities.h"
 
 namespace ferry {
 namespace {
@@ -111,14 +123,40 @@ DeadLetter Letter(std::string_view data) {
   return letter;
 }
 
-DeadLetterWriter Writer(const std::string& folder, std::int64_t now = kNowMs) {
-  return DeadLetterWriter(folder, "web", [now] { return now; });
+// The loop the writers' jobs report to; Write runs it until the write is done.
+class TestLoop {
+ public:
+  TestLoop() { REQUIRE(uv_loop_init(&loop_) == 0); }
+  ~TestLoop() {
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop_) == 0);
+  }
+  TestLoop(const TestLoop&) = delete;
+  TestLoop& operator=(const TestLoop&) = delete;
+
+  uv_loop_t* get() { return &loop_; }
+  Status Write(DeadLetterWriter& writer, std::span<const DeadLetter> letters) {
+    std::optional<Status> done;
+    writer.Write(letters, [&](Status s) { done = std::move(s); });
+    while (!done) REQUIRE((uv_run(&loop_, UV_RUN_ONCE) != 0 || done));
+    return *done;
+  }
+
+ private:
+  uv_loop_t loop_{};
+};
+
+DeadLetterWriter Writer(TestLoop& loop, const std::string& folder, std::int64_t now = kNowMs,
+                        DeadLetterWriter::SyncCall sync = {}) {
+  return DeadLetterWriter(
+      loop.get(), folder, "web", [now] { return now; }, std::move(sync));
 }
 
 TEST_CASE("DeadLetterWriter writes one JSON line per letter, fields in order", "[delivery]") {
+  TestLoop loop;
   TempDir dir;
   std::string folder = dir / "state/dead-letter";
-  DeadLetterWriter writer(folder, "web", [] { return kNowMs; });
+  DeadLetterWriter writer(loop.get(), folder, "web", [] { return kNowMs; });
   CHECK(writer.path() == folder + "/web.jsonl");
   CHECK_FALSE(fs::exists(folder));  // not before the first Write
 
@@ -130,7 +168,7 @@ TEST_CASE("DeadLetterWriter writes one JSON line per letter, fields in order", "
   DeadLetter second = Letter("");
   second.partition_key = "";
   std::vector<DeadLetter> letters = {first, second};
-  auto status = writer.Write(letters);
+  auto status = loop.Write(writer, letters);
   INFO((status.ok() ? "" : status.error().message()));
   REQUIRE(status.ok());
   CHECK(writer.written() == 2);
@@ -162,8 +200,9 @@ TEST_CASE("DeadLetterWriter writes one JSON line per letter, fields in order", "
 }
 
 TEST_CASE("DeadLetterWriter writes data that is not UTF-8 text as data_base64", "[delivery]") {
+  TestLoop loop;
   TempDir dir;
-  auto writer = Writer(dir / "dead-letter");
+  auto writer = Writer(loop, dir / "dead-letter");
   using namespace std::string_view_literals;
   std::vector<std::string_view> binary = {
       "\x00\x01\x02\xff"sv,  // bytes that are never UTF-8
@@ -175,7 +214,7 @@ TEST_CASE("DeadLetterWriter writes data that is not UTF-8 text as data_base64", 
   };
   std::vector<DeadLetter> letters;
   for (auto data : binary) letters.push_back(Letter(data));
-  REQUIRE(writer.Write(letters).ok());
+  REQUIRE(loop.Write(writer, letters).ok());
 
   auto lines = Lines(writer.path());
   REQUIRE(lines.size() == binary.size());
@@ -191,12 +230,13 @@ TEST_CASE("DeadLetterWriter writes data that is not UTF-8 text as data_base64", 
 }
 
 TEST_CASE("DeadLetterWriter replaces bad UTF-8 in text fields with U+FFFD", "[delivery]") {
+  TestLoop loop;
   TempDir dir;
-  auto writer = Writer(dir / "dead-letter");
+  auto writer = Writer(loop, dir / "dead-letter");
   DeadLetter letter = Letter("ok");
   letter.partition_key = "key\xFF\xFE-1";
   letter.error_message = "caf\xC3";
-  REQUIRE(writer.Write({&letter, 1}).ok());
+  REQUIRE(loop.Write(writer, {&letter, 1}).ok());
   auto lines = Lines(writer.path());
   REQUIRE(lines.size() == 1);
   auto doc = Parse(lines[0]);
@@ -206,20 +246,21 @@ TEST_CASE("DeadLetterWriter replaces bad UTF-8 in text fields with U+FFFD", "[de
 }
 
 TEST_CASE("DeadLetterWriter appends across writes and across writers", "[delivery]") {
+  TestLoop loop;
   TempDir dir;
   std::string folder = dir / "dead-letter";
   {
-    auto writer = Writer(folder);
+    auto writer = Writer(loop, folder);
     DeadLetter a = Letter("one");
     DeadLetter b = Letter("two");
-    REQUIRE(writer.Write({&a, 1}).ok());
-    REQUIRE(writer.Write({&b, 1}).ok());
-    REQUIRE(writer.Write({}).ok());  // nothing to write
+    REQUIRE(loop.Write(writer, {&a, 1}).ok());
+    REQUIRE(loop.Write(writer, {&b, 1}).ok());
+    REQUIRE(loop.Write(writer, {}).ok());  // nothing to write
     CHECK(writer.written() == 2);
   }
-  auto writer = Writer(folder, 0);
+  auto writer = Writer(loop, folder, 0);
   DeadLetter c = Letter("three");
-  REQUIRE(writer.Write({&c, 1}).ok());
+  REQUIRE(loop.Write(writer, {&c, 1}).ok());
   CHECK(writer.written() == 1);
 
   auto lines = Lines(writer.path());
@@ -231,16 +272,18 @@ TEST_CASE("DeadLetterWriter appends across writes and across writers", "[deliver
 }
 
 TEST_CASE("DeadLetterWriter writes times before 1970 with positive milliseconds", "[delivery]") {
+  TestLoop loop;
   TempDir dir;
-  auto writer = Writer(dir / "dead-letter", -1);
+  auto writer = Writer(loop, dir / "dead-letter", -1);
   DeadLetter letter = Letter("x");
-  REQUIRE(writer.Write({&letter, 1}).ok());
+  REQUIRE(loop.Write(writer, {&letter, 1}).ok());
   auto lines = Lines(writer.path());
   REQUIRE(lines.size() == 1);
   CHECK(Str(Parse(lines[0]), "time") == "1969-12-31T23:59:59.999Z");
 }
 
 TEST_CASE("DeadLetterWriter starts a fresh line after a file cut mid-line", "[delivery]") {
+  TestLoop loop;
   TempDir dir;
   std::string folder = dir / "dead-letter";
   REQUIRE(fs::create_directories(folder));
@@ -248,9 +291,9 @@ TEST_CASE("DeadLetterWriter starts a fresh line after a file cut mid-line", "[de
     std::ofstream out(folder + "/web.jsonl", std::ios::binary);
     out << "{\"time\":\"2026-11-26T15:04:05.123Z\",\"fl";  // a crash in the middle of a line
   }
-  auto writer = Writer(folder);
+  auto writer = Writer(loop, folder);
   DeadLetter letter = Letter("after");
-  REQUIRE(writer.Write({&letter, 1}).ok());
+  REQUIRE(loop.Write(writer, {&letter, 1}).ok());
   std::string text = ReadFile(writer.path());
   auto newline = text.find('\n');
   REQUIRE(newline != std::string::npos);
@@ -259,11 +302,12 @@ TEST_CASE("DeadLetterWriter starts a fresh line after a file cut mid-line", "[de
 }
 
 TEST_CASE("DeadLetterWriter creates its folder 0750 and its file 0640", "[delivery]") {
+  TestLoop loop;
   TempDir dir;
   std::string folder = dir / "a/b/dead-letter";
-  auto writer = Writer(folder);
+  auto writer = Writer(loop, folder);
   DeadLetter letter = Letter("x");
-  REQUIRE(writer.Write({&letter, 1}).ok());
+  REQUIRE(loop.Write(writer, {&letter, 1}).ok());
   mode_t mask = ::umask(0);
   ::umask(mask);
   struct stat st;
@@ -278,11 +322,12 @@ TEST_CASE("DeadLetterWriter creates its folder 0750 and its file 0640", "[delive
 }
 
 TEST_CASE("DeadLetterWriter fails with the path when a parent of its folder is a file", "[delivery]") {
+  TestLoop loop;
   TempDir dir;
   { std::ofstream(dir / "state") << "not a folder"; }
-  auto writer = Writer(dir / "state/dead-letter");
+  auto writer = Writer(loop, dir / "state/dead-letter");
   DeadLetter letter = Letter("x");
-  auto status = writer.Write({&letter, 1});
+  auto status = loop.Write(writer, {&letter, 1});
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().code() == ErrorCode::kIo);
   INFO(status.error().message());
@@ -293,40 +338,46 @@ TEST_CASE("DeadLetterWriter fails with the path when a parent of its folder is a
 
 TEST_CASE("DeadLetterWriter fails with the path and the errno in a folder it may not write to",
           "[delivery]") {
+  TestLoop loop;
   TempDir dir;
   std::string folder = dir / "dead-letter";
-  REQUIRE(fs::create_directories(folder));
-  fs::permissions(folder, fs::perms::owner_read | fs::perms::owner_exec);
-  testing::WithoutFileCapabilities no_override;
-  if (!no_override.active()) {
-    WARN("running as root with CAP_DAC_OVERRIDE that cannot be dropped; skipping this test");
-    return;
+  std::string expected;
+  if (::geteuid() == 0) {
+    // Permission bits do not stop root, and the file is opened on a pool thread, which keeps the
+    // capabilities a test could drop on its own thread: a read-only file system stops everyone.
+    if (!dir.MountTmpfs("dead-letter", "size=64k", MS_RDONLY)) return;
+    expected = "EROFS";
+  } else {
+    REQUIRE(fs::create_directories(folder));
+    fs::permissions(folder, fs::perms::owner_read | fs::perms::owner_exec);
+    expected = "EACCES";
   }
-  auto writer = Writer(folder);
+  auto writer = Writer(loop, folder);
   DeadLetter letter = Letter("x");
-  auto status = writer.Write({&letter, 1});
+  auto status = loop.Write(writer, {&letter, 1});
   REQUIRE_FALSE(status.ok());
   INFO(status.error().message());
   CHECK(status.error().code() == ErrorCode::kIo);
   CHECK(status.error().message().find(writer.path()) != std::string::npos);
-  CHECK(status.error().message().find("EACCES") != std::string::npos);
+  CHECK(status.error().message().find(expected) != std::string::npos);
   CHECK_FALSE(fs::exists(writer.path()));
 }
 
 using ferry::testing::FileSizeLimit;
 
 TEST_CASE("DeadLetterWriter cuts off a partly written call and stays usable", "[delivery]") {
+  TestLoop loop;
   TempDir dir;
-  auto writer = Writer(dir / "dead-letter");
+  auto writer = Writer(loop, dir / "dead-letter");
   DeadLetter first = Letter("first");
-  REQUIRE(writer.Write({&first, 1}).ok());
+  REQUIRE(loop.Write(writer, {&first, 1}).ok());
   std::string before = ReadFile(writer.path());
 
   std::string big(10000, 'x');
   std::vector<DeadLetter> letters = {Letter("second"), Letter(big)};
   {
     FileSizeLimit limit(before.size() + 1000);  // the first new line fits, the second does not
-    auto status = writer.Write(letters);
+    auto status = loop.Write(writer, letters);
     REQUIRE_FALSE(status.ok());
     INFO(status.error().message());
     CHECK(status.error().code() == ErrorCode::kIo);
@@ -336,13 +387,130 @@ TEST_CASE("DeadLetterWriter cuts off a partly written call and stays usable", "[
   CHECK(ReadFile(writer.path()) == before);  // all or nothing
   CHECK(writer.written() == 1);
 
-  REQUIRE(writer.Write(letters).ok());
+  REQUIRE(loop.Write(writer, letters).ok());
   CHECK(writer.written() == 3);
   auto lines = Lines(writer.path());
   REQUIRE(lines.size() == 3);
   CHECK(Str(Parse(lines[0]), "data") == "first");
   CHECK(Str(Parse(lines[1]), "data") == "second");
   CHECK(Str(Parse(lines[2]), "data") == big);
+}
+
+// A sync step that sleeps first (a slow SD card) and fails the calls whose number (from 1) is in
+// `failing`, with EIO. Its counter is the only state the pool thread shares with the test: an atomic.
+struct SlowSync {
+  explicit SlowSync(std::uint64_t sleep, std::vector<int> fail = {})
+      : sleep_ms(sleep), failing(std::move(fail)) {}
+
+  std::uint64_t sleep_ms;
+  std::vector<int> failing;
+  std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
+
+  DeadLetterWriter::SyncCall Hook() const {
+    return [sleep_ms = sleep_ms, failing = failing, calls = calls](int fd) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+      const int call = ++*calls;
+      if (std::find(failing.begin(), failing.end(), call) != failing.end()) {
+        errno = EIO;
+        return -1;
+      }
+      return ::fdatasync(fd);
+    };
+  }
+};
+
+TEST_CASE("DeadLetterWriter does not block the loop while it writes and syncs", "[delivery][slow_disk]") {
+  TestLoop loop;
+  TempDir dir;
+  SlowSync sync{300};
+  auto writer = Writer(loop, dir / "dead-letter", kNowMs, sync.Hook());
+  testing::LoopLateness lateness(loop.get());
+  DeadLetter letter = Letter("x");
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(loop.Write(writer, {&letter, 1}).ok());
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
+  CHECK(*sync.calls == 1);
+  INFO("the loop was late by up to " << lateness.max_late_ms() << " ms");
+  CHECK(lateness.ticks() >= 10);
+  CHECK(lateness.max_late_ms() < 150);
+  CHECK(Lines(writer.path()).size() == 1);
+}
+
+TEST_CASE("DeadLetterWriter completes writes in order; those queued behind a slow one share one sync",
+          "[delivery]") {
+  TestLoop loop;
+  TempDir dir;
+  SlowSync sync{50};
+  auto writer = Writer(loop, dir / "dead-letter", kNowMs, sync.Hook());
+  std::vector<std::string> data;
+  for (int i = 0; i < 6; ++i) data.push_back("letter-" + std::to_string(i));
+  std::vector<DeadLetter> letters;
+  for (const auto& d : data) letters.push_back(Letter(d));
+  std::vector<int> done;
+  for (int i = 0; i < 6; ++i) {
+    writer.Write({&letters[static_cast<std::size_t>(i)], 1}, [&, i](Status s) {
+      CHECK(s.ok());
+      done.push_back(i);
+    });
+  }
+  CHECK(done.empty());  // nothing is reported before it is durable
+  while (!writer.idle()) uv_run(loop.get(), UV_RUN_ONCE);
+  CHECK(done == std::vector<int>{0, 1, 2, 3, 4, 5});
+  CHECK(*sync.calls == 2);  // the first alone, the five queued behind it together
+  CHECK(writer.written() == 6);
+  auto lines = Lines(writer.path());
+  REQUIRE(lines.size() == 6);
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    CHECK(Str(Parse(lines[i]), "data") == "letter-" + std::to_string(i));
+}
+
+TEST_CASE("DeadLetterWriter fails a whole group whose sync fails and leaves the file as it was",
+          "[delivery]") {
+  TestLoop loop;
+  TempDir dir;
+  SlowSync sync{30, {2}};
+  auto writer = Writer(loop, dir / "dead-letter", kNowMs, sync.Hook());
+  std::vector<DeadLetter> letters = {Letter("one"), Letter("two"), Letter("three")};
+  std::vector<std::pair<int, bool>> done;
+  std::string error;
+  for (int i = 0; i < 3; ++i) {
+    writer.Write({&letters[static_cast<std::size_t>(i)], 1}, [&, i](Status s) {
+      if (!s) error = s.error().message();
+      done.emplace_back(i, s.ok());
+    });
+  }
+  while (!writer.idle()) uv_run(loop.get(), UV_RUN_ONCE);
+  CHECK(done == std::vector<std::pair<int, bool>>{{0, true}, {1, false}, {2, false}});
+  CHECK_THAT(error, Catch::Contains(writer.path()) && Catch::Contains("fdatasync") && Catch::Contains("EIO"));
+  CHECK(writer.written() == 1);
+  auto lines = Lines(writer.path());
+  REQUIRE(lines.size() == 1);
+  CHECK(Str(Parse(lines[0]), "data") == "one");
+  REQUIRE(loop.Write(writer, {&letters[2], 1}).ok());
+  lines = Lines(writer.path());
+  REQUIRE(lines.size() == 2);
+  CHECK(Str(Parse(lines[1]), "data") == "three");
+}
+
+TEST_CASE("DeadLetterWriter's WhenIdle runs once the writes under way are done", "[delivery]") {
+  TestLoop loop;
+  TempDir dir;
+  SlowSync sync{100};
+  auto writer = Writer(loop, dir / "dead-letter", kNowMs, sync.Hook());
+  bool idle = false;
+  writer.WhenIdle([&] { idle = true; });
+  CHECK(idle);  // nothing under way: at once
+  idle = false;
+  bool written = false;
+  DeadLetter letter = Letter("x");
+  writer.Write({&letter, 1}, [&](Status s) { written = s.ok(); });
+  writer.WhenIdle([&] {
+    CHECK(written);
+    idle = true;
+  });
+  CHECK_FALSE(idle);
+  while (!writer.idle()) uv_run(loop.get(), UV_RUN_ONCE);
+  CHECK(idle);
 }
 
 }  // namespace

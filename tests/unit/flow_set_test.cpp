@@ -120,7 +120,7 @@ class Daemonette {
   ~Daemonette() { uv_loop_close(&loop_); }
 
   Result<std::unique_ptr<Flow>> Make(const config::FlowOptions& options) {
-    BuildContext build{config, "host", log_, clock_, &total_};
+    BuildContext build{&loop_, config, "host", log_, clock_, &total_};
     auto parts = BuildFileFlow(options, build, 4 << 20);
     if (!parts) return parts.error();
     return std::make_unique<Flow>(FlowContext{&loop_, log_, *http_, acks_, clock_}, std::move(*parts),

@@ -490,6 +490,19 @@ TEST_CASE("Segment fragments out of sequence are reported and never glued togeth
   }
 }
 
+TEST_CASE("MaxFramedSize bounds an entry's framing wherever it is written, by a few headers", "[spool]") {
+  for (std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{100}, kBlockSize - kHeaderSize,
+        kBlockSize - kHeaderSize + 1, kBlockSize, 3 * kBlockSize + 5, std::size_t{1} << 20}) {
+    std::uint64_t most = 0;
+    for (std::uint64_t offset = 0; offset < 2 * kBlockSize; ++offset)
+      most = std::max(most, FramedSize(offset, size));
+    INFO("entry of " << size << " bytes");
+    CHECK(most <= MaxFramedSize(size));
+    CHECK(MaxFramedSize(size) - most <= 2 * kHeaderSize);
+  }
+}
+
 TEST_CASE("SegmentWriter writes what FrameEntry frames and LoadSegment reads it back", "[spool]") {
   TempDir dir;
   std::string path = dir / "000001.seg";
