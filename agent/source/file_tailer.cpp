@@ -210,9 +210,9 @@ void FileTailer::WatchDirectories(const std::vector<std::string>& directories) {
     ++open_handles_;
     int rc = uv_fs_event_start(
         &watch->handle,
-        [](uv_fs_event_t* h, const char* name, int, int) {
+        [](uv_fs_event_t* h, const char* name, int events, int) {
           auto* w = static_cast<Watch*>(h->data);
-          w->owner->OnDirectoryEvent(w->dir, name);
+          w->owner->OnDirectoryEvent(w->dir, name, events);
         },
         dir.c_str(), 0);
     if (rc != 0) {
@@ -228,8 +228,11 @@ void FileTailer::WatchDirectories(const std::vector<std::string>& directories) {
   }
 }
 
-void FileTailer::OnDirectoryEvent(const std::string& dir, const char* name) {
-  if (name != nullptr) {
+void FileTailer::OnDirectoryEvent(const std::string& dir, const char* name, int events) {
+  // Only growth of a file read from its descriptor is handled by a pass alone. A create, rename or delete
+  // (UV_RENAME) calls for a scan even where the name is one we know: rotation moves names between files, so
+  // the name may already mean another file (logrotate's new app.log.1 while ours, now app.log.2, is open).
+  if (name != nullptr && (events & UV_RENAME) == 0) {
     auto it = by_path_.find(dir == "/" ? "/" + std::string(name) : dir + "/" + name);
     if (it != by_path_.end()) {
       auto file = files_.find(it->second);
@@ -239,7 +242,7 @@ void FileTailer::OnDirectoryEvent(const std::string& dir, const char* name) {
       }
     }
   }
-  ScheduleScan();  // a create, rename or delete, or growth of a closed file
+  ScheduleScan();  // a create, rename or delete, or growth of a file without a descriptor
 }
 
 void FileTailer::Discover(const FoundFile& found, bool first_scan) {

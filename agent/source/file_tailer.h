@@ -67,9 +67,9 @@
 #include "agent/core/memory_budget.h"
 #include "agent/source/discovery.h"
 #include "agent/source/file_status.h"
-#include "agent/source/tailer_options.h"
 #include "agent/source/record_framer.h"
 #include "agent/source/source.h"
+#include "agent/source/tailer_options.h"
 
 namespace ferry {
 
@@ -94,7 +94,6 @@ struct TailerCounters {
   std::uint64_t vanished = 0;        // gone between the scan and the open
   FramingCounters framing;
 };
-
 
 // Recent checkpoint writes keep at least this many times their own cost apart (building and serialising on
 // the loop, writing on the pool), so checkpoints take at most about 1/32 of a core however many files
@@ -155,7 +154,7 @@ class FileTailer : public Source {
   void Scan();
   void ScheduleScan();
   void WatchDirectories(const std::vector<std::string>& directories);
-  void OnDirectoryEvent(const std::string& dir, const char* name);
+  void OnDirectoryEvent(const std::string& dir, const char* name, int events);
   void Discover(const FoundFile& found, bool first_scan);
   bool OpenNew(const std::string& path, const struct stat& st, bool first_scan);
   // Where a newly found file starts: continuing a truncated file, held as a copy, or by its checkpoint.

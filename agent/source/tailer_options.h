@@ -19,7 +19,7 @@ enum class StartAt {
 
 struct TailerOptions {
   std::string flow;
-  StartAt start_at = StartAt::kEnd;  // files present at the first start; later ones from 0
+  StartAt start_at = StartAt::kEnd;          // files present at the first start; later ones from 0
   std::size_t read_chunk_bytes = 256 << 10;  // large reads keep syscalls per line near zero
   std::size_t max_open_files = 1024;
   Duration partial_line_timeout{5000};

@@ -117,6 +117,34 @@ TEST_CASE("copytruncate: the copy continues from the read offset, the original r
   CHECK(h.tailer->counters().copies_followed == 1);
 }
 
+TEST_CASE("copytruncate with every rotated name taken: the new copy is found at once, not at the next scan",
+          "[tailer][rotation]") {
+  // logrotate's new app.log.1 appears under a name the tailer knows (its file, open, is now app.log.2),
+  // and so do the renames and deletes beside it: each must call for a scan, or the copy waits for the
+  // periodic scan and what was in it after the last read of app.log is lost when logrotate deletes it.
+  TempDir tmp;
+  fs::path logs = tmp.path / "logs";  // apart from the state folder, whose events would call for a scan
+  fs::create_directory(logs);
+  fs::path live = logs / "app.log";
+  std::ofstream(logs / "app.log.1") << "older 1\n";
+  std::ofstream(logs / "app.log.2") << "oldest 2\n";
+  Append(live, 1, 100);
+  Harness h(tmp.path, {(logs / "app.log*").string()});
+  h.options.scan_interval = Duration(30000);
+  h.Start();
+  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 102; }));
+  Append(live, 101, 150);  // not read yet: only the copy will hold these
+  fs::remove(logs / "app.log.2");
+  fs::rename(logs / "app.log.1", logs / "app.log.2");
+  fs::copy_file(live, logs / "app.log.1");
+  ::truncate(live.c_str(), 0);
+  Append(live, 151, 160);
+  REQUIRE(h.RunUntil([&] { return h.sink.records.size() >= 162; }, 3000));
+  auto counts = Counts(h.sink.records);
+  for (const auto& line : Lines(1, 160)) CHECK(counts[line] == 1);
+  CHECK(h.tailer->counters().copies_followed == 1);
+}
+
 TEST_CASE("Under a tight memory budget every file takes its turn, not only the first in line",
           "[tailer][budget]") {
   TempDir tmp;
