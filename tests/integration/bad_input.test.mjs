@@ -103,6 +103,9 @@ test('bad input of every kind: defined outcomes, counters, and every good line d
 
     const configPath = path.join(tmp, 'ferry.yaml')
     writeConfig(configPath, { stateDir, endpoint: kinesalite.endpoint, stream: STREAM, files: [path.join(logs, '*.log')] })
+    // The 50 MiB line is 50 records of 1 MiB for the one shard: its write limit would spread them over 50 s.
+    // This test is about bad input; shard_limits.test.mjs tests the limiter.
+    fs.appendFileSync(configPath, '      rate_limit: 0\n')
     const asUser = process.getuid() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : []
     ferry = startFerry(configPath, { prefix: asUser })
 

@@ -100,7 +100,9 @@ async function startTinyproxy({ port, basicAuth } = {}) {
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return
       process.kill(child.pid, 'SIGTERM')
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
+      let timer
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 3000)))])
+      clearTimeout(timer) // a pending timer would hold the test process open
       if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL')
     },
   }

@@ -128,14 +128,16 @@ test('a certificate for another host name is refused even with aws.ca_file, and 
 test('an aws.ca_file that does not exist stops ferry at start, naming the key and the path', async () => {
   const { configPath } = setup('https://127.0.0.1:9', 1, { caFile: '/nonexistent/ferry-test-ca.pem' })
   const ferry = startFerry(configPath, { env: NO_PROXY_ENV })
+  let timer
   try {
     const { code, stderr } = await Promise.race([
       ferry.exited.then(() => stopFerry(ferry)),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('ferry kept running\n' + ferryOutputForHumans(ferry))), 15000)),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('ferry kept running\n' + ferryOutputForHumans(ferry))), 15000))),
     ])
     assert.notEqual(code, 0, stderr)
     assert.match(stderr, /aws\.ca_file \/nonexistent\/ferry-test-ca\.pem: .*No such file or directory/)
   } finally {
+    clearTimeout(timer) // a pending timer would hold the test process open for its 15 s
     if (ferry.exitStatus === null) ferry.kill('SIGKILL')
   }
 })

@@ -80,7 +80,9 @@ TEST_CASE("credential_process failures say how it failed, never what it printed"
     CHECK(got.error().message().find("secret-value") == std::string::npos);
   }
   SECTION("killed after its timeout") {
-    ProcessProvider p(*h.ctx, "profile x (credential_process)", "sleep 30", 200);
+    // exec: the shell becomes the sleep, so the kill closes the pipes (a grandchild would hold them open
+    // for its 30 s, and the fetch waits for the pipes).
+    ProcessProvider p(*h.ctx, "profile x (credential_process)", "exec sleep 30", 200);
     auto got = h.Fetch(p);
     REQUIRE_FALSE(got.ok());
     CHECK(got.error().message() == "credential_process: killed after 200 ms without finishing");
