@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "agent/core/units.h"
-#include "agent/delivery/wire_record.h"
+#include "agent/core/wire_record.h"
 
 namespace ferry {
 

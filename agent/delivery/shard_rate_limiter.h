@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/delivery/wire_record.h"
+#include "agent/core/wire_record.h"
 
 namespace ferry {
 

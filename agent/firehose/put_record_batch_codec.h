@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "agent/core/result.h"
-#include "agent/delivery/wire_record.h"
+#include "agent/core/wire_record.h"
 
 namespace ferry::firehose {
 

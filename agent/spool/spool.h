@@ -42,7 +42,7 @@
 #include "agent/core/memory_budget.h"
 #include "agent/core/pool_runner.h"
 #include "agent/core/result.h"
-#include "agent/delivery/wire_record.h"
+#include "agent/core/wire_record.h"
 #include "agent/spool/segment_reader.h"
 #include "agent/spool/segment_writer.h"
 
