@@ -15,7 +15,9 @@ struct WireRecord {
   BatchRef batch;                        // keeps data and the keys alive
   std::uint32_t user_records = 1;        // source records inside (more than 1 once records are aggregated)
   std::string_view explicit_hash_key{};  // decimal; empty: Kinesis hashes the partition key
-  std::string_view predicted_shard{};    // the shard the packer predicted (from its map); empty: none
+  // Where the destination keeps order and meters writes (Kinesis: the shard the packer predicted from its
+  // map); empty: none, the record may land anywhere.
+  std::string_view lane{};
 
   // Bytes this record counts against request limits (PutRecords counts data and partition key).
   std::size_t size() const { return data.size() + partition_key.size(); }

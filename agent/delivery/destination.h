@@ -26,8 +26,9 @@ struct RequestOutcome {
   // When !failed: one error code per record, in request order; empty means stored.
   std::vector<std::string> record_errors;
   std::string first_record_message;  // a sample of the per-record messages, for the log
-  // When !failed and the API says: the shard each stored record went to, in request order.
-  std::vector<std::string> record_shards;
+  // When !failed and the API says: the lane each stored record went to (Kinesis: its shard), in request
+  // order.
+  std::vector<std::string> record_lanes;
 };
 
 class Destination {

@@ -10,39 +10,37 @@ RequestCollector::RequestCollector(uv_loop_t* loop, RequestLimits limits, Durati
   records_.reserve(limits_.max_records);
 }
 
-bool RequestCollector::OverShardLimit(const WireRecord& record) const {
-  if (record.predicted_shard.empty() || (limits_.max_shard_bytes == 0 && limits_.max_shard_records == 0))
-    return false;
-  for (const ShardLoad& load : shards_) {
-    if (load.shard != record.predicted_shard) continue;
-    return (limits_.max_shard_bytes != 0 && load.bytes + record.size() > limits_.max_shard_bytes) ||
-           (limits_.max_shard_records != 0 && load.records + 1 > limits_.max_shard_records);
+bool RequestCollector::OverLaneLimit(const WireRecord& record) const {
+  if (record.lane.empty() || (limits_.max_lane_bytes == 0 && limits_.max_lane_records == 0)) return false;
+  for (const LaneCount& load : lanes_) {
+    if (load.lane != record.lane) continue;
+    return (limits_.max_lane_bytes != 0 && load.bytes + record.size() > limits_.max_lane_bytes) ||
+           (limits_.max_lane_records != 0 && load.records + 1 > limits_.max_lane_records);
   }
   return false;
 }
 
-void RequestCollector::CountShard(const WireRecord& record) {
-  if (record.predicted_shard.empty() || (limits_.max_shard_bytes == 0 && limits_.max_shard_records == 0))
-    return;
-  for (ShardLoad& load : shards_) {
-    if (load.shard == record.predicted_shard) {
+void RequestCollector::CountLane(const WireRecord& record) {
+  if (record.lane.empty() || (limits_.max_lane_bytes == 0 && limits_.max_lane_records == 0)) return;
+  for (LaneCount& load : lanes_) {
+    if (load.lane == record.lane) {
       load.bytes += record.size();
       ++load.records;
       return;
     }
   }
-  shards_.push_back({record.predicted_shard, record.size(), 1});
+  lanes_.push_back({record.lane, record.size(), 1});
 }
 
 void RequestCollector::Add(WireRecord record) {
-  if (!records_.empty() && (bytes_ + record.size() > limits_.max_bytes || OverShardLimit(record))) FlushNow();
+  if (!records_.empty() && (bytes_ + record.size() > limits_.max_bytes || OverLaneLimit(record))) FlushNow();
   if (records_.empty()) {
     uv_timer_start(
         &timer_, [](uv_timer_t* t) { static_cast<RequestCollector*>(t->data)->FlushNow(); },
         static_cast<std::uint64_t>(max_age_.count()), 0);
   }
   bytes_ += record.size();
-  CountShard(record);
+  CountLane(record);
   records_.push_back(std::move(record));
   if (records_.size() >= limits_.max_records || bytes_ >= limits_.max_bytes) FlushNow();
 }
@@ -54,7 +52,7 @@ void RequestCollector::FlushNow() {
   request.reserve(limits_.max_records);
   request.swap(records_);
   bytes_ = 0;
-  shards_.clear();
+  lanes_.clear();
   flush_(std::move(request));
 }
 

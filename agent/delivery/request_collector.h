@@ -1,6 +1,7 @@
 // RequestCollector: gathers wire records into requests that respect a destination's limits
-// (records and bytes per request, and per predicted shard) and hands each full request to the sender. A
-// request that does not fill is sent once its oldest record has waited max_age. Loop thread only.
+// (records and bytes per request, and per lane: WireRecord::lane, a Kinesis shard) and hands each full
+// request to the sender. A request that does not fill is sent once its oldest record has waited max_age. Loop
+// thread only.
 #pragma once
 
 #include <uv.h>
@@ -18,10 +19,10 @@ namespace ferry {
 struct RequestLimits {
   std::size_t max_records = 500;       // PutRecords: 500 records per request (AWS API reference)
   std::size_t max_bytes = 5ULL << 20;  // PutRecords: 5 MiB of data and partition keys per request
-  // Per predicted shard (0: none): a request holds at most one second of a shard's rate limit, so a
-  // request that a rate-limited sender lets go cannot alone exceed what the shard takes in a second.
-  std::size_t max_shard_bytes = 0;
-  std::size_t max_shard_records = 0;
+  // Per lane (0: none): Kinesis sets one second of a shard's rate limit, so a request that a rate-limited
+  // sender lets go cannot alone exceed what the shard takes in a second.
+  std::size_t max_lane_bytes = 0;
+  std::size_t max_lane_records = 0;
 };
 
 class RequestCollector {
@@ -46,18 +47,18 @@ class RequestCollector {
   RequestLimits limits_;
   Duration max_age_;
   Flush flush_;
-  // Whether record would take its shard past the per-shard limits of the request in progress.
-  bool OverShardLimit(const WireRecord& record) const;
-  void CountShard(const WireRecord& record);
+  // Whether record would take its lane past the per-lane limits of the request in progress.
+  bool OverLaneLimit(const WireRecord& record) const;
+  void CountLane(const WireRecord& record);
 
   std::vector<WireRecord> records_;
   std::size_t bytes_ = 0;
-  struct ShardLoad {
-    std::string_view shard;  // a view into a record of records_
+  struct LaneCount {
+    std::string_view lane;  // a view into a record of records_
     std::size_t bytes = 0;
     std::size_t records = 0;
   };
-  std::vector<ShardLoad> shards_;  // of the request in progress; few, so searched in order
+  std::vector<LaneCount> lanes_;  // of the request in progress; few, so searched in order
   std::function<void()> on_closed_;
 };
 

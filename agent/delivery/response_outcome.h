@@ -77,7 +77,7 @@ RequestOutcome OutcomeOf(const net::HttpResponse& response, std::size_t count, D
     if (!r.error_code.empty() && out.first_record_message.empty())
       out.first_record_message = CutPeerText(r.error_message, kMaxPeerMessageBytes);
     out.record_errors.push_back(std::move(r.error_code));
-    if constexpr (requires { r.shard_id; }) out.record_shards.push_back(std::move(r.shard_id));
+    if constexpr (requires { r.shard_id; }) out.record_lanes.push_back(std::move(r.shard_id));
   }
   return out;
 }

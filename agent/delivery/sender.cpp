@@ -26,7 +26,7 @@ Sender::Sender(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, Dest
       destination_(destination),
       options_(options),
       jitter_(std::random_device{}()),
-      admission_(options.rate_limit_percent, options.one_request_per_shard) {
+      gate_(options.gate != nullptr ? options.gate : &open_gate_) {
   uv_timer_init(loop_, &retry_timer_);
   uv_timer_init(loop_, &drain_timer_);
   uv_timer_init(loop_, &throttle_timer_);
@@ -76,39 +76,39 @@ std::size_t Sender::unsent_records() const {
 void Sender::Pump() {
   if (abandoned_) return;
   const std::uint64_t now = uv_now(loop_);
-  admission_.BeginPass(now);
+  gate_->BeginPass(now);
   auto it = ready_.begin();
-  while (it != ready_.end() && in_flight_ < options_.max_in_flight && admission_.pass_open() &&
+  while (it != ready_.end() && in_flight_ < options_.max_in_flight && gate_->pass_open() &&
          !OverBudget(it->second)) {
     Request& request = it->second;
-    switch (admission_.Consider(request.load)) {
-      case SendAdmission::Verdict::kGo: {
+    switch (gate_->Consider(request.load)) {
+      case SendGate::Verdict::kGo: {
         auto sending = std::make_shared<Request>(std::move(request));
         it = ready_.erase(it);
         if (sending->throttled_since) counters_.throttle_wait_ms += now - *sending->throttled_since;
-        admission_.Sent(sending->load, now);
+        gate_->Sent(sending->load, now);
         Send(std::move(sending));
         continue;
       }
-      case SendAdmission::Verdict::kThrottled:
+      case SendGate::Verdict::kThrottled:
         if (!request.throttled_since) {
           request.throttled_since = now;
           ++counters_.throttle_waits;
         }
         break;
-      case SendAdmission::Verdict::kShardBusy:
-        if (!request.waited_for_shard) {
-          request.waited_for_shard = true;
-          ++counters_.shard_waits;
+      case SendGate::Verdict::kLaneBusy:
+        if (!request.waited_for_lane) {
+          request.waited_for_lane = true;
+          ++counters_.lane_waits;
         }
         break;
-      case SendAdmission::Verdict::kBehind:
+      case SendGate::Verdict::kBehind:
         break;
     }
     ++it;
   }
   // Without a throttled request the queue moves on responses and retries alone.
-  ArmThrottleTimer(admission_.delay());
+  ArmThrottleTimer(gate_->delay());
 }
 
 bool Sender::OverBudget(const Request& request) const {
@@ -167,12 +167,12 @@ void Sender::Send(std::shared_ptr<Request> request) {
                        if (in_flight_ == 0) StepClosed();
                        return;
                      }
-                     // Its shards stay busy until a failed part holds them (OnResponse may submit redirected
+                     // Its lanes stay busy until a failed part holds them (OnResponse may submit redirected
                      // records).
-                     const RequestLoad load = admission_.per_shard() ? request->load : RequestLoad{};
+                     const RequestLoad load = gate_->holds_lanes() ? request->load : RequestLoad{};
                      OnResponse(*request, response);
                      if (*received > 0) options_.budget->Give(*received);
-                     admission_.Free(load);
+                     gate_->Free(load);
                      Pump();
                      CheckDrained();
                    });
@@ -196,11 +196,10 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
     if (code.empty()) {
       ++counters_.records_sent;
       counters_.user_records_sent += record.user_records;
-      const std::string* shard = i < outcome.record_shards.size() ? &outcome.record_shards[i] : nullptr;
-      if (on_wrong_shard_ && !record.predicted_shard.empty() && shard != nullptr && !shard->empty() &&
-          *shard != record.predicted_shard) {
-        ++counters_.wrong_shard;
-        on_wrong_shard_(std::move(record), *shard);
+      const std::string* lane = i < outcome.record_lanes.size() ? &outcome.record_lanes[i] : nullptr;
+      if (on_other_lane_ && !record.lane.empty() && lane != nullptr && !lane->empty() &&
+          *lane != record.lane) {
+        on_other_lane_(std::move(record), *lane);
       } else {
         record.Ack();
       }
@@ -368,11 +367,11 @@ void Sender::NotBuilt(Request&& request, const Error& error) {
   // transient failure and is built again.
   ++counters_.request_failures;
   ++counters_.errors[std::string(kEncodingFailed)];
-  const RequestLoad load = admission_.per_shard() ? request.load : RequestLoad{};
+  const RequestLoad load = gate_->holds_lanes() ? request.load : RequestLoad{};
   const std::size_t count = request.records.size();
   const std::uint32_t attempt = request.attempt + 1;
   const std::uint64_t delay = Retry(std::move(request));
-  admission_.Free(load);
+  gate_->Free(load);
   std::string note;
   if (Loud(fmt::format("{} {}", kEncodingFailed, error.message()), note)) {
     log_.warn("{}: cannot build a request of {} records ({}: {}); retrying in {} ms (attempt {}){}",
@@ -456,8 +455,8 @@ std::uint64_t Sender::Retry(Request&& request, bool slow) {
                              : Backoff(request.attempt);
   ++request.attempt;
   request.throttled_since.reset();
-  request.waited_for_shard = false;
-  admission_.Occupy(request.load);  // newer requests of its shards wait for it
+  request.waited_for_lane = false;
+  gate_->Occupy(request.load);  // newer requests of its lanes wait for it
   waiting_.emplace(uv_now(loop_) + delay, std::move(request));
   ArmRetryTimer();
   return delay;
@@ -476,8 +475,8 @@ void Sender::OnRetryTimer() {
   std::uint64_t now = uv_now(loop_);
   while (!waiting_.empty() && waiting_.begin()->first <= now) {
     Request& request = waiting_.begin()->second;
-    admission_.Free(request.load);
-    // Back in its original place: before the newer requests of its shards.
+    gate_->Free(request.load);
+    // Back in its original place: before the newer requests of its lanes.
     ready_.emplace(request.seq, std::move(request));
     waiting_.erase(waiting_.begin());
   }
@@ -497,7 +496,7 @@ void Sender::Drain(Duration timeout, std::function<void(std::size_t)> on_done) {
   if (spill_) {
     std::vector<std::pair<std::uint64_t, Request>> retries;
     for (auto& [due, request] : waiting_) {
-      admission_.Free(request.load);
+      gate_->Free(request.load);
       if (!request.spooled) retries.emplace_back(due, std::move(request));
     }
     waiting_.clear();
@@ -507,7 +506,7 @@ void Sender::Drain(Duration timeout, std::function<void(std::size_t)> on_done) {
           [this](const Request& r) { counters_.records_spooled += UserRecords(r.records); },
           [this, due = due](Request&& r) {
             // Refused: it waits for its retry as before.
-            admission_.Occupy(r.load);
+            gate_->Occupy(r.load);
             waiting_.emplace(due, std::move(r));
             ArmRetryTimer();
           });
@@ -535,7 +534,7 @@ void Sender::FinishDrain() {
   std::vector<Request> left;
   for (auto& [seq, request] : ready_) left.push_back(std::move(request));
   for (auto& [due, request] : waiting_) {
-    admission_.Free(request.load);
+    gate_->Free(request.load);
     left.push_back(std::move(request));
   }
   ready_.clear();

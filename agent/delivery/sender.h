@@ -20,19 +20,10 @@
 //   retry is signed anew.
 //
 // Ready requests go oldest first; a retry, once its backoff is over, takes its request's old place, ahead
-// of newer requests. Two options hold requests back per predicted shard (WireRecord::predicted_shard;
-// records without one are neither limited nor held), decided by SendAdmission:
-// - rate_limit_percent: keeps each shard under that share of Kinesis's 1 MiB/s and 1,000 records/s
-//   (ShardRateLimiter). A request waits until its shards have paid for what went before; every attempt,
-//   retries too, is charged, since each uses the shard's throughput.
-// - one_request_per_shard: a request waits while one of its shards has a request in flight or a failed
-//   part waiting for its retry, so a shard's records are stored in the order they were queued, retried
-//   ones before newer ones. The hole: when only some records of a request fail, Kinesis has already stored
-//   the later records of that request, so the failed ones land after them. Without this option requests
-//   to one shard overlap and may be stored in any order.
-// Overtaking: a held-back request holds back every later one that shares a shard with it (per-shard
-// order, all Kinesis keeps); later requests to other shards go past it, or the hottest shard would set
-// everyone's pace. Details in send_admission.h.
+// of newer requests. A destination with lanes (WireRecord::lane: a Kinesis shard) may hold requests back
+// per lane through a SendGate (send_gate.h; kinesis::ShardAdmission keeps Kinesis's per-shard rates and
+// order): a held-back request holds back every later one that shares a lane with it, and later requests
+// to other lanes go past it.
 #pragma once
 
 #include <uv.h>
@@ -56,7 +47,7 @@
 #include "agent/core/units.h"
 #include "agent/delivery/destination.h"
 #include "agent/delivery/error_class.h"
-#include "agent/delivery/send_admission.h"
+#include "agent/delivery/send_gate.h"
 #include "agent/net/http_client.h"
 
 namespace ferry {
@@ -67,8 +58,8 @@ struct SenderOptions {
   Duration backoff_cap{10000};
   Duration slow_retry{60000};  // for errors only an operator can fix
   std::uint32_t request_timeout_ms = 30000;
-  std::uint32_t rate_limit_percent = 0;  // of each shard's write limits; 0: no limit
-  bool one_request_per_shard = false;    // at most one request in flight (or waiting to retry) per shard
+  // Holds requests back per lane (not owned; outlives the sender); null: every ready request may go.
+  SendGate* gate = nullptr;
   // Called with the endpoint's time when it refused a signature for a skewed clock (see corrected_clock.h).
   std::function<void(std::int64_t server_unix_s)> correct_clock;
   // Called when the endpoint refused the credentials as expired, with the loop time the request was signed,
@@ -85,13 +76,12 @@ struct SenderCounters {
   std::uint64_t requests = 0;
   std::uint64_t records_sent = 0;       // records acknowledged by the endpoint (aggregates count once)
   std::uint64_t user_records_sent = 0;  // the user records inside them
-  std::uint64_t wrong_shard = 0;        // aggregates stored on another shard than predicted
   std::uint64_t records_retried = 0;
   std::uint64_t request_failures = 0;           // whole requests that failed
   std::uint64_t payload_bytes = 0;              // request bodies sent
-  std::uint64_t throttle_waits = 0;             // request attempts the rate limiter held back
+  std::uint64_t throttle_waits = 0;             // request attempts the gate throttled
   std::uint64_t throttle_wait_ms = 0;           // their time from being held back to being sent
-  std::uint64_t shard_waits = 0;                // request attempts held back by a busy shard
+  std::uint64_t lane_waits = 0;                 // request attempts held back by a busy lane
   std::uint64_t records_spooled = 0;            // user records written to the spool after a failure
   std::uint64_t records_dead_lettered = 0;      // user records written to the dead-letter file
   std::uint64_t requests_split = 0;             // requests refused as a whole and sent again in halves
@@ -123,11 +113,11 @@ class Sender {
     dead_letter_ = std::move(dead_letter);
   }
 
-  // Called with a stored record that went to another shard than its predicted_shard (the stream was
-  // resharded); the handler owns it from then on and acknowledges it when it is done with it. Without a
-  // handler such records are acknowledged like any other.
-  void set_on_wrong_shard(std::function<void(WireRecord&&, const std::string& shard)> handler) {
-    on_wrong_shard_ = std::move(handler);
+  // Called with a stored record that the answer says went to another lane than its own (a Kinesis stream
+  // was resharded); the handler owns it from then on and acknowledges it when it is done with it. Without
+  // a handler such records are acknowledged like any other.
+  void set_on_other_lane(std::function<void(WireRecord&&, const std::string& lane)> handler) {
+    on_other_lane_ = std::move(handler);
   }
 
   // Lets queued and retried records go out until none are left or timeout passes; then calls on_done
@@ -156,9 +146,9 @@ class Sender {
     std::vector<WireRecord> records;
     std::uint32_t attempt = 0;
     std::uint64_t seq = 0;                         // queue order; a retry keeps its request's
-    RequestLoad load;                              // per predicted shard
+    RequestLoad load;                              // per lane
     std::optional<std::uint64_t> throttled_since;  // loop ms the limiter first held this attempt back
-    bool waited_for_shard = false;
+    bool waited_for_lane = false;
     bool spooled = false;         // came from the spool
     std::uint64_t signed_at = 0;  // loop ms of the last attempt's signature
   };
@@ -222,14 +212,15 @@ class Sender {
   std::minstd_rand jitter_;
 
   RepeatFilter repeats_;  // failure lines: one of a kind a minute, with a count of the rest
-  SendAdmission admission_;
+  SendGate open_gate_;    // admits everything, when the options name no gate
+  SendGate* gate_;
   std::uint64_t next_seq_ = 0;
   std::multimap<std::uint64_t, Request> ready_;    // seq -> request (halves of a split share one)
   std::multimap<std::uint64_t, Request> waiting_;  // due time (loop ms) -> request
   std::size_t in_flight_ = 0;
   std::size_t in_flight_records_ = 0;
   std::size_t in_flight_user_records_ = 0;
-  std::function<void(WireRecord&&, const std::string& shard)> on_wrong_shard_;
+  std::function<void(WireRecord&&, const std::string& lane)> on_other_lane_;
   Spill spill_;
   DeadLetter dead_letter_;
   // Requests being written to the spool or the dead letters, by id.
@@ -245,7 +236,7 @@ class Sender {
   int in_keep_call_ = 0;  // inside a hook: a `done` called at once leaves pumping to the caller
   uv_timer_t retry_timer_{};
   uv_timer_t drain_timer_{};
-  uv_timer_t throttle_timer_{};  // wakes the queue when the limiter lets a held-back request go
+  uv_timer_t throttle_timer_{};  // wakes the queue when the gate lets a throttled request go
   bool draining_ = false;
   bool abandoned_ = false;  // the drain timed out: failures are no longer retried
   bool finishing_ = false;  // FinishDrain ran; the report waits for what is being kept

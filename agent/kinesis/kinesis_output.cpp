@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "agent/core/callback_join.h"
-#include "agent/delivery/shard_rate_limiter.h"
 #include "agent/kinesis/partition_keys.h"
+#include "agent/kinesis/shard_rate_limiter.h"
 #include "agent/kinesis/stream_destination.h"
 
 namespace ferry::kinesis {
@@ -19,8 +19,8 @@ RequestLimits RequestLimitsFor(const StreamOptions& k) {
   // A stream whose MaxRecordSize was raised takes PutRecords requests of up to 10 MiB.
   if (k.max_record_size > kMaxRecordBytes) limits.max_bytes = kMaxLargeRequestBytes;
   if (k.rate_limit > 0) {
-    limits.max_shard_bytes = ShardRateLimiter::kShardBytesPerSecond * k.rate_limit / 100;
-    limits.max_shard_records =
+    limits.max_lane_bytes = ShardRateLimiter::kShardBytesPerSecond * k.rate_limit / 100;
+    limits.max_lane_records =
         std::max<std::uint64_t>(ShardRateLimiter::kShardRecordsPerSecond * k.rate_limit / 100, 1);
   }
   return limits;
@@ -34,9 +34,8 @@ ShardMapLoaderOptions LoaderOptionsFor(const SenderOptions& sender) {
   return options;
 }
 
-SenderOptions SenderOptionsFor(const StreamOptions& k, SenderOptions options) {
-  options.rate_limit_percent = static_cast<std::uint32_t>(k.rate_limit);  // 0..100 (config checks)
-  options.one_request_per_shard = k.one_request_per_shard;
+SenderOptions SenderOptionsFor(SenderOptions options, SendGate* gate) {
+  options.gate = gate;
   return options;
 }
 }  // namespace
@@ -87,21 +86,24 @@ KinesisOutput::KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClie
       slow_retry_(sender.slow_retry),
       aggregate_(k.aggregate),
       jitter_(std::random_device{}()),
+      admission_(static_cast<std::uint32_t>(k.rate_limit),
+                 k.one_request_per_shard),  // 0..100 (config checks)
       path_(loop, log, http,
             std::make_unique<StreamDestination>(k.stream, endpoint, credentials, clock,
                                                 ChooseProtocol(k.protocol, endpoint)),
             k.compression, RequestLimitsFor(k),
             Duration(std::max<Duration::rep>(k.max_age.count() - parts.packing.max_age.count(), 1)),
-            SenderOptionsFor(k, sender), std::move(keep)),
+            SenderOptionsFor(sender, &admission_), std::move(keep)),
       packer_(loop, path_.collector(), std::move(parts.keys), parts.packing, &budget) {
   uv_timer_init(loop_, &refresh_timer_);
   refresh_timer_.data = this;
-  path_.sender().set_on_wrong_shard([this](WireRecord&& record, const std::string& shard) {
+  path_.sender().set_on_other_lane([this](WireRecord&& record, const std::string& shard) {
+    ++wrong_shard_;
     if (!shards_.loading()) {
       log_.warn(
           "flow {}: a record predicted for {} was stored on {}: the stream was resharded; listing its "
           "shards again",
-          flow_, record.predicted_shard, shard);
+          flow_, record.lane, shard);
       RefreshShardMap();
     }
     packer_.Redirected(std::move(record));
@@ -204,14 +206,14 @@ void KinesisOutput::AppendCounters(std::vector<Counter>& out) const {
                             {"kinesis_records", p.aggregates + p.raw_records},
                             {"aggregates", p.aggregates},
                             {"aggregated_records", p.aggregated_records},
-                            {"wrong_shard", s.wrong_shard},
+                            {"wrong_shard", wrong_shard_},
                             {"resent_records", p.resent_records},
                             {"user_bytes", p.user_bytes},
                             {"kinesis_bytes", p.kinesis_bytes},
                             {"kinesis_records_sent", s.records_sent},
                             {"throttle_waits", s.throttle_waits},
                             {"throttle_wait_ms", s.throttle_wait_ms},
-                            {"shard_waits", s.shard_waits},
+                            {"shard_waits", s.lane_waits},
                         });
   path_.AppendCounters(out);
 }

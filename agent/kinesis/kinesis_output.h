@@ -26,6 +26,7 @@
 #include "agent/delivery/delivery_path.h"
 #include "agent/delivery/output.h"
 #include "agent/kinesis/partition_key_policy.h"
+#include "agent/kinesis/shard_admission.h"
 #include "agent/kinesis/shard_map_loader.h"
 #include "agent/kinesis/stream_destination.h"
 #include "agent/kinesis/stream_options.h"
@@ -46,13 +47,12 @@ class KinesisOutput : public Output {
                                const std::string& hostname);
   // The wire protocol for `protocol` at endpoint: auto is CBOR at AWS's own hosts (*.amazonaws.com, and
   // .com.cn in China) and JSON elsewhere: emulators such as kinesalite store CBOR record data wrongly.
-  static Protocol ChooseProtocol(StreamOptions::Protocol protocol,
-                                 const aws::ServiceEndpoint& endpoint);
+  static Protocol ChooseProtocol(StreamOptions::Protocol protocol, const aws::ServiceEndpoint& endpoint);
 
   KinesisOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpClient& http, MemoryBudget& budget,
-                const Clock& clock, const std::string& flow, const StreamOptions& options,
-                Parts parts, aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials,
-                SenderOptions sender, Safekeeping keep);
+                const Clock& clock, const std::string& flow, const StreamOptions& options, Parts parts,
+                aws::ServiceEndpoint endpoint, aws::CredentialSource& credentials, SenderOptions sender,
+                Safekeeping keep);
 
   BatchSink& input() override { return packer_; }
   void Start() override;
@@ -82,6 +82,8 @@ class KinesisOutput : public Output {
   bool stopped_ = false;            // drained or closing: listings end without effect
   std::uint32_t failed_loads_ = 0;  // in a row
   std::minstd_rand jitter_;
+  std::uint64_t wrong_shard_ = 0;  // aggregates stored on another shard than predicted
+  ShardAdmission admission_;       // the sender's gate: per-shard rates and order
   DeliveryPath path_;
   StreamPacker packer_;
 };

@@ -679,7 +679,7 @@ TEST_CASE("StreamDestination with Protocol::kCbor reads CBOR answers", "[cbor]")
       destination.ReadResponse(Response(200, PartialFailure(), aws::kCborContentType), 2);
   CHECK_FALSE(partial.failed);
   CHECK(partial.record_errors == std::vector<std::string>{"", "ProvisionedThroughputExceededException"});
-  CHECK(partial.record_shards == std::vector<std::string>{"shardId-000000000000", ""});
+  CHECK(partial.record_lanes == std::vector<std::string>{"shardId-000000000000", ""});
   CHECK(partial.first_record_message ==
         "Rate exceeded for shard shardId-000000000001 in stream exampleStreamName.");
 
@@ -707,7 +707,7 @@ TEST_CASE("StreamDestination with Protocol::kCbor reads CBOR answers", "[cbor]")
           "application/x-amz-json-1.1"),
       1);
   CHECK_FALSE(json.failed);
-  CHECK(json.record_shards == std::vector<std::string>{"shardId-000000000003"});
+  CHECK(json.record_lanes == std::vector<std::string>{"shardId-000000000003"});
 
   RequestOutcome json_error = destination.ReadResponse(
       Response(400, R"({"__type":"ValidationException","message":"bad"})", "application/x-amz-json-1.1"), 1);

@@ -176,7 +176,7 @@ TEST_CASE("Collector keeps each shard's share of a request within the per-shard 
   Harness h(Duration(60000), RequestLimits{500, 1000, 10, 2});
   auto on = [&h](std::string_view data, std::string_view shard) {
     WireRecord r = h.Record(data, "k");
-    r.predicted_shard = shard;
+    r.lane = shard;
     return r;
   };
   h.collector().Add(on("aaaa", "shard-0"));  // shard-0: 5 bytes

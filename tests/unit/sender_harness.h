@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 
 #include "agent/delivery/sender.h"
+#include "agent/kinesis/shard_admission.h"
 
 namespace ferry::sender_testing {
 
@@ -253,9 +254,9 @@ class TestDestination : public Destination {
     Sent record{uv_now(loop_), {}};
     std::set<std::string> shards;
     for (const WireRecord& r : records) {
-      request.body += std::string(r.predicted_shard) + " " + std::string(r.data) + "\n";
+      request.body += std::string(r.lane) + " " + std::string(r.data) + "\n";
       record.labels.push_back(LabelOf(r.data));
-      shards.insert(std::string(r.predicted_shard));
+      shards.insert(std::string(r.lane));
     }
     concurrency.Start(shards);
     open_[next_id_++] = std::move(shards);
@@ -393,9 +394,15 @@ inline void EnsureCurlGlobalInit() {
   REQUIRE(rc == CURLE_OK);
 }
 
+// What the Kinesis gate given to the sender keeps (kinesis/shard_admission.h); by default there is none.
+struct ShardOrder {
+  std::uint32_t rate_limit_percent = 0;
+  bool one_request_per_shard = false;
+};
+
 class Harness {
  public:
-  explicit Harness(SenderOptions options)
+  explicit Harness(SenderOptions options, ShardOrder shards = {})
       : log_("sender-test", std::make_shared<spdlog::sinks::null_sink_mt>()),
         batch_(new Batch(1, 0, nullptr, 64 * 1024, nullptr)) {
     EnsureCurlGlobalInit();
@@ -407,6 +414,11 @@ class Harness {
     REQUIRE(server_->error() == 0);
     http_ = std::make_unique<net::HttpClient>(&loop_, net::HttpClientOptions{});
     destination_ = std::make_unique<TestDestination>(&loop_, server_->port());
+    if (shards.rate_limit_percent != 0 || shards.one_request_per_shard) {
+      gate_ =
+          std::make_unique<kinesis::ShardAdmission>(shards.rate_limit_percent, shards.one_request_per_shard);
+      options.gate = gate_.get();
+    }
     sender_ = std::make_unique<Sender>(&loop_, log_, *http_, *destination_, options);
   }
   Harness(const Harness&) = delete;
@@ -415,6 +427,7 @@ class Harness {
     if (!finished_) {
       // A REQUIRE failed with handles open: leak rather than destroy what the loop still uses.
       (void)sender_.release();
+      (void)gate_.release();
       (void)http_.release();
       (void)server_.release();
     }
@@ -505,6 +518,7 @@ class Harness {
   std::unique_ptr<TestServer> server_;
   std::unique_ptr<net::HttpClient> http_;
   std::unique_ptr<TestDestination> destination_;
+  std::unique_ptr<kinesis::ShardAdmission> gate_;  // outlives the sender
   std::unique_ptr<Sender> sender_;
   bool finished_ = false;
 };

@@ -34,8 +34,9 @@ constexpr std::size_t kBig = 40000;  // at 10% a shard takes about 2.6 of these 
 
 TEST_CASE("Requests to one shard at 10% are spaced out by their bytes", "[sender][rate]") {
   SenderOptions options;
-  options.rate_limit_percent = 10;
-  Harness h(options);
+  ShardOrder shards;
+  shards.rate_limit_percent = 10;
+  Harness h(options, shards);
   for (int i = 0; i < 6; ++i) h.Submit({h.Record("A", "A" + std::to_string(i), kBig)});
   CHECK(h.Run() == 0);
 
@@ -64,15 +65,16 @@ TEST_CASE("Without a rate limit nothing waits", "[sender][rate]") {
   CHECK(h.Run() == 0);
   CHECK(h.destination().sent.size() == 6);
   CHECK(h.sender().counters().throttle_waits == 0);
-  CHECK(h.sender().counters().shard_waits == 0);
+  CHECK(h.sender().counters().lane_waits == 0);
   CHECK(h.destination().concurrency.MaxPerShard() > 1);  // four at once to one shard
   h.Finish();
 }
 
 TEST_CASE("A throttled shard does not hold up another shard", "[sender][rate]") {
   SenderOptions options;
-  options.rate_limit_percent = 10;
-  Harness h(options);
+  ShardOrder shards;
+  shards.rate_limit_percent = 10;
+  Harness h(options, shards);
   for (int i = 0; i < 6; ++i) h.Submit({h.Record("A", "A" + std::to_string(i), kBig)});
   for (int i = 0; i < 4; ++i) h.Submit({h.Record("B", "B" + std::to_string(i), kBig)});
   CHECK(h.Run() == 0);
@@ -93,8 +95,9 @@ TEST_CASE("A throttled shard does not hold up another shard", "[sender][rate]") 
 
 TEST_CASE("A request waits for the slowest of its shards", "[sender][rate]") {
   SenderOptions options;
-  options.rate_limit_percent = 10;
-  Harness h(options);
+  ShardOrder shards;
+  shards.rate_limit_percent = 10;
+  Harness h(options, shards);
   for (int i = 0; i < 4; ++i) h.Submit({h.Record("A", "A" + std::to_string(i), kBig)});
   h.Submit({h.Record("B", "AB-b", 100), h.Record("A", "AB-a", 100)});
   CHECK(h.Run() == 0);
@@ -111,9 +114,10 @@ const std::vector<Lines> kShardPlan = {{"A"},      {"B"}, {"A", "B"}, {"C"},    
 TEST_CASE("One request per shard: never two in flight for a shard, other shards concurrently",
           "[sender][rate]") {
   SenderOptions options;
-  options.one_request_per_shard = true;
+  ShardOrder shards;
+  shards.one_request_per_shard = true;
   options.max_in_flight = 4;
-  Harness h(options);
+  Harness h(options, shards);
   h.endpoint.hold_ms = 20;
   std::map<std::string, Lines> queued;  // shard -> labels in submission order
   std::map<std::string, int> next;
@@ -135,13 +139,14 @@ TEST_CASE("One request per shard: never two in flight for a shard, other shards 
   CHECK(h.destination().concurrency.max_total >= 2);  // {A}, {B} and {C} went at once
   CHECK(h.endpoint.stored == queued);
   CHECK(h.destination().sent.size() == kShardPlan.size());
-  CHECK(h.sender().counters().shard_waits > 0);
+  CHECK(h.sender().counters().lane_waits > 0);
   h.Finish();
 }
 
 TEST_CASE("One request per shard: retried records go before newer records of their shard", "[sender][rate]") {
   SenderOptions options;
-  options.one_request_per_shard = true;
+  ShardOrder shards;
+  shards.one_request_per_shard = true;
   options.backoff_base = Duration(30);
   std::set<std::string> fail_record;
   std::set<std::string> fail_request;
@@ -154,10 +159,10 @@ TEST_CASE("One request per shard: retried records go before newer records of the
   }
   SECTION("a failed record, with a rate limit too") {
     fail_record = {"A1"};
-    options.rate_limit_percent = 1;  // 10,486 B/s: the retry and every later request of A wait for it
+    shards.rate_limit_percent = 1;  // 10,486 B/s: the retry and every later request of A wait for it
     bytes = 4000;
   }
-  Harness h(options);
+  Harness h(options, shards);
   h.endpoint.fail_record_once = fail_record;
   h.endpoint.fail_request_once = fail_request;
   h.Submit({h.Record("A", "A0", bytes), h.Record("A", "A1", bytes), h.Record("A", "A2", bytes)});
@@ -184,9 +189,10 @@ TEST_CASE("One request per shard: retried records go before newer records of the
 
 TEST_CASE("A retry is charged again and keeps its place before newer requests", "[sender][rate]") {
   SenderOptions options;
-  options.rate_limit_percent = 10;
+  ShardOrder shards;
+  shards.rate_limit_percent = 10;
   options.backoff_base = Duration(10);
-  Harness h(options);
+  Harness h(options, shards);
   h.endpoint.fail_record_once = {"A0"};
   h.Submit({h.Record("A", "A0", kBig)});
   h.Submit({h.Record("A", "A1", kBig)});
@@ -279,8 +285,9 @@ TEST_CASE("A request that cannot be built waits a backoff and is built again; no
 
 TEST_CASE("A drain sends nothing more once it has timed out", "[sender][rate]") {
   SenderOptions options;
-  options.rate_limit_percent = 10;
-  Harness h(options);
+  ShardOrder shards;
+  shards.rate_limit_percent = 10;
+  Harness h(options, shards);
   // 80,000 bytes each: the first fits the bucket of 104,857; the second waits about 527 ms for its cost.
   for (int i = 0; i < 3; ++i) h.Submit({h.Record("A", "A" + std::to_string(i), 2 * kBig)});
   CHECK(h.Run(100) == 2);

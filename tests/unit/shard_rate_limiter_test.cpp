@@ -1,13 +1,13 @@
-// Tests of ShardRateLimiter (agent/delivery/shard_rate_limiter): buckets start full and refill at the
+// Tests of ShardRateLimiter (agent/kinesis/shard_rate_limiter): buckets start full and refill at the
 // shard limit times the percentage, up to one second's worth; a request may go once its shards hold its
-// cost (or a full bucket, for a request larger than one), and may then leave them in debt; shards are independent; records without a predicted shard
-// are free; idle full buckets are forgotten; percent 0 turns limiting off. Time is given, never read.
-// Also SendAdmission (agent/delivery/send_admission), which applies the limiter and busy shards to the
-// sender's queue: a held-back request holds back later requests sharing a shard with it, not others; a
-// request with unpredicted records is a barrier once held back.
-#include "agent/delivery/shard_rate_limiter.h"
+// cost (or a full bucket, for a request larger than one), and may then leave them in debt; shards are
+// independent; records without a predicted shard are free; idle full buckets are forgotten; percent 0 turns
+// limiting off. Time is given, never read. Also ShardAdmission (agent/kinesis/shard_admission), which applies
+// the limiter and busy shards to the sender's queue: a held-back request holds back later requests sharing a
+// shard with it, not others; a request with unpredicted records is a barrier once held back.
+#include "agent/kinesis/shard_rate_limiter.h"
 
-#include "agent/delivery/send_admission.h"
+#include "agent/kinesis/shard_admission.h"
 
 #include <catch2/catch.hpp>
 
@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ferry {
+namespace ferry::kinesis {
 namespace {
 
 constexpr std::uint64_t kMiB = 1 << 20;
@@ -169,24 +169,24 @@ TEST_CASE("Records without a predicted shard are not limited", "[rate]") {
   CHECK(limiter.DelayFor(mixed.span(), kT0) == 1000);
   CHECK(limiter.tracked_shards() == 1);
   const RequestLoad load = RequestLoad::Of(mixed.span());
-  CHECK(load.unpredicted);
-  REQUIRE(load.shards.size() == 1);
-  CHECK(load.shards[0].records == 10);
-  CHECK(load.shards[0].bytes == 1000);
+  CHECK(load.any_lane);
+  REQUIRE(load.lanes.size() == 1);
+  CHECK(load.lanes[0].records == 10);
+  CHECK(load.lanes[0].bytes == 1000);
 }
 
 TEST_CASE("A request's load is summed per shard, sorted by shard", "[rate]") {
   Records r;
   r.Add("B", 10).Add("A", 20).Add("B", 30, 2);
   const RequestLoad load = RequestLoad::Of(r.span());
-  CHECK_FALSE(load.unpredicted);
-  REQUIRE(load.shards.size() == 2);
-  CHECK(load.shards[0].shard == "A");
-  CHECK(load.shards[0].bytes == 20);
-  CHECK(load.shards[0].records == 1);
-  CHECK(load.shards[1].shard == "B");
-  CHECK(load.shards[1].bytes == 70);
-  CHECK(load.shards[1].records == 3);
+  CHECK_FALSE(load.any_lane);
+  REQUIRE(load.lanes.size() == 2);
+  CHECK(load.lanes[0].lane == "A");
+  CHECK(load.lanes[0].bytes == 20);
+  CHECK(load.lanes[0].records == 1);
+  CHECK(load.lanes[1].lane == "B");
+  CHECK(load.lanes[1].bytes == 70);
+  CHECK(load.lanes[1].records == 3);
 }
 
 TEST_CASE("Idle full buckets are forgotten, buckets in debt are kept", "[rate]") {
@@ -218,10 +218,10 @@ TEST_CASE("Percent 0 turns limiting off", "[rate]") {
   CHECK(limiter.tracked_shards() == 0);
 }
 
-using Verdict = SendAdmission::Verdict;
+using Verdict = ShardAdmission::Verdict;
 
 TEST_CASE("Admission: a throttled request holds back later ones of its shards only", "[rate]") {
-  SendAdmission admission(100, false);
+  ShardAdmission admission(100, false);
   Records big, a, b, ab;
   big.Add("A", 2 * kMiB);
   a.Add("A", 10);
@@ -235,7 +235,7 @@ TEST_CASE("Admission: a throttled request holds back later ones of its shards on
   REQUIRE(admission.Consider(big_load) == Verdict::kGo);
   admission.Sent(big_load, kT0);  // A: -1 MiB
   CHECK(admission.Consider(a_load) == Verdict::kThrottled);
-  CHECK(admission.delay() == 1001);  // the debt and a's 10 bytes
+  CHECK(admission.delay() == 1001);                        // the debt and a's 10 bytes
   CHECK(admission.Consider(ab_load) == Verdict::kBehind);  // would overtake a on A
   CHECK(admission.Consider(b_load) == Verdict::kBehind);   // B is held by ab now
   admission.BeginPass(kT0 + 1);
@@ -248,7 +248,7 @@ TEST_CASE("Admission: a throttled request holds back later ones of its shards on
 }
 
 TEST_CASE("Admission: records without a predicted shard neither overtake nor are overtaken", "[rate]") {
-  SendAdmission admission(100, true);
+  ShardAdmission admission(100, true);
   Records a, b, raw, raw_b;
   a.Add("A", 10);
   b.Add("B", 10);
@@ -266,7 +266,7 @@ TEST_CASE("Admission: records without a predicted shard neither overtake nor are
   admission.Sent(a_load, kT0);
   CHECK(admission.busy_shards() == 1);
   admission.BeginPass(kT0);
-  CHECK(admission.Consider(a_load) == Verdict::kShardBusy);
+  CHECK(admission.Consider(a_load) == Verdict::kLaneBusy);
   CHECK(admission.Consider(raw_b_load) == Verdict::kBehind);  // its raw record might be on A
   CHECK_FALSE(admission.pass_open());
   CHECK(admission.Consider(b_load) == Verdict::kBehind);
@@ -281,14 +281,14 @@ TEST_CASE("Admission: a shard stays busy until every holder frees it", "[rate]")
   ab.Add("A", 10).Add("B", 10);
   const RequestLoad a_load = RequestLoad::Of(a.span());
   const RequestLoad ab_load = RequestLoad::Of(ab.span());
-  SendAdmission admission(0, true);
+  ShardAdmission admission(0, true);
   admission.Sent(ab_load, kT0);  // in flight
   admission.Occupy(a_load);      // and a failed part waiting for its retry
   CHECK(admission.busy_shards() == 2);
   admission.Free(ab_load);
   CHECK(admission.busy_shards() == 1);
   admission.BeginPass(kT0);
-  CHECK(admission.Consider(a_load) == Verdict::kShardBusy);
+  CHECK(admission.Consider(a_load) == Verdict::kLaneBusy);
   admission.Free(a_load);
   CHECK(admission.busy_shards() == 0);
   admission.BeginPass(kT0);
@@ -296,4 +296,4 @@ TEST_CASE("Admission: a shard stays busy until every holder frees it", "[rate]")
 }
 
 }  // namespace
-}  // namespace ferry
+}  // namespace ferry::kinesis

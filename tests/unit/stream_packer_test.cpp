@@ -959,7 +959,7 @@ TEST_CASE("StreamPacker sends a misplaced aggregate's records again one by one, 
   REQUIRE(records.size() == 1);
   REQUIRE(IsAggregate(records[0].data));
   const std::size_t shard = ShardIndexOf(*h.packer().shard_map(), HashKeyOf("same-key"));
-  CHECK(records[0].predicted_shard == h.packer().shard_map()->open_shards()[shard].id);
+  CHECK(records[0].lane == h.packer().shard_map()->open_shards()[shard].id);
   h.requests.clear();
   h.packer().Redirected(std::move(records[0]));
   records.clear();
@@ -969,7 +969,7 @@ TEST_CASE("StreamPacker sends a misplaced aggregate's records again one by one, 
     CHECK_FALSE(IsAggregate(again[i].data));
     CHECK(again[i].data == lines[i]);
     CHECK(again[i].partition_key == "same-key");
-    CHECK(again[i].predicted_shard.empty());
+    CHECK(again[i].lane.empty());
   }
   CHECK(h.counters().resent_records == 6);
   CHECK(h.sink.calls.empty());
@@ -986,7 +986,7 @@ TEST_CASE("StreamPacker acknowledges a misplaced aggregate of shared random keys
   h.Send(1, 0, {"a", "b", "c"});
   auto records = h.FlushAll();
   REQUIRE(records.size() == 1);
-  REQUIRE_FALSE(records[0].predicted_shard.empty());
+  REQUIRE_FALSE(records[0].lane.empty());
   h.requests.clear();
   h.packer().Redirected(std::move(records[0]));
   records.clear();

@@ -1,6 +1,7 @@
 // ShardRateLimiter: keeps the sender under Kinesis's per-shard write limits (1 MiB/s and 1,000 records/s,
 // beyond which PutRecords answers ProvisionedThroughputExceededException), scaled by a percentage. One
-// token bucket per predicted shard, two dimensions (bytes, records), each holding one second's worth.
+// token bucket per predicted shard (WireRecord::lane), two dimensions (bytes, records), each holding one
+// second's worth.
 //
 // A request may go once every shard it touches holds its cost, so no second ever carries more than a
 // bucket plus its refill (what Kinesis meters). A request larger than a bucket (the collector's
@@ -18,23 +19,9 @@
 #include <vector>
 
 #include "agent/core/wire_record.h"
+#include "agent/delivery/request_load.h"
 
-namespace ferry {
-
-// What one request writes to one shard.
-struct ShardLoad {
-  std::string_view shard;  // a view into the request's records
-  std::uint64_t bytes = 0;
-  std::uint64_t records = 0;
-};
-
-// What one request writes, per predicted shard (sorted by shard id, one entry each).
-struct RequestLoad {
-  std::vector<ShardLoad> shards;
-  bool unpredicted = false;  // some records have no predicted shard (they may land on any)
-
-  static RequestLoad Of(std::span<const WireRecord> records);
-};
+namespace ferry::kinesis {
 
 class ShardRateLimiter {
  public:
@@ -85,4 +72,4 @@ class ShardRateLimiter {
   std::uint64_t swept_ms_ = 0;
 };
 
-}  // namespace ferry
+}  // namespace ferry::kinesis

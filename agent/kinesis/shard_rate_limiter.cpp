@@ -1,33 +1,9 @@
 // ShardRateLimiter: the token buckets, in exact integer units.
-#include "agent/delivery/shard_rate_limiter.h"
+#include "agent/kinesis/shard_rate_limiter.h"
 
 #include <algorithm>
 
-namespace ferry {
-
-RequestLoad RequestLoad::Of(std::span<const WireRecord> records) {
-  RequestLoad load;
-  for (const WireRecord& r : records) {
-    if (r.predicted_shard.empty()) {
-      load.unpredicted = true;
-    } else {
-      load.shards.push_back(ShardLoad{r.predicted_shard, r.size(), 1});
-    }
-  }
-  std::sort(load.shards.begin(), load.shards.end(),
-            [](const ShardLoad& a, const ShardLoad& b) { return a.shard < b.shard; });
-  std::vector<ShardLoad> merged;
-  for (const ShardLoad& s : load.shards) {
-    if (!merged.empty() && merged.back().shard == s.shard) {
-      merged.back().bytes += s.bytes;
-      merged.back().records += s.records;
-    } else {
-      merged.push_back(s);
-    }
-  }
-  load.shards = std::move(merged);
-  return load;
-}
+namespace ferry::kinesis {
 
 ShardRateLimiter::ShardRateLimiter(std::uint32_t percent) : percent_(std::min(percent, kMaxPercent)) {
   bytes_.per_ms = static_cast<std::int64_t>(kShardBytesPerSecond * percent_);
@@ -53,8 +29,8 @@ std::uint64_t ShardRateLimiter::Dimension::TimeToCover(std::int64_t balance, std
 std::uint64_t ShardRateLimiter::DelayFor(const RequestLoad& load, std::uint64_t now_ms) const {
   if (!enabled()) return 0;
   std::uint64_t delay = 0;
-  for (const ShardLoad& s : load.shards) {
-    auto it = buckets_.find(s.shard);
+  for (const LaneLoad& s : load.lanes) {
+    auto it = buckets_.find(s.lane);
     if (it == buckets_.end()) continue;  // full
     const Bucket& b = it->second;
     const std::uint64_t elapsed = now_ms > b.updated_ms ? now_ms - b.updated_ms : 0;
@@ -70,10 +46,10 @@ std::uint64_t ShardRateLimiter::DelayFor(std::span<const WireRecord> records, st
 
 void ShardRateLimiter::Charge(const RequestLoad& load, std::uint64_t now_ms) {
   if (!enabled()) return;
-  for (const ShardLoad& s : load.shards) {
-    auto it = buckets_.find(s.shard);
+  for (const LaneLoad& s : load.lanes) {
+    auto it = buckets_.find(s.lane);
     if (it == buckets_.end()) {
-      it = buckets_.emplace(std::string(s.shard), Bucket{bytes_.capacity, records_.capacity, now_ms}).first;
+      it = buckets_.emplace(std::string(s.lane), Bucket{bytes_.capacity, records_.capacity, now_ms}).first;
     }
     Bucket& b = it->second;
     const std::uint64_t elapsed = now_ms > b.updated_ms ? now_ms - b.updated_ms : 0;
@@ -102,4 +78,4 @@ void ShardRateLimiter::ForgetIdle(std::uint64_t now_ms) {
   });
 }
 
-}  // namespace ferry
+}  // namespace ferry::kinesis
