@@ -6,17 +6,18 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <string>
 
 #include <fmt/format.h>
+
+#include "agent/core/errno_text.h"
 
 namespace ferry {
 
 Result<StateLock> StateLock::Acquire(const std::string& state_dir) {
   std::string path = state_dir + "/ferry.lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Error(ErrorCode::kIo, fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (fd < 0) return Error(ErrorCode::kIo, fmt::format("{}: cannot open: {}", path, ErrnoText(errno)));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     char pid[32] = {};
@@ -28,7 +29,7 @@ Result<StateLock> StateLock::Acquire(const std::string& state_dir) {
       return Error(ErrorCode::kIo,
                    fmt::format("another ferry (pid {}) is running with state_dir {}", holder, state_dir));
     }
-    return Error(ErrorCode::kIo, fmt::format("{}: cannot lock: {}", path, std::strerror(err)));
+    return Error(ErrorCode::kIo, fmt::format("{}: cannot lock: {}", path, ErrnoText(err)));
   }
   std::string me = fmt::format("{}\n", ::getpid());
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {

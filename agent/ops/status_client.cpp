@@ -12,16 +12,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <system_error>
 
 #include <fmt/format.h>
 
+#include "agent/core/errno_text.h"
+
 namespace ferry {
 namespace {
-
-std::string ErrnoText(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
 
 class FdCloser {
  public:

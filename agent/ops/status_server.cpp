@@ -15,10 +15,11 @@
 #include <cstring>
 #include <filesystem>
 #include <iterator>
-#include <system_error>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "agent/core/errno_text.h"
 
 namespace ferry {
 
@@ -38,10 +39,6 @@ namespace {
 
 // Connections the kernel queues before the loop accepts them (SOMAXCONN on Linux).
 constexpr int kBacklog = 128;
-
-std::string ErrnoText(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
 
 uv_handle_t* AsHandle(auto* h) {
   return reinterpret_cast<uv_handle_t*>(h);

@@ -16,8 +16,9 @@
 #include <map>
 #include <numeric>
 #include <optional>
-#include <system_error>
 #include <utility>
+
+#include "agent/core/errno_text.h"
 
 namespace ferry {
 namespace {
@@ -101,10 +102,6 @@ bool IsCompressedName(std::string_view base) {
     if (same) return true;
   }
   return false;
-}
-
-std::string ErrnoText(int err) {
-  return std::generic_category().message(err);
 }
 
 }  // namespace

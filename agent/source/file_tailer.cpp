@@ -10,9 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "agent/checkpoint/fingerprint.h"
+#include "agent/core/errno_text.h"
 #include "agent/source/start_position.h"
 
 namespace ferry {
@@ -26,10 +26,6 @@ constexpr std::uint64_t kRescanDelayMs = 20;
 constexpr std::uint64_t kDrainQuietMs = 1000;
 // How long a shrunk file's read position is kept for a copy that may still appear.
 constexpr std::uint64_t kTruncationMemoryMs = 30'000;
-
-std::string Errno() {
-  return std::strerror(errno);
-}
 
 }  // namespace
 
@@ -293,7 +289,7 @@ bool FileTailer::OpenNew(const std::string& path, const struct stat& st, bool fi
                                                            : ScanProblemKind::kError;
     Report(path, kind,
            kind == ScanProblemKind::kVanished ? "vanished before it could be opened"
-                                              : "cannot open: " + std::string(std::strerror(err)));
+                                              : "cannot open: " + ErrnoText(err));
     return true;  // not a lack of descriptors: do not queue it
   }
   struct stat opened {};
@@ -383,7 +379,7 @@ bool FileTailer::Reopen(File& file) {
     } else {
       Report(file.path,
              err == EACCES || err == EPERM ? ScanProblemKind::kPermissionDenied : ScanProblemKind::kError,
-             "cannot reopen: " + std::string(std::strerror(err)));
+             "cannot reopen: " + ErrnoText(err));
     }
     return false;
   }
@@ -477,8 +473,9 @@ void FileTailer::Tick() {
   for (auto& [path, first] : waiting) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
-      Report(path, errno == ENOENT ? ScanProblemKind::kVanished : ScanProblemKind::kError,
-             errno == ENOENT ? "vanished while waiting for a descriptor" : "cannot stat: " + Errno());
+      Report(
+          path, errno == ENOENT ? ScanProblemKind::kVanished : ScanProblemKind::kError,
+          errno == ENOENT ? "vanished while waiting for a descriptor" : "cannot stat: " + ErrnoText(errno));
       continue;
     }
     if (!S_ISREG(st.st_mode) || files_.contains({st.st_dev, st.st_ino})) continue;

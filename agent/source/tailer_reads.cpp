@@ -6,19 +6,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/core/errno_text.h"
 #include "agent/source/file_tailer.h"
 
 #include <algorithm>
 #include "agent/source/tailed_file.h"
 
 namespace ferry {
-namespace {
-
-std::string Errno() {
-  return std::strerror(errno);
-}
-
-}  // namespace
 
 std::shared_ptr<const std::string> FileTailer::Origin(File& file) {
   // Shared by the file's batches until it is renamed.
@@ -53,7 +47,7 @@ std::size_t FileTailer::ReadChunk(File& file) {
   struct stat st {};
   if (::fstat(file.fd, &st) != 0) {
     ++counters_.read_errors;
-    WarnOnce(file.path, "cannot stat: " + Errno());
+    WarnOnce(file.path, "cannot stat: " + ErrnoText(errno));
     return 0;
   }
   file.size = static_cast<std::uint64_t>(st.st_size);
@@ -92,7 +86,8 @@ std::size_t FileTailer::ReadChunk(File& file) {
   if (n <= 0) {
     if (n < 0) {
       ++counters_.read_errors;
-      log_.error("flow {}: {}: read failed at offset {}: {}", options_.flow, file.path, file.offset, Errno());
+      log_.error("flow {}: {}: read failed at offset {}: {}", options_.flow, file.path, file.offset,
+                 ErrnoText(errno));
     }
     return 0;
   }

@@ -46,7 +46,7 @@ TEST_CASE("FetchStatus: no socket file is kNotFound naming the path", "[status]"
   auto reply = FetchStatus(tmp.Socket(), Duration(1000));
   REQUIRE_FALSE(reply.ok());
   CHECK(reply.error().code() == ErrorCode::kNotFound);
-  CHECK(reply.error().message() == tmp.Socket() + ": No such file or directory");
+  CHECK(reply.error().message() == tmp.Socket() + ": No such file or directory (ENOENT)");
 }
 
 TEST_CASE("FetchStatus: a socket nobody listens on is kNotFound", "[status]") {
@@ -56,7 +56,7 @@ TEST_CASE("FetchStatus: a socket nobody listens on is kNotFound", "[status]") {
   ::close(fd);
   REQUIRE_FALSE(reply.ok());
   CHECK(reply.error().code() == ErrorCode::kNotFound);
-  CHECK(reply.error().message() == tmp.Socket() + ": Connection refused");
+  CHECK(reply.error().message() == tmp.Socket() + ": Connection refused (ECONNREFUSED)");
 }
 
 TEST_CASE("FetchStatus: a daemon that never answers times out", "[status]") {
