@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/masking.h"
+#include "agent/core/uv_handle.h"
 
 namespace ferry::aws {
 namespace {
@@ -49,7 +50,9 @@ void RefreshingCredentials::Refused(std::uint64_t signed_at_ms) {
   if (fetching_ || closed_ || signed_at_ms < last_change_ms_ || failures_in_row_ > 0) return;
   const std::uint64_t now = uv_now(loop_);
   const std::uint64_t gap =
-      unchanged_streak_ == 0 ? 0 : std::min(kRetryCapMs, kRetryBaseMs << std::min<std::uint32_t>(unchanged_streak_ - 1, 6));
+      unchanged_streak_ == 0
+          ? 0
+          : std::min(kRetryCapMs, kRetryBaseMs << std::min<std::uint32_t>(unchanged_streak_ - 1, 6));
   if (now < last_fetch_ms_ + gap) {
     const std::uint64_t wait = last_fetch_ms_ + gap - now;
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_)) || uv_timer_get_due_in(&timer_) > wait) {
@@ -114,11 +117,7 @@ void RefreshingCredentials::OnFetched(Result<TimedCredentials> got) {
 void RefreshingCredentials::Close(std::function<void()> on_closed) {
   closed_ = true;
   provider_->Close();
-  on_closed_ = std::move(on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
-    auto* self = static_cast<RefreshingCredentials*>(h->data);
-    if (self->on_closed_) self->on_closed_();
-  });
+  CloseHandle(&timer_, std::move(on_closed));
 }
 
 }  // namespace ferry::aws

@@ -67,7 +67,6 @@ class RefreshingCredentials final : public CredentialSource {
   // Fetches in a row that brought back the very key that had been refused (a provider that caches):
   // refusals then refresh with a growing gap instead of at the pace of requests.
   std::uint32_t unchanged_streak_ = 0;
-  std::function<void()> on_closed_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/callback_join.h"
+#include "agent/core/uv_handle.h"
 
 namespace ferry {
 namespace {
@@ -225,9 +226,7 @@ void DeliveryPath::Close(std::function<void()> on_closed) {
   } else {
     closed();
   }
-  on_replay_timer_closed_ = closed;
-  uv_close(reinterpret_cast<uv_handle_t*>(&replay_timer_),
-           [](uv_handle_t* h) { static_cast<DeliveryPath*>(h->data)->on_replay_timer_closed_(); });
+  CloseHandle(&replay_timer_, closed);
 }
 
 std::string DeliveryPath::Summary() const {

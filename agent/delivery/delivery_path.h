@@ -89,7 +89,6 @@ class DeliveryPath {
   Sender sender_;
   RequestCollector collector_;
   uv_timer_t replay_timer_{};
-  std::function<void()> on_replay_timer_closed_;
   bool replay_scheduled_ = false;
   bool draining_ = false;
   bool spool_refusing_ = false;        // the last append failed (logged once until one succeeds)

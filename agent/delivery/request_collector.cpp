@@ -1,6 +1,8 @@
 // RequestCollector: size checks before adding, one age timer armed by the first record of a request.
 #include "agent/delivery/request_collector.h"
 
+#include "agent/core/uv_handle.h"
+
 namespace ferry {
 
 RequestCollector::RequestCollector(uv_loop_t* loop, RequestLimits limits, Duration max_age, Flush flush)
@@ -57,11 +59,7 @@ void RequestCollector::FlushNow() {
 }
 
 void RequestCollector::Close(std::function<void()> on_closed) {
-  on_closed_ = std::move(on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
-    auto* self = static_cast<RequestCollector*>(h->data);
-    if (self->on_closed_) self->on_closed_();
-  });
+  CloseHandle(&timer_, std::move(on_closed));
 }
 
 }  // namespace ferry

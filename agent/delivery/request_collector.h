@@ -59,7 +59,6 @@ class RequestCollector {
     std::size_t records = 0;
   };
   std::vector<LaneCount> lanes_;  // of the request in progress; few, so searched in order
-  std::function<void()> on_closed_;
 };
 
 }  // namespace ferry

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/core/uv_handle.h"
 #include "agent/delivery/error_class.h"
 
 namespace ferry {
@@ -565,14 +566,12 @@ void Sender::Close(std::function<void()> on_closed) {
   on_closed_ = std::move(on_closed);
   // The timers, and the requests still out: each is cancelled (its callback runs later, with "aborted"),
   // so the flow can close while the shared HTTP client goes on serving the others.
-  closing_ = 3 + (in_flight_ > 0 ? 1 : 0);
+  closing_ = 1 + (in_flight_ > 0 ? 1 : 0);
   cancelling_ = true;
   const std::set<net::HttpClient::RequestId> out = sent_;
   for (auto id : out) http_.Cancel(id);
-  auto closed = [](uv_handle_t* h) { static_cast<Sender*>(h->data)->StepClosed(); };
-  uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&drain_timer_), closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&throttle_timer_), closed);
+  CloseHandles({AsHandle(&retry_timer_), AsHandle(&drain_timer_), AsHandle(&throttle_timer_)},
+               [this] { StepClosed(); });
 }
 
 void Sender::StepClosed() {

@@ -1,6 +1,8 @@
 // FirehosePacker: the open pack as views and batch shares, closed into one exact-size copy.
 #include "agent/firehose/record_packer.h"
 
+#include "agent/core/uv_handle.h"
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -135,11 +137,7 @@ void FirehosePacker::FlushNow() {
 }
 
 void FirehosePacker::Close(std::function<void()> on_closed) {
-  on_closed_ = std::move(on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
-    auto* self = static_cast<FirehosePacker*>(h->data);
-    if (self->on_closed_) self->on_closed_();
-  });
+  CloseHandle(&timer_, std::move(on_closed));
 }
 
 }  // namespace ferry::firehose

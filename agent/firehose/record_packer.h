@@ -104,7 +104,6 @@ class FirehosePacker : public BatchSink {
   MemoryBudget* budget_;
   int reliever_ = 0;  // its id in budget_
   uv_timer_t timer_{};
-  std::function<void()> on_closed_;
   FirehosePackerCounters counters_;
 
   // The open pack: its lines in order, the batches they came from (one entry per run of lines from the

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/callback_join.h"
+#include "agent/core/uv_handle.h"
 #include "agent/kinesis/partition_keys.h"
 #include "agent/kinesis/shard_rate_limiter.h"
 #include "agent/kinesis/stream_destination.h"
@@ -183,11 +184,7 @@ void KinesisOutput::Drain(Duration timeout, std::function<void(std::size_t)> on_
 void KinesisOutput::Close(std::function<void()> on_closed) {
   stopped_ = true;
   auto closed = JoinCallbacks(4, std::move(on_closed));
-  refresh_timer_.data = new std::function<void()>(closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&refresh_timer_), [](uv_handle_t* h) {
-    std::unique_ptr<std::function<void()>> done(static_cast<std::function<void()>*>(h->data));
-    (*done)();
-  });
+  CloseHandle(&refresh_timer_, closed);
   shards_.Close(closed);
   packer_.Close(closed);
   path_.Close(closed);

@@ -11,6 +11,7 @@
 #include "agent/aws/json_request.h"
 #include "agent/core/corrected_clock.h"
 #include "agent/core/peer_text.h"
+#include "agent/core/uv_handle.h"
 #include "agent/delivery/error_class.h"
 #include "agent/delivery/response_outcome.h"
 #include "agent/kinesis/list_shards_codec.h"
@@ -241,8 +242,7 @@ void ShardMapLoader::Close(std::function<void()> on_closed) {
   if (listing_) {
     Finish(Error(ErrorCode::kInternal, fmt::format("ListShards for {}: loader closed", description_)));
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&backoff_timer_),
-           [](uv_handle_t* h) { static_cast<ShardMapLoader*>(h->data)->StepClosed(); });
+  CloseHandle(&backoff_timer_, [this] { StepClosed(); });
 }
 
 void ShardMapLoader::StepClosed() {

@@ -1,6 +1,8 @@
 // StreamPacker: keys, the predicted shard, and the aggregators' flushes.
 #include "agent/kinesis/stream_packer.h"
 
+#include "agent/core/uv_handle.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
@@ -240,11 +242,7 @@ void StreamPacker::OnTimer() {
 }
 
 void StreamPacker::Close(std::function<void()> on_closed) {
-  on_closed_ = std::move(on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
-    auto* self = static_cast<StreamPacker*>(h->data);
-    if (self->on_closed_) self->on_closed_();
-  });
+  CloseHandle(&timer_, std::move(on_closed));
 }
 
 }  // namespace ferry::kinesis

@@ -146,7 +146,6 @@ class StreamPacker : public BatchSink {
   std::optional<HashKey> fixed_hash_key_;
   uv_timer_t timer_{};
   bool timer_armed_ = false;
-  std::function<void()> on_closed_;
   PackerCounters counters_;
 };
 

@@ -48,6 +48,7 @@ void PostDetached(uv_loop_t* loop, Completion completion) {
     auto* self = static_cast<DetachedCompletion*>(handle->data);
     uv_idle_stop(handle);
     Completion c = std::move(self->completion);
+    // By hand, not with CloseHandle (core/uv_handle.h): a noexcept callback must not allocate.
     uv_close(reinterpret_cast<uv_handle_t*>(handle),
              [](uv_handle_t* h) noexcept { delete static_cast<DetachedCompletion*>(h->data); });
     if (c.done) c.done(std::move(c.response));

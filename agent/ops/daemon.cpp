@@ -11,6 +11,7 @@
 #include "agent/checkpoint/checkpoint_store.h"
 #include "agent/core/event_loop.h"
 #include "agent/core/masking.h"
+#include "agent/core/uv_handle.h"
 #include "agent/ops/status_report.h"
 #include "ferry/version.h"
 
@@ -198,11 +199,9 @@ void Daemon::BeginShutdown(int signum) {
 void Daemon::CloseAll() {
   auto rest = [this] {
     flows_.CloseAll([] {});
-    for (uv_signal_t* sig : {&sigint_, &sigterm_, &sighup_}) {
-      uv_close(reinterpret_cast<uv_handle_t*>(sig), nullptr);
-    }
-    uv_close(reinterpret_cast<uv_handle_t*>(&stats_timer_), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&heap_timer_), nullptr);
+    for (uv_signal_t* sig : {&sigint_, &sigterm_, &sighup_}) CloseHandle(sig);
+    CloseHandle(&stats_timer_);
+    CloseHandle(&heap_timer_);
     if (status_) status_->Close([] {});
   };
   // The HTTP client goes first: aborting its transfers settles every request callback before the

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/errno_text.h"
+#include "agent/core/uv_handle.h"
 
 namespace ferry {
 
@@ -39,10 +40,6 @@ namespace {
 
 // Connections the kernel queues before the loop accepts them (SOMAXCONN on Linux).
 constexpr int kBacklog = 128;
-
-uv_handle_t* AsHandle(auto* h) {
-  return reinterpret_cast<uv_handle_t*>(h);
-}
 
 uv_stream_t* AsStream(uv_pipe_t* p) {
   return reinterpret_cast<uv_stream_t*>(p);
@@ -165,7 +162,7 @@ Status StatusServer::Start() {
     });
   }
   if (rc < 0) {
-    uv_close(AsHandle(pipe), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+    CloseHandle(pipe, [pipe] { delete pipe; });
     ::unlink(path_.c_str());
     return Error(ErrorCode::kIo, fmt::format("status socket {}: listen: {}", path_, uv_strerror(rc)));
   }
@@ -237,6 +234,7 @@ void StatusServer::Accept() {
 void StatusServer::CloseClient(Client& client) {
   if (client.closing) return;
   client.closing = true;
+  // By hand, not with CloseHandle: the write and shutdown the close cancels read the pipe's data.
   auto on_close = [](uv_handle_t* h) {
     auto* client = static_cast<Client*>(h->data);
     if (--client->open_handles == 0) client->server->OnClientClosed(*client);
@@ -256,11 +254,10 @@ void StatusServer::Close(std::function<void()> on_closed) {
   closing_ = true;
   on_closed_ = std::move(on_closed);
   if (listener_ != nullptr) {
-    uv_close(AsHandle(listener_), [](uv_handle_t* h) {
-      auto* self = static_cast<StatusServer*>(h->data);
-      delete reinterpret_cast<uv_pipe_t*>(h);
-      self->listener_ = nullptr;
-      self->FinishCloseIfDone();
+    CloseHandle(listener_, [this, pipe = listener_] {
+      delete pipe;
+      listener_ = nullptr;
+      FinishCloseIfDone();
     });
     RemoveSocketFile();
   }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/callback_join.h"
+#include "agent/core/uv_handle.h"
 
 namespace ferry {
 namespace {
@@ -120,8 +121,8 @@ void Flow::Close(std::function<void()> on_closed) {
   // closes last: its close callback runs from the loop's close phase, on a clean stack, so on_closed may
   // destroy the flow while nothing of it is still running.
   auto stages_closed = JoinCallbacks(3, [this] {
-    uv_close(reinterpret_cast<uv_handle_t*>(&drain_timer_), [](uv_handle_t* h) {
-      auto done = std::move(static_cast<Flow*>(h->data)->on_closed_);
+    CloseHandle(&drain_timer_, [this] {
+      auto done = std::move(on_closed_);
       if (done) done();
     });
   });

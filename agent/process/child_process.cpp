@@ -3,6 +3,7 @@
 // The timer serves, one at a time or together, the timeout, Terminate()'s grace and the output grace
 // after the exit: it is armed for the earliest of them.
 #include "agent/process/child_process.h"
+#include "agent/core/uv_handle.h"
 
 #include <algorithm>
 #include <csignal>
@@ -14,9 +15,6 @@ namespace {
 
 constexpr std::size_t kReadBufferBytes = 64 << 10;
 
-uv_handle_t* AsHandle(auto* h) {
-  return reinterpret_cast<uv_handle_t*>(h);
-}
 uv_stream_t* AsStream(auto* h) {
   return reinterpret_cast<uv_stream_t*>(h);
 }
@@ -91,12 +89,10 @@ struct ChildProcess::Core {
   }
 
   void CloseHandle(uv_handle_t* handle) {
-    if (uv_is_closing(handle)) return;
-    uv_close(handle, [](uv_handle_t* h) {
-      auto* core = static_cast<Core*>(h->data);
-      if (--core->open_handles == 0 && core->closing) {
-        auto done = std::move(core->on_closed);
-        delete core;
+    ferry::CloseHandle(handle, [this] {
+      if (--open_handles == 0 && closing) {
+        auto done = std::move(on_closed);
+        delete this;
         if (done) done();
       }
     });

@@ -1,6 +1,7 @@
 // FileTailer: discovery and identity, rotation decisions, timers, descriptors, and handle lifetimes.
 #include "agent/source/file_tailer.h"
 
+#include "agent/core/uv_handle.h"
 #include "agent/source/tailed_file.h"
 
 #include <dirent.h>
@@ -213,11 +214,7 @@ void FileTailer::WatchDirectories(const std::vector<std::string>& directories) {
         dir.c_str(), 0);
     if (rc != 0) {
       WarnOnce(dir, std::string("no change events (") + uv_strerror(rc) + "); relying on the periodic scan");
-      uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), [](uv_handle_t* h) {
-        std::unique_ptr<Watch> owned(static_cast<Watch*>(h->data));
-        owned->owner->HandleClosed();
-      });
-      (void)watch.release();
+      CloseWatch(std::move(watch));
       continue;
     }
     watches_.emplace(dir, std::move(watch));
@@ -493,6 +490,15 @@ void FileTailer::CloseDescriptor(File& file) {
   ++counters_.files_closed;
 }
 
+void FileTailer::CloseWatch(std::unique_ptr<Watch> watch) {
+  // The watch lives until its handle is closed.
+  Watch* closing = watch.release();
+  CloseHandle(&closing->handle, [this, closing] {
+    delete closing;
+    HandleClosed();
+  });
+}
+
 void FileTailer::HandleClosed() {
   if (--open_handles_ == 0 && on_closed_) {
     auto done = std::move(on_closed_);
@@ -503,19 +509,12 @@ void FileTailer::HandleClosed() {
 void FileTailer::Stop(std::function<void()> on_closed) {
   stopping_ = true;
   on_closed_ = std::move(on_closed);
-  auto closed = [](uv_handle_t* h) { static_cast<FileTailer*>(h->data)->HandleClosed(); };
   for (uv_timer_t* t :
        {&scan_timer_, &pass_timer_, &tick_timer_, &rescan_timer_, &checkpoint_timer_, &pace_timer_}) {
-    uv_close(reinterpret_cast<uv_handle_t*>(t), closed);
+    CloseHandle(t, [this] { HandleClosed(); });
   }
   for (auto& [key, file] : files_) CloseDescriptor(*file);
-  for (auto& [dir, watch] : watches_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), [](uv_handle_t* h) {
-      std::unique_ptr<Watch> owned(static_cast<Watch*>(h->data));
-      owned->owner->HandleClosed();
-    });
-    (void)watch.release();
-  }
+  for (auto& [dir, watch] : watches_) CloseWatch(std::move(watch));
   watches_.clear();
 }
 

@@ -197,6 +197,8 @@ class FileTailer : public Source {
   // Skips the NUL bytes a writer without O_APPEND leaves at the start of a file it keeps writing after a
   // truncation (a sparse hole).
   void SkipHole(File& file);
+  // Closes a directory watch's handle and frees the watch once it is closed.
+  void CloseWatch(std::unique_ptr<Watch> watch);
   void HandleClosed();
   std::uint64_t Now() const { return uv_now(loop_); }
 

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/errno_text.h"
+#include "agent/core/uv_handle.h"
 
 namespace ferry {
 namespace {
@@ -407,20 +408,17 @@ void StreamSource::Stop(std::function<void()> on_stopped) {
   }
   stopping_ = true;
   on_stopped_ = std::move(on_stopped);
-  auto closed = [](uv_handle_t* h) { static_cast<StreamSource*>(h->data)->HandleClosed(); };
-  uv_close(reinterpret_cast<uv_handle_t*>(&pass_timer_), closed);
+  CloseHandle(&pass_timer_, [this] { HandleClosed(); });
   for (auto& in : inputs_) {
     if (in->stream == nullptr) continue;
-    in->stream->data = this;
-    uv_close(reinterpret_cast<uv_handle_t*>(in->stream), [](uv_handle_t* h) {
-      auto* self = static_cast<StreamSource*>(h->data);
+    CloseHandle(in->stream, [this, h = in->stream] {
       // The handle was made with new as a uv_tty_t or a uv_pipe_t.
       if (h->type == UV_TTY) {
         delete reinterpret_cast<uv_tty_t*>(h);
       } else {
         delete reinterpret_cast<uv_pipe_t*>(h);
       }
-      self->HandleClosed();
+      HandleClosed();
     });
     // A pipe's descriptor is closed with its handle; a terminal's handle reopened the device, so the
     // descriptor stays ours to close.
