@@ -57,10 +57,10 @@ const std::vector<Field<AwsOptions>>& AwsFields() {
                                 "external id sent with role_arn, when the role's trust policy asks for one"),
         StringField<AwsOptions>("role_session_name", &AwsOptions::role_session_name, "ferry-<hostname>",
                                 "session name of assumed roles, seen in CloudTrail"),
-        BoolField<AwsOptions>("use_fips", &AwsOptions::use_fips, "false",
+        BoolField<AwsOptions>("use_fips", &AwsOptions::use_fips,
                               "FIPS 140 endpoints (kinesis-fips, firehose-fips, sts-fips); also "
                               "AWS_USE_FIPS_ENDPOINT=true"),
-        BoolField<AwsOptions>("imds_v1_fallback", &AwsOptions::imds_v1_fallback, "false",
+        BoolField<AwsOptions>("imds_v1_fallback", &AwsOptions::imds_v1_fallback,
                               "let the EC2 metadata provider fall back to IMDSv1 when no session token is "
                               "given; off: IMDSv2 only"),
         StringField<AwsOptions>("kinesis_endpoint", &AwsOptions::kinesis_endpoint,
@@ -84,9 +84,9 @@ const std::vector<Field<AwsOptions>>& AwsFields() {
         StringField<AwsOptions>("no_proxy", &AwsOptions::no_proxy, "$NO_PROXY",
                                 "comma-separated hosts and domains reached without the proxy"),
         DurationField<AwsOptions>("connect_timeout", &AwsOptions::connect_timeout, Duration(100),
-                                  Duration(300000), "10s", "TCP and TLS connect timeout (100ms to 5m)"),
+                                  Duration(300000), "TCP and TLS connect timeout (100ms to 5m)"),
         DurationField<AwsOptions>("request_timeout", &AwsOptions::request_timeout, Duration(1000),
-                                  Duration(600000), "30s", "whole-request timeout (1s to 10m)"),
+                                  Duration(600000), "whole-request timeout (1s to 10m)"),
     };
     // The proxy's password is masked wherever the effective config is shown.
     for (auto& field : f) {
@@ -105,10 +105,10 @@ const std::vector<Field<SpoolOptions>>& SpoolFields() {
       EnumField<SpoolOptions, SpoolOptions::Mode>(
           "mode", &SpoolOptions::mode,
           {{"on_failure", SpoolOptions::Mode::kOnFailure}, {"always", SpoolOptions::Mode::kAlways}},
-          "on_failure | always", "on_failure",
+          "on_failure | always",
           "on_failure: only what could not be sent (and what follows it while the spool holds data) is "
           "written; always: every request is written before it is sent"),
-      ByteSizeField<SpoolOptions>("max_bytes", &SpoolOptions::max_bytes, 1ULL << 20, 1ULL << 40, "1GiB",
+      ByteSizeField<SpoolOptions>("max_bytes", &SpoolOptions::max_bytes, 1ULL << 20, 1ULL << 40,
                                   "spool size per flow (1MiB to 1024GiB); when it is full, records wait in "
                                   "memory, then in the files"),
   };
@@ -118,13 +118,11 @@ const std::vector<Field<SpoolOptions>>& SpoolFields() {
 const std::vector<Field<RetryOptions>>& RetryFields() {
   static const std::vector<Field<RetryOptions>> fields = {
       DurationField<RetryOptions>("backoff_base", &RetryOptions::backoff_base, Duration(1), Duration(60000),
-                                  "100ms",
                                   "the first wait before a retry (1ms to 1m); each further wait doubles, "
                                   "with full jitter"),
       DurationField<RetryOptions>("backoff_cap", &RetryOptions::backoff_cap, Duration(10), Duration(600000),
-                                  "10s", "longest wait between retries (10ms to 10m, at least backoff_base)"),
+                                  "longest wait between retries (10ms to 10m, at least backoff_base)"),
       DurationField<RetryOptions>("slow_retry", &RetryOptions::slow_retry, Duration(1000), Duration(3600000),
-                                  "1m",
                                   "retry interval for errors only an operator can fix: missing stream, "
                                   "denied access, KMS (1s to 1h)"),
   };
@@ -149,7 +147,7 @@ const std::vector<Field<MultilineOptions>>& MultilineFields() {
           [](YAML::Emitter& e, const MultilineOptions& in) {
             e << YAML::Key << "start" << YAML::Value << YAML::SingleQuoted << in.start;
           }},
-      DurationField<MultilineOptions>("timeout", &MultilineOptions::timeout, "2s",
+      DurationField<MultilineOptions>("timeout", &MultilineOptions::timeout,
                                       "a pending record is sent after this long without a new line"),
   };
   return fields;
@@ -208,35 +206,35 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
                            if (!in.exclude.empty())
                              e << YAML::Key << "exclude" << YAML::Value << YAML::Flow << in.exclude;
                          }},
-      BoolField<FlowOptions>("exclude_compressed", &FlowOptions::exclude_compressed, "true",
+      BoolField<FlowOptions>("exclude_compressed", &FlowOptions::exclude_compressed,
                              "skip compressed rotations (*.gz *.bz2 *.xz *.zst *.zip *.lz4)"),
       EnumField<FlowOptions, StartAt>("start_at", &FlowOptions::start_at,
                                       {{"end", StartAt::kEnd}, {"beginning", StartAt::kBeginning}},
-                                      "end | beginning", "end",
+                                      "end | beginning",
                                       "where to start in files present at the first start; files appearing "
                                       "later are read from the beginning"),
       ByteSizeField<FlowOptions>(
-          "max_record_bytes", &FlowOptions::max_record_bytes, 1, 10 << 20, "1MiB",
+          "max_record_bytes", &FlowOptions::max_record_bytes, 1, 10 << 20,
           "longest record; a longer line is split into records of this size (capped at "
           "what the destination takes: kinesis.max_record_size, 1000KiB with the "
           "newline for Firehose)"),
       EnumField<FlowOptions, Oversize>(
           "oversize", &FlowOptions::oversize,
-          {{"split", Oversize::kSplit}, {"truncate", Oversize::kTruncate}}, "split | truncate", "split",
+          {{"split", Oversize::kSplit}, {"truncate", Oversize::kTruncate}}, "split | truncate",
           "what happens to a record over max_record_bytes: split into several, or cut and the rest dropped"),
-      CountField<FlowOptions>("skip_header_lines", &FlowOptions::skip_header_lines, 0, 1'000'000, "0",
+      CountField<FlowOptions>("skip_header_lines", &FlowOptions::skip_header_lines, 0, 1'000'000,
                               "lines skipped at the start of every file read from its beginning"),
       SectionField<FlowOptions>("multiline", "records of several lines (stack traces)",
                                 &FlowOptions::multiline, &MultilineFields),
-      DurationField<FlowOptions>("partial_line_timeout", &FlowOptions::partial_line_timeout, "5s",
+      DurationField<FlowOptions>("partial_line_timeout", &FlowOptions::partial_line_timeout,
                                  "a last line without a newline is sent after the file is quiet this long"),
-      CountField<FlowOptions>("max_open_files", &FlowOptions::max_open_files, 1, 1'000'000, "1024",
+      CountField<FlowOptions>("max_open_files", &FlowOptions::max_open_files, 1, 1'000'000,
                               "open file descriptors of this flow at most; idle files are closed first"),
       DurationField<FlowOptions>(
-          "close_inactive", &FlowOptions::close_inactive, "1m",
+          "close_inactive", &FlowOptions::close_inactive,
           "a file read to its end that has not grown this long is closed (and reopened "
           "when it grows)"),
-      DurationField<FlowOptions>("scan_interval", &FlowOptions::scan_interval, "30s",
+      DurationField<FlowOptions>("scan_interval", &FlowOptions::scan_interval,
                                  "full rescan of the globs, for file systems without change events"),
       SectionField<FlowOptions>("kinesis", "send to a Kinesis data stream with PutRecords",
                                 &FlowOptions::kinesis, &KinesisFields),
@@ -248,10 +246,10 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
 
 const std::vector<Field<Config>>& TopFields() {
   static const std::vector<Field<Config>> fields = {
-      StringField<Config>("state_dir", &Config::state_dir, "/var/lib/ferry",
+      StringField<Config>("state_dir", &Config::state_dir, Config{}.state_dir,
                           "folder for checkpoints, spool and dead letters"),
       Field<Config>{
-          "log_level", "trace | debug | info | warn | error", "info",
+          "log_level", "trace | debug | info | warn | error", Config{}.log_level,
           "least severe log level written to stderr", false,
           [](const YAML::Node& n, const std::string& p, Config& out, ParseContext& ctx) {
             static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
@@ -266,14 +264,14 @@ const std::vector<Field<Config>>& TopFields() {
           [](YAML::Emitter& e, const Config& in) {
             e << YAML::Key << "log_level" << YAML::Value << in.log_level;
           }},
-      DurationField<Config>("shutdown_timeout", &Config::shutdown_timeout, "10s",
+      DurationField<Config>("shutdown_timeout", &Config::shutdown_timeout,
                             "on SIGTERM, how long requests in flight may take before ferry exits"),
       DurationField<Config>(
-          "checkpoint_interval", &Config::checkpoint_interval, "5s",
+          "checkpoint_interval", &Config::checkpoint_interval,
           "how often acknowledged file offsets are made durable (fsync) under state_dir, and at shutdown; "
           "between those they are saved without fsync as they move"),
       ByteSizeField<Config>(
-          "memory_limit", &Config::memory_limit, "4MiB",
+          "memory_limit", &Config::memory_limit,
           "bound on record bytes, request bodies and their answers held in memory; reading pauses when it "
           "is reached"),
       SectionField<Config>("spool", "disk spool of undelivered records, per flow under state_dir/spool",

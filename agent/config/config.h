@@ -1,7 +1,8 @@
 // Config: ferry.yaml as typed option structs. The field tables in config.cpp map YAML keys onto these
 // members and document them, showing each member's default. A default lives in one place: here for what
 // only the config knows, and in the module's own option struct for what a module owns (the tailer's and
-// framer's options, the destination sections), from which the config takes it.
+// framer's options, the destination sections, the sender's retries, the HTTP client's timeouts), from which
+// the config takes it.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +14,10 @@
 
 #include "agent/core/result.h"
 #include "agent/core/units.h"
+#include "agent/delivery/retry_options.h"
 #include "agent/firehose/delivery_options.h"
 #include "agent/kinesis/stream_options.h"
+#include "agent/net/http_client.h"
 #include "agent/source/record_framer.h"
 #include "agent/source/tailer_options.h"
 
@@ -37,8 +40,9 @@ struct AwsOptions {
   std::string ca_file;            // PEM bundle trusted for TLS instead of the system store
   std::string proxy;              // http://[user:pass@]host:port; empty: HTTPS_PROXY / HTTP_PROXY
   std::string no_proxy;           // hosts never proxied; empty: NO_PROXY
-  Duration connect_timeout{10000};
-  Duration request_timeout{30000};
+  // The HTTP client's defaults.
+  Duration connect_timeout{net::HttpClientOptions{}.connect_timeout_ms};
+  Duration request_timeout{net::HttpClientOptions{}.request_timeout_ms};
 };
 
 // The destination sections are the outputs' own option structs: their defaults live there.
@@ -47,7 +51,7 @@ using PartitionKeyOptions = kinesis::PartitionKeyOptions;
 using FirehoseOptions = firehose::DeliveryOptions;
 
 struct MultilineOptions {
-  std::string start;                                    // RE2 pattern matching a record's first line
+  std::string start;                                     // RE2 pattern matching a record's first line
   Duration timeout = TailerOptions{}.multiline_timeout;  // a pending record is sent after this quiet time
 };
 
@@ -80,13 +84,8 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 1ULL << 30;  // per flow; when full, records wait in memory and then in the files
 };
 
-// Backoff between attempts: exponential with full jitter, from backoff_base up to backoff_cap. Errors that
-// only an operator can fix (missing stream, denied access, KMS) are retried every slow_retry.
-struct RetryOptions {
-  Duration backoff_base{100};
-  Duration backoff_cap{10000};
-  Duration slow_retry{60000};
-};
+// Backoff between attempts: the sender's own options (delivery/retry_options.h).
+using RetryOptions = ferry::RetryOptions;
 
 struct Config {
   std::string file;  // where it was read from, for messages

@@ -15,9 +15,8 @@ Field<S> CompressionField(Compression S::*member, std::string_view doc) {
   return EnumField<S, Compression>(
       "compression", member,
       {{"none", Compression::kNone}, {"gzip", Compression::kGzip}, {"zstd", Compression::kZstd}},
-      "none | gzip | zstd", "none", doc);
+      "none | gzip | zstd", doc);
 }
-
 
 // Checks a key policy the way the packer will build it, so `ferry check` reports what the flow would.
 std::optional<std::string> KeyPolicyProblem(const PartitionKeyOptions& key,
@@ -98,7 +97,7 @@ const std::vector<Field<KinesisOptions>>& KinesisFields() {
   static const std::vector<Field<KinesisOptions>> fields = {
       StringField<KinesisOptions>("stream", &KinesisOptions::stream, "", "name of the Kinesis data stream",
                                   true),
-      DurationField<KinesisOptions>("max_age", &KinesisOptions::max_age, "1s",
+      DurationField<KinesisOptions>("max_age", &KinesisOptions::max_age,
                                     "longest time a record waits before its PutRecords request is sent"),
       PartitionKeyField(),
       Field<KinesisOptions>{
@@ -119,14 +118,14 @@ const std::vector<Field<KinesisOptions>>& KinesisFields() {
                 << in.explicit_hash_key;
           }},
       BoolField<KinesisOptions>(
-          "aggregate", &KinesisOptions::aggregate, "true",
+          "aggregate", &KinesisOptions::aggregate,
           "KPL aggregation: records packed per predicted shard into aggregated records"),
       ByteSizeField<KinesisOptions>(
-          "aggregate_max_bytes", &KinesisOptions::aggregate_max_bytes, 1 << 10, 1 << 20, "50KiB",
+          "aggregate_max_bytes", &KinesisOptions::aggregate_max_bytes, 1 << 10, 1 << 20,
           "largest aggregated record, with its partition key (at most 1MiB)", " (the Kinesis record limit)"),
       CountField<KinesisOptions>("aggregate_max_records", &KinesisOptions::aggregate_max_records, 2,
-                                 1'000'000, "1000", "most user records in one aggregated record"),
-      DurationField<KinesisOptions>("shard_map_refresh", &KinesisOptions::shard_map_refresh, "1m",
+                                 1'000'000, "most user records in one aggregated record"),
+      DurationField<KinesisOptions>("shard_map_refresh", &KinesisOptions::shard_map_refresh,
                                     "how often the shard map is listed again (also when a record lands on "
                                     "a shard it was not predicted for)"),
       EnumField<KinesisOptions, KinesisOptions::Protocol>(
@@ -134,21 +133,20 @@ const std::vector<Field<KinesisOptions>>& KinesisFields() {
           {{"auto", KinesisOptions::Protocol::kAuto},
            {"json", KinesisOptions::Protocol::kJson},
            {"cbor", KinesisOptions::Protocol::kCbor}},
-          "auto | json | cbor", "auto",
+          "auto | json | cbor",
           "PutRecords in CBOR 1.1 (data as bytes: less CPU, a quarter fewer bytes) or JSON 1.1 (data in "
           "base64); auto: CBOR at *.amazonaws.com(.cn), JSON at other endpoint URLs (emulators)"),
       CompressionField<KinesisOptions>(&KinesisOptions::compression,
                                        "each Kinesis record's data (an aggregate as a whole) compressed: "
                                        "consumers decompress before they deaggregate"),
-      CountField<KinesisOptions>("rate_limit", &KinesisOptions::rate_limit, 0, 100, "100",
+      CountField<KinesisOptions>("rate_limit", &KinesisOptions::rate_limit, 0, 100,
                                  "percent of each shard's write limits (1MiB/s, 1000 records/s) a flow "
                                  "uses at most; 0 turns the limiter off"),
       ByteSizeField<KinesisOptions>("max_record_size", &KinesisOptions::max_record_size, 1 << 20, 10 << 20,
-                                    "1MiB",
                                     "the stream's maximum record size (MaxRecordSize, 1MiB unless raised, at "
                                     "most 10MiB); above 1MiB requests may hold 10MiB",
                                     " (the stream's MaxRecordSize)"),
-      BoolField<KinesisOptions>("one_request_per_shard", &KinesisOptions::one_request_per_shard, "false",
+      BoolField<KinesisOptions>("one_request_per_shard", &KinesisOptions::one_request_per_shard,
                                 "at most one request in flight per shard, so each shard keeps the order "
                                 "records were read in"),
   };
@@ -159,13 +157,12 @@ const std::vector<Field<FirehoseOptions>>& FirehoseFields() {
   static const std::vector<Field<FirehoseOptions>> fields = {
       StringField<FirehoseOptions>("delivery_stream", &FirehoseOptions::delivery_stream, "",
                                    "name of the Firehose delivery stream", true),
-      DurationField<FirehoseOptions>("max_age", &FirehoseOptions::max_age, "1s",
+      DurationField<FirehoseOptions>("max_age", &FirehoseOptions::max_age,
                                      "longest time a line waits before its PutRecordBatch request is sent"),
-      BoolField<FirehoseOptions>("pack", &FirehoseOptions::pack, "true",
+      BoolField<FirehoseOptions>("pack", &FirehoseOptions::pack,
                                  "lines joined, each with its newline, into records of up to pack_max_bytes "
                                  "(Firehose bills per record in 5KB steps); false: one line per record"),
       ByteSizeField<FirehoseOptions>("pack_max_bytes", &FirehoseOptions::pack_max_bytes, 1 << 10, 1000 << 10,
-                                     "1000KiB",
                                      "largest packed record (at most 1000KiB, the Firehose limit)"),
       CompressionField<FirehoseOptions>(&FirehoseOptions::compression,
                                         "each Firehose record compressed: an S3 object of gzip records is "

@@ -48,8 +48,10 @@ class ParseContext {
 template <typename S>
 struct Field {
   std::string_view name;
-  std::string_view type;           // for docs: "string", "duration", "end | beginning", ...
-  std::string_view default_value;  // for docs; empty when required or none
+  std::string_view type;  // for docs: "string", "duration", "end | beginning", ...
+  // For docs; empty when required or none. Typed fields take it from the default-constructed struct, so
+  // each default is written once, where the struct declares it.
+  std::string default_value;
   std::string_view doc;
   bool required = false;
   // Reads node into the struct; reports problems through ctx under path.
@@ -123,7 +125,7 @@ Field<S> StringField(std::string_view name, std::string S::*member, std::string_
                      std::string_view doc, bool required = false) {
   return Field<S>{name,
                   "string",
-                  default_value,
+                  std::string(default_value),
                   doc,
                   required,
                   [member](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
@@ -142,11 +144,10 @@ Field<S> StringField(std::string_view name, std::string S::*member, std::string_
 }
 
 template <typename S>
-Field<S> DurationField(std::string_view name, Duration S::*member, std::string_view default_value,
-                       std::string_view doc) {
+Field<S> DurationField(std::string_view name, Duration S::*member, std::string_view doc) {
   return Field<S>{name,
                   "duration",
-                  default_value,
+                  FormatDuration(S{}.*member),
                   doc,
                   false,
                   [member](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
@@ -160,8 +161,8 @@ Field<S> DurationField(std::string_view name, Duration S::*member, std::string_v
 // A duration that must lie in [min, max].
 template <typename S>
 Field<S> DurationField(std::string_view name, Duration S::*member, Duration min, Duration max,
-                       std::string_view default_value, std::string_view doc) {
-  Field<S> f = DurationField<S>(name, member, default_value, doc);
+                       std::string_view doc) {
+  Field<S> f = DurationField<S>(name, member, doc);
   f.parse = [member, min, max](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
     Duration value{};
     if (!ReadDuration(n, p, ctx, value)) return;
@@ -175,11 +176,10 @@ Field<S> DurationField(std::string_view name, Duration S::*member, Duration min,
 }
 
 template <typename S>
-Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::string_view default_value,
-                       std::string_view doc) {
+Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::string_view doc) {
   return Field<S>{name,
                   "size",
-                  default_value,
+                  FormatByteSize(S{}.*member),
                   doc,
                   false,
                   [member](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
@@ -193,8 +193,8 @@ Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::str
 // A size that must lie in [min, max]; `why` (e.g. " (the Kinesis record limit)") ends the error message.
 template <typename S>
 Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::uint64_t min, std::uint64_t max,
-                       std::string_view default_value, std::string_view doc, std::string_view why = "") {
-  Field<S> f = ByteSizeField<S>(name, member, default_value, doc);
+                       std::string_view doc, std::string_view why = "") {
+  Field<S> f = ByteSizeField<S>(name, member, doc);
   f.parse = [member, min, max, why](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
     std::uint64_t value = 0;
     if (!ReadByteSize(n, p, ctx, value)) return;
@@ -210,10 +210,10 @@ Field<S> ByteSizeField(std::string_view name, std::uint64_t S::*member, std::uin
 
 template <typename S>
 Field<S> CountField(std::string_view name, std::uint64_t S::*member, std::uint64_t min, std::uint64_t max,
-                    std::string_view default_value, std::string_view doc) {
+                    std::string_view doc) {
   return Field<S>{name,
                   "integer",
-                  default_value,
+                  std::to_string(S{}.*member),
                   doc,
                   false,
                   [member, min, max](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
@@ -225,11 +225,10 @@ Field<S> CountField(std::string_view name, std::uint64_t S::*member, std::uint64
 }
 
 template <typename S>
-Field<S> BoolField(std::string_view name, bool S::*member, std::string_view default_value,
-                   std::string_view doc) {
+Field<S> BoolField(std::string_view name, bool S::*member, std::string_view doc) {
   return Field<S>{name,
                   "true | false",
-                  default_value,
+                  S{}.*member ? "true" : "false",
                   doc,
                   false,
                   [member](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {
@@ -240,13 +239,22 @@ Field<S> BoolField(std::string_view name, bool S::*member, std::string_view defa
                   }};
 }
 
+// The word naming value, or nothing.
+template <typename E>
+std::string WordFor(const std::vector<std::pair<std::string, E>>& words, E value) {
+  for (const auto& [word, e] : words) {
+    if (e == value) return word;
+  }
+  return "";
+}
+
 // One of a fixed set of words, each naming a value of an enum. The type shown in docs lists the words.
 template <typename S, typename E>
 Field<S> EnumField(std::string_view name, E S::*member, std::vector<std::pair<std::string, E>> words,
-                   std::string_view type, std::string_view default_value, std::string_view doc) {
+                   std::string_view type, std::string_view doc) {
   return Field<S>{name,
                   type,
-                  default_value,
+                  WordFor(words, S{}.*member),
                   doc,
                   false,
                   [member, words](const YAML::Node& n, const std::string& p, S& out, ParseContext& ctx) {

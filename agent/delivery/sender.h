@@ -47,6 +47,7 @@
 #include "agent/core/units.h"
 #include "agent/delivery/destination.h"
 #include "agent/delivery/error_class.h"
+#include "agent/delivery/retry_options.h"
 #include "agent/delivery/send_gate.h"
 #include "agent/net/http_client.h"
 
@@ -54,10 +55,10 @@ namespace ferry {
 
 struct SenderOptions {
   std::size_t max_in_flight = 4;  // requests at once to this destination
-  Duration backoff_base{100};
-  Duration backoff_cap{10000};
-  Duration slow_retry{60000};  // for errors only an operator can fix
-  std::uint32_t request_timeout_ms = 30000;
+  Duration backoff_base = RetryOptions{}.backoff_base;
+  Duration backoff_cap = RetryOptions{}.backoff_cap;
+  Duration slow_retry = RetryOptions{}.slow_retry;  // for errors only an operator can fix
+  std::uint32_t request_timeout_ms = net::HttpClientOptions{}.request_timeout_ms;
   // Holds requests back per lane (not owned; outlives the sender); null: every ready request may go.
   SendGate* gate = nullptr;
   // Called with the endpoint's time when it refused a signature for a skewed clock (see corrected_clock.h).
