@@ -13,8 +13,8 @@
 
 namespace ferry::aws {
 
-AwsAccess::AwsAccess(uv_loop_t* loop, const config::AwsOptions& aws, const Environment& env,
-                     const Clock& clock, spdlog::logger& log)
+AwsAccess::AwsAccess(uv_loop_t* loop, const AwsOptions& aws, const Environment& env, const Clock& clock,
+                     spdlog::logger& log)
     : loop_(loop), aws_(aws), env_(env), clock_(clock), log_(log) {}
 
 AwsAccess::~AwsAccess() = default;

@@ -17,13 +17,13 @@
 
 #include <spdlog/logger.h>
 
+#include "agent/aws/aws_options.h"
 #include "agent/aws/credential_chain.h"
 #include "agent/aws/credential_provider.h"
 #include "agent/aws/endpoint.h"
 #include "agent/aws/instance_metadata.h"
 #include "agent/aws/profile_provider.h"
 #include "agent/aws/refreshing_credentials.h"
-#include "agent/config/config.h"
 #include "agent/core/clock.h"
 #include "agent/core/environment.h"
 #include "agent/net/http_client.h"
@@ -33,7 +33,7 @@ namespace ferry::aws {
 class AwsAccess {
  public:
   // Everything passed must outlive this object.
-  AwsAccess(uv_loop_t* loop, const config::AwsOptions& aws, const Environment& env, const Clock& clock,
+  AwsAccess(uv_loop_t* loop, const AwsOptions& aws, const Environment& env, const Clock& clock,
             spdlog::logger& log);
   ~AwsAccess();
   AwsAccess(const AwsAccess&) = delete;
@@ -70,7 +70,7 @@ class AwsAccess {
   std::string SessionName() const;
 
   uv_loop_t* loop_;
-  const config::AwsOptions& aws_;
+  const AwsOptions& aws_;
   const Environment& env_;
   const Clock& clock_;
   spdlog::logger& log_;

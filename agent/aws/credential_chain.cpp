@@ -115,13 +115,13 @@ struct Search final : CredentialSearch, std::enable_shared_from_this<Search> {
 
 }  // namespace
 
-std::pair<std::string, bool> ChosenProfile(const config::AwsOptions& aws, const Environment& env) {
+std::pair<std::string, bool> ChosenProfile(const AwsOptions& aws, const Environment& env) {
   if (!aws.profile.empty()) return {aws.profile, true};
   if (auto name = env.Get("AWS_PROFILE")) return {*name, true};
   return {"default", false};
 }
 
-std::vector<ChainLink> BuildCredentialChain(const config::AwsOptions& aws, const ProviderContext& ctx,
+std::vector<ChainLink> BuildCredentialChain(const AwsOptions& aws, const ProviderContext& ctx,
                                             const ProfileFiles& files, const ChainSettings& settings) {
   std::vector<ChainLink> chain;
   if (!aws.access_key_id.empty()) {

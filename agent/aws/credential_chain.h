@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "agent/aws/aws_options.h"
 #include "agent/aws/credential_provider.h"
 #include "agent/aws/endpoint.h"
 #include "agent/aws/profile_provider.h"
-#include "agent/config/config.h"
 
 namespace ferry::aws {
 
@@ -31,9 +31,9 @@ struct ChainSettings {
 };
 
 // The profile to use and whether it was asked for by name.
-std::pair<std::string, bool> ChosenProfile(const config::AwsOptions& aws, const Environment& env);
+std::pair<std::string, bool> ChosenProfile(const AwsOptions& aws, const Environment& env);
 
-std::vector<ChainLink> BuildCredentialChain(const config::AwsOptions& aws, const ProviderContext& ctx,
+std::vector<ChainLink> BuildCredentialChain(const AwsOptions& aws, const ProviderContext& ctx,
                                             const ProfileFiles& files, const ChainSettings& settings);
 
 struct FoundCredentials {

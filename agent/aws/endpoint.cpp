@@ -44,8 +44,7 @@ Result<UrlParts> SplitUrl(std::string_view text) {
   return parts;
 }
 
-std::optional<std::string> RegionFromConfigOrEnvironment(const config::AwsOptions& aws,
-                                                         const Environment& env) {
+std::optional<std::string> RegionFromConfigOrEnvironment(const AwsOptions& aws, const Environment& env) {
   if (!aws.region.empty()) return aws.region;
   if (auto r = env.Get("AWS_REGION")) return *r;
   if (auto r = env.Get("AWS_DEFAULT_REGION")) return *r;
@@ -69,7 +68,7 @@ EndpointSetting CustomEndpoint(std::string_view service, const std::string& conf
   return {};
 }
 
-bool UseFips(const config::AwsOptions& aws, const Environment& env) {
+bool UseFips(const AwsOptions& aws, const Environment& env) {
   if (aws.use_fips) return true;
   auto value = env.Get("AWS_USE_FIPS_ENDPOINT");
   return value && (*value == "true" || *value == "TRUE" || *value == "True");

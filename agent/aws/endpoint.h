@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/config/config.h"
+#include "agent/aws/aws_options.h"
 #include "agent/core/environment.h"
 #include "agent/core/result.h"
 
@@ -29,8 +29,7 @@ Result<UrlParts> SplitUrl(std::string_view url);
 
 // Region from config, then AWS_REGION, then AWS_DEFAULT_REGION; nullopt when none says (the caller then asks
 // the profile and the instance metadata service).
-std::optional<std::string> RegionFromConfigOrEnvironment(const config::AwsOptions& aws,
-                                                         const Environment& env);
+std::optional<std::string> RegionFromConfigOrEnvironment(const AwsOptions& aws, const Environment& env);
 
 // The DNS suffix of region's partition: amazonaws.com, amazonaws.com.cn for the China regions.
 std::string_view PartitionDomain(std::string_view region);
@@ -50,7 +49,7 @@ EndpointSetting CustomEndpoint(std::string_view service, const std::string& conf
                                const Environment& env);
 
 // aws.use_fips, or AWS_USE_FIPS_ENDPOINT=true.
-bool UseFips(const config::AwsOptions& aws, const Environment& env);
+bool UseFips(const AwsOptions& aws, const Environment& env);
 
 // The endpoint of service: the custom URL of CustomEndpoint(service, configured, env) if any, else the
 // standard one of region. Errors about a custom URL begin with its source ("aws.kinesis_endpoint: ...",

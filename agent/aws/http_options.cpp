@@ -131,7 +131,7 @@ std::optional<std::pair<std::string_view, std::string>> FirstSet(
 }
 
 // The proxy for one URL scheme: aws.proxy, else the scheme's variable (upper case first), else ALL_PROXY.
-Result<std::string> ResolveProxy(const config::AwsOptions& aws, const Environment& env,
+Result<std::string> ResolveProxy(const AwsOptions& aws, const Environment& env,
                                  std::initializer_list<std::string_view> variables) {
   if (!Trim(aws.proxy).empty()) return NormalizeProxy(aws.proxy, "aws.proxy");
   auto found = FirstSet(env, variables);
@@ -148,7 +148,7 @@ std::uint32_t Milliseconds(Duration d) {
 
 }  // namespace
 
-Result<net::HttpClientOptions> AwsHttpOptions(const config::AwsOptions& aws, const Environment& env) {
+Result<net::HttpClientOptions> AwsHttpOptions(const AwsOptions& aws, const Environment& env) {
   net::HttpClientOptions options;
   // Every problem at once, one per line, each beginning with its key or variable.
   std::string errors;

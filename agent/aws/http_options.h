@@ -2,7 +2,7 @@
 // of the config and the standard proxy variables. Metadata services (IMDS, ECS) get the same without proxy.
 #pragma once
 
-#include "agent/config/config.h"
+#include "agent/aws/aws_options.h"
 #include "agent/core/environment.h"
 #include "agent/core/result.h"
 #include "agent/net/http_client.h"
@@ -15,7 +15,7 @@ namespace ferry::aws {
 // proxy that is not an http:// or https:// URL), with any proxy password masked: every problem found, one
 // per line, each line beginning with its key or variable ("aws.ca_file /etc/x.pem: ...", "aws.proxy: ...",
 // "HTTPS_PROXY: ..."), which is how ferry check locates them in the config (ops/preflight.h).
-Result<net::HttpClientOptions> AwsHttpOptions(const config::AwsOptions& aws, const Environment& env);
+Result<net::HttpClientOptions> AwsHttpOptions(const AwsOptions& aws, const Environment& env);
 
 // For the link-local metadata services: never through a proxy, which could not reach them, and with short
 // timeouts (1 s to connect, 2 s per request, or the AWS ones when those are shorter): off EC2 and ECS

@@ -1,7 +1,7 @@
 // Config: ferry.yaml as typed option structs. The field tables in config.cpp map YAML keys onto these
 // members and document them, showing each member's default. A default lives in one place: here for what
 // only the config knows, and in the module's own option struct for what a module owns (the tailer's and
-// framer's options, the destination sections, the sender's retries, the HTTP client's timeouts), from which
+// framer's options, the destination sections, the sender's retries, the aws section), from which
 // the config takes it.
 #pragma once
 
@@ -12,38 +12,19 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/aws/aws_options.h"
 #include "agent/core/result.h"
 #include "agent/core/units.h"
 #include "agent/delivery/retry_options.h"
 #include "agent/firehose/delivery_options.h"
 #include "agent/kinesis/stream_options.h"
-#include "agent/net/http_client.h"
 #include "agent/source/record_framer.h"
 #include "agent/source/tailer_options.h"
 
 namespace ferry::config {
 
-struct AwsOptions {
-  std::string region;         // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then IMDS
-  std::string access_key_id;  // empty: the provider chain (environment, web identity, profile, ECS, IMDS)
-  std::string secret_access_key;
-  std::string session_token;
-  std::string profile;            // empty: AWS_PROFILE, then "default"
-  std::string role_arn;           // assumed (STS AssumeRole) with whatever credentials the chain found
-  std::string external_id;        // sent with role_arn when the role's trust policy wants one
-  std::string role_session_name;  // empty: ferry-<hostname>
-  bool use_fips = false;  // FIPS endpoints (kinesis-fips.<region>.amazonaws.com); also AWS_USE_FIPS_ENDPOINT
-  bool imds_v1_fallback = false;  // allow IMDSv1 when the metadata service refuses a session token
-  std::string kinesis_endpoint;   // empty: AWS_ENDPOINT_URL_KINESIS, then https://kinesis.<region>.<domain>
-  std::string firehose_endpoint;  // empty: AWS_ENDPOINT_URL_FIREHOSE, then https://firehose.<region>.<domain>
-  std::string sts_endpoint;       // empty: AWS_ENDPOINT_URL_STS, then https://sts.<region>.<domain>
-  std::string ca_file;            // PEM bundle trusted for TLS instead of the system store
-  std::string proxy;              // http://[user:pass@]host:port; empty: HTTPS_PROXY / HTTP_PROXY
-  std::string no_proxy;           // hosts never proxied; empty: NO_PROXY
-  // The HTTP client's defaults.
-  Duration connect_timeout{net::HttpClientOptions{}.connect_timeout_ms};
-  Duration request_timeout{net::HttpClientOptions{}.request_timeout_ms};
-};
+// The aws section is the AWS room's own option struct: its defaults live there.
+using AwsOptions = aws::AwsOptions;
 
 // The destination sections are the outputs' own option structs: their defaults live there.
 using KinesisOptions = kinesis::StreamOptions;

@@ -38,7 +38,7 @@ ChainSettings Settings(std::string profile = "default", bool named = false) {
   return s;
 }
 
-Result<FoundCredentials> Find(ProviderHarness& h, const config::AwsOptions& aws,
+Result<FoundCredentials> Find(ProviderHarness& h, const AwsOptions& aws,
                               const ProfileFiles& files = {}, const ChainSettings& settings = Settings()) {
   bool done = false;
   Result<FoundCredentials> out = Error(ErrorCode::kInternal, "the callback never ran");
@@ -56,7 +56,7 @@ ProfileFiles Files(std::string_view config, std::string_view credentials = "") {
 
 TEST_CASE("Static keys in the config come first", "[credential_chain]") {
   ProviderHarness h(Env(kEnvKeys));
-  config::AwsOptions aws;
+  AwsOptions aws;
   aws.access_key_id = "AKIDCONFIG";
   aws.secret_access_key = "config-secret";
   auto r = Find(h, aws);
@@ -70,7 +70,7 @@ TEST_CASE("Static keys in the config come first", "[credential_chain]") {
 
 TEST_CASE("Environment credentials come before the profile", "[credential_chain]") {
   ProviderHarness h(Env(kEnvKeys));
-  auto r = Find(h, config::AwsOptions{},
+  auto r = Find(h, AwsOptions{},
                 Files("", "[default]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = p\n"));
   REQUIRE(r.ok());
   CHECK(r->provider->name() == "environment");
@@ -80,7 +80,7 @@ TEST_CASE("Environment credentials come before the profile", "[credential_chain]
 
 TEST_CASE("The default profile's keys when nothing before has any", "[credential_chain]") {
   ProviderHarness h(Env({}));
-  auto r = Find(h, config::AwsOptions{},
+  auto r = Find(h, AwsOptions{},
                 Files("[default]\nregion = eu-west-1\n",
                       "[default]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = p\n"));
   REQUIRE(r.ok());
@@ -90,7 +90,7 @@ TEST_CASE("The default profile's keys when nothing before has any", "[credential
 
 TEST_CASE("No credentials anywhere names every provider and why", "[credential_chain]") {
   ProviderHarness h(Env({{"AWS_REGION", "us-east-1"}}));
-  auto r = Find(h, config::AwsOptions{}, Files("", ""));
+  auto r = Find(h, AwsOptions{}, Files("", ""));
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code() == ErrorCode::kNotFound);
   CHECK(r.error().message() ==
@@ -105,13 +105,13 @@ TEST_CASE("No credentials anywhere names every provider and why", "[credential_c
 
 TEST_CASE("Half of the environment's keys is not enough", "[credential_chain]") {
   ProviderHarness h(Env({{"AWS_ACCESS_KEY_ID", "AKID"}}));
-  auto no_secret = Find(h, config::AwsOptions{}, Files("", ""));
+  auto no_secret = Find(h, AwsOptions{}, Files("", ""));
   REQUIRE_FALSE(no_secret.ok());
   CHECK(no_secret.error().message().find("environment (AWS_SECRET_ACCESS_KEY is not set)") !=
         std::string::npos);
 
   ProviderHarness h2(Env({{"AWS_ACCESS_KEY_ID", ""}, {"AWS_SECRET_ACCESS_KEY", "secret"}}));
-  auto no_id = Find(h2, config::AwsOptions{}, Files("", ""));
+  auto no_id = Find(h2, AwsOptions{}, Files("", ""));
   REQUIRE_FALSE(no_id.ok());
   CHECK(no_id.error().message().find("environment (AWS_ACCESS_KEY_ID is not set)") != std::string::npos);
 }
@@ -119,7 +119,7 @@ TEST_CASE("Half of the environment's keys is not enough", "[credential_chain]") 
 TEST_CASE("A failing provider is reported and the next one is tried", "[credential_chain]") {
   // The profile's credential_process fails; the ECS endpoint is malformed; nothing else is set up.
   ProviderHarness h(Env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}));
-  auto r = Find(h, config::AwsOptions{}, Files("[profile dev]\ncredential_process = exit 7\n", ""),
+  auto r = Find(h, AwsOptions{}, Files("[profile dev]\ncredential_process = exit 7\n", ""),
                 Settings("dev", true));
   REQUIRE_FALSE(r.ok());
   const std::string& m = r.error().message();
@@ -131,7 +131,7 @@ TEST_CASE("A failing provider is reported and the next one is tried", "[credenti
   // With keys in the environment as well, the failures come back as warnings next to the winner... only for
   // providers tried before it: the environment comes first, so there are none.
   ProviderHarness h2(Env(kEnvKeys));
-  auto found = Find(h2, config::AwsOptions{}, Files("[profile dev]\ncredential_process = exit 7\n", ""),
+  auto found = Find(h2, AwsOptions{}, Files("[profile dev]\ncredential_process = exit 7\n", ""),
                     Settings("dev", true));
   REQUIRE(found.ok());
   CHECK(found->failures.empty());
@@ -140,7 +140,7 @@ TEST_CASE("A failing provider is reported and the next one is tried", "[credenti
 TEST_CASE("A named profile that is missing is a failure worth a warning", "[credential_chain]") {
   ProviderHarness h(Env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds"}}));
   // The container endpoint answers nothing (port 9 is closed), so the search ends with an error listing both.
-  auto r = Find(h, config::AwsOptions{}, Files("", ""), Settings("prod", true));
+  auto r = Find(h, AwsOptions{}, Files("", ""), Settings("prod", true));
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message().find("profile prod (config and credentials have no such profile)") !=
         std::string::npos);
@@ -149,7 +149,7 @@ TEST_CASE("A named profile that is missing is a failure worth a warning", "[cred
 
 TEST_CASE("Web identity needs a role", "[credential_chain]") {
   ProviderHarness h(Env({{"AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token"}}));
-  auto r = Find(h, config::AwsOptions{}, Files("", ""));
+  auto r = Find(h, AwsOptions{}, Files("", ""));
   REQUIRE_FALSE(r.ok());
   CHECK(
       r.error().message().find("web identity (AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not)") !=
@@ -157,7 +157,7 @@ TEST_CASE("Web identity needs a role", "[credential_chain]") {
 
   ProviderHarness h2(Env({{"AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token"},
                           {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r"}}));
-  auto missing_file = Find(h2, config::AwsOptions{}, Files("", ""));
+  auto missing_file = Find(h2, AwsOptions{}, Files("", ""));
   REQUIRE_FALSE(missing_file.ok());
   CHECK(missing_file.error().message().find("web identity (web identity token file /nonexistent/token") !=
         std::string::npos);
@@ -167,7 +167,7 @@ TEST_CASE("The chain's error never shows a secret", "[credential_chain]") {
   ProviderHarness h(
       Env({{"AWS_SECRET_ACCESS_KEY", "very-secret-value"}, {"AWS_SESSION_TOKEN", "tok-secret"}}));
   auto r =
-      Find(h, config::AwsOptions{}, Files("[default]\naws_secret_access_key = profile-secret-value\n", ""));
+      Find(h, AwsOptions{}, Files("[default]\naws_secret_access_key = profile-secret-value\n", ""));
   REQUIRE_FALSE(r.ok());
   for (const char* secret : {"very-secret-value", "tok-secret", "profile-secret-value"}) {
     CHECK(r.error().message().find(secret) == std::string::npos);
@@ -176,7 +176,7 @@ TEST_CASE("The chain's error never shows a secret", "[credential_chain]") {
 }
 
 TEST_CASE("The profile is aws.profile, else AWS_PROFILE, else default", "[credential_chain]") {
-  config::AwsOptions aws;
+  AwsOptions aws;
   CHECK(ChosenProfile(aws, Environment()) == std::pair<std::string, bool>{"default", false});
   CHECK(ChosenProfile(aws, Vars({{"AWS_PROFILE", "dev"}})) == std::pair<std::string, bool>{"dev", true});
   aws.profile = "prod";

@@ -114,7 +114,7 @@ TEST_CASE("Garbage is not an endpoint", "[endpoint]") {
 }
 
 TEST_CASE("The region comes from the config first", "[endpoint]") {
-  config::AwsOptions aws;
+  AwsOptions aws;
   aws.region = "eu-central-1";
   auto r = RegionFromConfigOrEnvironment(
       aws, Env({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-1"}}));
@@ -123,7 +123,7 @@ TEST_CASE("The region comes from the config first", "[endpoint]") {
 }
 
 TEST_CASE("The region falls back to AWS_REGION, then AWS_DEFAULT_REGION", "[endpoint]") {
-  config::AwsOptions aws;
+  AwsOptions aws;
   auto both = RegionFromConfigOrEnvironment(
       aws, Env({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-1"}}));
   REQUIRE(both);
@@ -171,7 +171,7 @@ TEST_CASE("FIPS endpoints carry -fips in the host and sign as the plain service"
 }
 
 TEST_CASE("FIPS from the config or AWS_USE_FIPS_ENDPOINT", "[endpoint]") {
-  config::AwsOptions aws;
+  AwsOptions aws;
   CHECK_FALSE(UseFips(aws, Env({})));
   CHECK(UseFips(aws, Env({{"AWS_USE_FIPS_ENDPOINT", "true"}})));
   CHECK_FALSE(UseFips(aws, Env({{"AWS_USE_FIPS_ENDPOINT", "false"}})));

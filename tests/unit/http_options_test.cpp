@@ -19,14 +19,14 @@ namespace {
 
 using Vars = std::map<std::string, std::string, std::less<>>;
 
-net::HttpClientOptions Resolve(const config::AwsOptions& aws, Vars vars = {}) {
+net::HttpClientOptions Resolve(const AwsOptions& aws, Vars vars = {}) {
   auto options = AwsHttpOptions(aws, Environment(std::move(vars)));
   INFO((options ? std::string() : options.error().message()));
   REQUIRE(options.ok());
   return std::move(options).value();
 }
 
-std::string ResolveError(const config::AwsOptions& aws, Vars vars = {}) {
+std::string ResolveError(const AwsOptions& aws, Vars vars = {}) {
   auto options = AwsHttpOptions(aws, Environment(std::move(vars)));
   REQUIRE_FALSE(options.ok());
   CHECK(options.error().code() == ErrorCode::kInvalidArgument);
@@ -46,7 +46,7 @@ TEST_CASE("No proxy, the system store and the default timeouts without config or
 }
 
 TEST_CASE("Timeouts come from aws.connect_timeout and aws.request_timeout", "[aws][http]") {
-  config::AwsOptions aws;
+  AwsOptions aws;
   aws.connect_timeout = Duration(2500);
   aws.request_timeout = Duration(45000);
   const auto o = Resolve(aws);
@@ -87,7 +87,7 @@ TEST_CASE("Each URL scheme takes its own variable, upper case first, then ALL_PR
 }
 
 TEST_CASE("aws.proxy is used for both schemes, whatever the variables say", "[aws][http]") {
-  config::AwsOptions aws;
+  AwsOptions aws;
   aws.proxy = "http://user:pw@proxy.internal:3128";
   const auto o = Resolve(aws, {{"HTTPS_PROXY", "http://other:1"}, {"HTTP_PROXY", "not a url://"}});
   CHECK(o.https_proxy == "http://user:pw@proxy.internal:3128");
@@ -96,7 +96,7 @@ TEST_CASE("aws.proxy is used for both schemes, whatever the variables say", "[aw
 
 TEST_CASE("Proxy URLs are normalised to scheme://host:port", "[aws][http]") {
   auto https_proxy_of = [](std::string value) {
-    config::AwsOptions aws;
+    AwsOptions aws;
     aws.proxy = std::move(value);
     return Resolve(aws).https_proxy;
   };
@@ -113,7 +113,7 @@ TEST_CASE("Proxy URLs are normalised to scheme://host:port", "[aws][http]") {
 TEST_CASE("Bad proxy URLs are refused, naming the key or variable, never showing the password",
           "[aws][http]") {
   SECTION("aws.proxy with another scheme") {
-    config::AwsOptions aws;
+    AwsOptions aws;
     aws.proxy = "socks5://alice:s3cret@proxy:1080";
     const std::string e = ResolveError(aws);
     CHECK_THAT(e, Catch::StartsWith("aws.proxy: "));
@@ -147,14 +147,14 @@ TEST_CASE("The no-proxy list comes from aws.no_proxy, else NO_PROXY, else no_pro
   CHECK(Resolve({}, {{"no_proxy", "lower.example"}}).no_proxy == "lower.example");
   CHECK(Resolve({}, {{"NO_PROXY", "upper.example"}, {"no_proxy", "lower.example"}}).no_proxy ==
         "upper.example");
-  config::AwsOptions aws;
+  AwsOptions aws;
   aws.no_proxy = "169.254.169.254, .internal";
   CHECK(Resolve(aws, {{"NO_PROXY", "upper.example"}}).no_proxy == "169.254.169.254, .internal");
 }
 
 TEST_CASE("aws.ca_file must be a readable PEM file", "[aws][http]") {
   testing::ScratchDir dir("ferry-http-options");
-  config::AwsOptions aws;
+  AwsOptions aws;
   SECTION("a PEM bundle is taken") {
     aws.ca_file = dir / "ca.pem";
     std::ofstream(aws.ca_file) << kPem;
@@ -187,7 +187,7 @@ TEST_CASE("aws.ca_file must be a readable PEM file", "[aws][http]") {
 }
 
 TEST_CASE("Metadata options never use a proxy and wait less", "[aws][http]") {
-  config::AwsOptions aws;
+  AwsOptions aws;
   aws.proxy = "http://proxy:3128";
   aws.no_proxy = "example.com";
   auto o = Resolve(aws);
