@@ -126,6 +126,13 @@ void AppendFlow(std::string& out, const Value& flow) {
   out += fmt::format("flow {}\n", Scalar(Member(&flow, "name")));
   AppendWrapped(out, "  ", Pairs(Member(&flow, "counters")));
   AppendWrapped(out, "  errors: ", Pairs(Member(&flow, "errors")));
+  if (const Value* plugins = Member(&flow, "plugins"); plugins != nullptr && plugins->IsArray()) {
+    for (const Value& plugin : plugins->GetArray()) {
+      std::vector<std::string> items = Pairs(&plugin);
+      std::erase_if(items, [](const std::string& item) { return item.starts_with("name "); });
+      AppendWrapped(out, fmt::format("  plugin {}: ", Scalar(Member(&plugin, "name"))), items);
+    }
+  }
   AppendFileTable(out, Member(&flow, "files"));
 }
 

@@ -13,10 +13,10 @@
 // Before, checkpoint files were written and synced on the loop: with the file's and the folder's fsync,
 // each checkpoint stalled reading, sending and `ferry status` for 800 ms.
 //
-// Cases: checkpoints (spool on_failure with a healthy endpoint, so nothing else is synced). The spool's and
-// the dead-letter file's syncs move off the loop separately; once they do, add a case such as
-//   { name: 'spool always', yaml: 'spool:\n  mode: always\n', synced: /\/spool\//, durableEveryMs: null }
-// (the shim slows every sync; FERRY_SLOW_FSYNC_MATCH can restrict the delay to one kind of file).
+// Cases: checkpoints (spool on_failure with a healthy endpoint, so nothing else is synced); spool always
+// (every request is written to the spool and synced before it is sent, so each sync also delays delivery:
+// the spool's writes are grouped, one fdatasync for all appends queued meanwhile, and the loop never waits).
+// The shim slows every sync; FERRY_SLOW_FSYNC_MATCH can restrict the delay to one kind of file.
 //
 // Run (the shim is found by $FERRY_SLOW_FSYNC_LIB, else next to FERRY_BIN at tests/libferry_slow_fsync.so):
 //   FERRY_BIN=$PWD/build/ferry node --test tests/reliability/slow_fsync.test.mjs
@@ -39,6 +39,7 @@ const MAX_ANSWER_MS = 150
 
 const CASES = [
   { name: 'checkpoints', yaml: 'checkpoint_interval: 200ms\n', synced: /\/checkpoints\/.*\.tmp$/, durableEveryMs: 200 },
+  { name: 'spool always', yaml: 'spool:\n  mode: always\n', synced: /\/spool\//, durableEveryMs: null },
 ]
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))

@@ -45,6 +45,24 @@ TEST_CASE("FormatStatusReport: header, counters, errors and an aligned file tabl
         "  no files\n");
 }
 
+TEST_CASE("FormatStatusReport: one line per plugin, in chain order, after the flow's errors", "[status]") {
+  const char* json = R"({"ferry": "0.1.0", "pid": 1, "uptime_seconds": 1,
+    "flows": [ {"name": "web", "counters": {"records_read": 5}, "errors": {},
+                "plugins": [ {"name": "grep", "records_in": 5, "records_out": 4, "dropped": 1, "time_us": 7},
+                             {"name": "re\ndact", "records_in": 4, "records_out": 4, "replaced": 2} ],
+                "files": []} ] })";
+  auto report = FormatStatusReport(json);
+  REQUIRE(report.ok());
+  CHECK(*report ==
+        "ferry 0.1.0, pid 1, up 1.0s\n"
+        "\n"
+        "flow web\n"
+        "  records_read 5\n"
+        "  plugin grep: records_in 5  records_out 4  dropped 1  time_us 7\n"
+        "  plugin re?dact: records_in 4  records_out 4  replaced 2\n"
+        "  no files\n");
+}
+
 TEST_CASE("FormatStatusReport: missing and mistyped keys print as -", "[status]") {
   auto report =
       FormatStatusReport(R"({"flows": [{"files": [{"path": "/x", "offset": "ten", "open": null}, 7]}]})");
