@@ -38,8 +38,8 @@ ChainSettings Settings(std::string profile = "default", bool named = false) {
   return s;
 }
 
-Result<FoundCredentials> Find(ProviderHarness& h, const AwsOptions& aws,
-                              const ProfileFiles& files = {}, const ChainSettings& settings = Settings()) {
+Result<FoundCredentials> Find(ProviderHarness& h, const AwsOptions& aws, const ProfileFiles& files = {},
+                              const ChainSettings& settings = Settings()) {
   bool done = false;
   Result<FoundCredentials> out = Error(ErrorCode::kInternal, "the callback never ran");
   FindCredentials(BuildCredentialChain(aws, *h.ctx, files, settings), [&](Result<FoundCredentials> got) {
@@ -119,8 +119,8 @@ TEST_CASE("Half of the environment's keys is not enough", "[credential_chain]") 
 TEST_CASE("A failing provider is reported and the next one is tried", "[credential_chain]") {
   // The profile's credential_process fails; the ECS endpoint is malformed; nothing else is set up.
   ProviderHarness h(Env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}));
-  auto r = Find(h, AwsOptions{}, Files("[profile dev]\ncredential_process = exit 7\n", ""),
-                Settings("dev", true));
+  auto r =
+      Find(h, AwsOptions{}, Files("[profile dev]\ncredential_process = exit 7\n", ""), Settings("dev", true));
   REQUIRE_FALSE(r.ok());
   const std::string& m = r.error().message();
   CAPTURE(m);
@@ -166,8 +166,7 @@ TEST_CASE("Web identity needs a role", "[credential_chain]") {
 TEST_CASE("The chain's error never shows a secret", "[credential_chain]") {
   ProviderHarness h(
       Env({{"AWS_SECRET_ACCESS_KEY", "very-secret-value"}, {"AWS_SESSION_TOKEN", "tok-secret"}}));
-  auto r =
-      Find(h, AwsOptions{}, Files("[default]\naws_secret_access_key = profile-secret-value\n", ""));
+  auto r = Find(h, AwsOptions{}, Files("[default]\naws_secret_access_key = profile-secret-value\n", ""));
   REQUIRE_FALSE(r.ok());
   for (const char* secret : {"very-secret-value", "tok-secret", "profile-secret-value"}) {
     CHECK(r.error().message().find(secret) == std::string::npos);
