@@ -233,7 +233,7 @@ DeadLetterWriter::DeadLetterWriter(uv_loop_t* loop, std::string folder, std::str
       path_(folder_ + "/" + file_stem + ".jsonl"),
       now_ms_(std::move(now_ms)),
       sync_(std::move(sync)),
-      file_(std::in_place) {}
+      file_(File()) {}
 
 DeadLetterWriter::~DeadLetterWriter() = default;
 
