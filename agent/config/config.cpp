@@ -272,8 +272,8 @@ const std::vector<Field<Config>>& TopFields() {
           "between those they are saved without fsync as they move"),
       ByteSizeField<Config>(
           "memory_limit", &Config::memory_limit,
-          "bound on record bytes, request bodies and their answers held in memory; reading pauses when it "
-          "is reached"),
+          "bound on record bytes, request bodies and their answers held in memory, shared evenly between "
+          "the flows; a flow's reading pauses when its share is reached"),
       SectionField<Config>("spool", "disk spool of undelivered records, per flow under state_dir/spool",
                            &Config::spool, &SpoolFields),
       SectionField<Config>("retry", "backoff between attempts to send", &Config::retry, &RetryFields),

@@ -35,4 +35,19 @@ void PoolRunner::AfterWork(uv_work_t* work, int) {
   done(std::move(request->job));
 }
 
+void PoolRunner::WhenIdle(std::function<void()> idle_done) {
+  if (busy()) {
+    idle_waiters_.push_back(std::move(idle_done));
+  } else {
+    idle_done();
+  }
+}
+
+void PoolRunner::RunIdleWaiters() {
+  if (busy() || idle_waiters_.empty()) return;
+  std::vector<std::function<void()>> waiters;
+  waiters.swap(idle_waiters_);
+  for (auto& done : waiters) done();
+}
+
 }  // namespace ferry

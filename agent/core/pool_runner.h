@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <utility>
+#include <vector>
 
 namespace ferry {
 
@@ -48,6 +49,12 @@ class PoolRunner {
   bool busy() const { return in_flight_ != nullptr; }
   uv_loop_t* loop() const { return loop_; }
 
+  // For an owner's "wait for the disk work under way": idle_done runs at once if no job runs, else from
+  // the owner's next call of RunIdleWaiters that finds the runner idle (an owner that queues its next job
+  // from a completion calls it last there, so the waiters run once its queue is empty).
+  void WhenIdle(std::function<void()> idle_done);
+  void RunIdleWaiters();
+
  private:
   struct Request;
   void RunJob(std::unique_ptr<Job> job, std::function<void(std::unique_ptr<Job>)> done);
@@ -55,6 +62,7 @@ class PoolRunner {
 
   uv_loop_t* loop_;
   Request* in_flight_ = nullptr;
+  std::vector<std::function<void()>> idle_waiters_;
 };
 
 }  // namespace ferry

@@ -274,18 +274,11 @@ void DeadLetterWriter::OnJobDone(std::unique_ptr<WriteJob> job) {
   Pump();  // what was queued meanwhile goes now, as one job
   for (auto& q : finished)
     if (q.done) q.done(job->status);
-  if (runner_.busy() || when_idle_.empty()) return;
-  std::vector<std::function<void()>> idle;
-  idle.swap(when_idle_);
-  for (auto& done : idle) done();
+  runner_.RunIdleWaiters();
 }
 
 void DeadLetterWriter::WhenIdle(std::function<void()> idle_done) {
-  if (runner_.busy()) {
-    when_idle_.push_back(std::move(idle_done));
-  } else {
-    idle_done();
-  }
+  runner_.WhenIdle(std::move(idle_done));
 }
 
 }  // namespace ferry

@@ -111,7 +111,6 @@ class DeadLetterWriter {
   std::vector<Queued> queued_;
   std::vector<Queued> writing_;  // the running job's Writes
   std::uint64_t written_ = 0;
-  std::vector<std::function<void()>> when_idle_;
 };
 
 }  // namespace ferry

@@ -293,18 +293,11 @@ void Spool::OnJobDone(std::unique_ptr<DiskJob> job) {
   for (auto& p : finished)
     if (p.done) p.done(outcome);
   if ((job->durable() || loaded) && on_readable_) on_readable_();
-  if (runner_.busy() || when_idle_.empty()) return;
-  std::vector<std::function<void()>> idle;
-  idle.swap(when_idle_);
-  for (auto& done : idle) done();
+  runner_.RunIdleWaiters();
 }
 
 void Spool::WhenIdle(std::function<void()> idle_done) {
-  if (runner_.busy()) {
-    when_idle_.push_back(std::move(idle_done));
-  } else {
-    idle_done();
-  }
+  runner_.WhenIdle(std::move(idle_done));
 }
 
 void Spool::FinishAppends(DiskJob& job) {

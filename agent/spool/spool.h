@@ -198,7 +198,6 @@ class Spool : public AckSink {
   SpoolCounters counters_;
   std::function<void()> on_acked_;
   std::function<void()> on_readable_;
-  std::vector<std::function<void()>> when_idle_;
 };
 
 }  // namespace ferry::spool
