@@ -16,10 +16,15 @@
 #include <catch2/catch.hpp>
 
 #include "agent/checkpoint/checkpoint_store.h"
+#include "tests/unit/file_text.h"
 #include "tests/unit/scratch_dir.h"
 
 namespace ferry {
 namespace {
+
+using testing::Names;
+using testing::ReadAll;
+using testing::WriteFile;
 
 namespace fs = std::filesystem;
 
@@ -27,25 +32,6 @@ class TempDir : public ferry::testing::ScratchDir {
  public:
   TempDir() : ferry::testing::ScratchDir("ferry-checkpoints-recent") {}
 };
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const std::string& path, std::string_view data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  REQUIRE(out.good());
-}
-
-std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 TEST_CASE("A file without a sequence (an earlier version's) reads as sequence 0", "[checkpoint_store]") {
   auto parsed = ParseCheckpoints(R"({"version": 1, "flow": "web", "files": []})", "x");

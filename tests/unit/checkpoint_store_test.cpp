@@ -4,6 +4,7 @@
 // become safe file names. The ENOSPC and read-only-mount cases need to mount a tmpfs (root); elsewhere
 // they are skipped with a warning. Tests run on one thread.
 #include "agent/checkpoint/checkpoint_store.h"
+#include "tests/unit/file_text.h"
 #include "tests/unit/scratch_dir.h"
 
 #include <fcntl.h>
@@ -32,6 +33,10 @@
 namespace ferry {
 namespace {
 
+using testing::Names;
+using testing::ReadAll;
+using testing::WriteFile;
+
 namespace fs = std::filesystem;
 
 // A scratch folder per test.
@@ -39,25 +44,6 @@ class TempDir : public ferry::testing::ScratchDir {
  public:
   TempDir() : ferry::testing::ScratchDir("ferry-checkpoints") {}
 };
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const std::string& path, std::string_view data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  REQUIRE(out.good());
-}
-
-std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 CheckpointSet OddSet() {
   constexpr auto kU64Max = std::numeric_limits<std::uint64_t>::max();

@@ -18,17 +18,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/unit/file_text.h"
 #include "tests/unit/scratch_dir.h"
 
 namespace ferry {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::ReadAll;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+namespace fs = std::filesystem;
 
 struct Loop {
   Loop() { REQUIRE(uv_loop_init(&loop) == 0); }

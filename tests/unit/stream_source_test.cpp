@@ -18,10 +18,13 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/file_text.h"
 #include "tests/unit/scratch_dir.h"
 
 namespace ferry {
 namespace {
+
+using testing::WriteFile;
 
 using testing::ScratchDir;
 
@@ -76,10 +79,6 @@ std::vector<std::string> LineList(int from, int to) {
   std::vector<std::string> out;
   for (int i = from; i <= to; ++i) out.push_back("line " + std::to_string(i) + " of a log");
   return out;
-}
-
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
 }
 
 class Reader {
