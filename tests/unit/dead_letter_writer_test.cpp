@@ -39,6 +39,7 @@
 #include "tests/unit/file_size_limit.h"
 #include "tests/unit/loop_lateness.h"
 #include "tests/unit/scratch_dir.h"
+#include "tests/unit/slow_sync.h"
 
 namespace ferry {
 namespace {
@@ -396,28 +397,7 @@ TEST_CASE("DeadLetterWriter cuts off a partly written call and stays usable", "[
   CHECK(Str(Parse(lines[2]), "data") == big);
 }
 
-// A sync step that sleeps first (a slow SD card) and fails the calls whose number (from 1) is in
-// `failing`, with EIO. Its counter is the only state the pool thread shares with the test: an atomic.
-struct SlowSync {
-  explicit SlowSync(std::uint64_t sleep, std::vector<int> fail = {})
-      : sleep_ms(sleep), failing(std::move(fail)) {}
-
-  std::uint64_t sleep_ms;
-  std::vector<int> failing;
-  std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
-
-  DeadLetterWriter::SyncCall Hook() const {
-    return [sleep_ms = sleep_ms, failing = failing, calls = calls](int fd) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
-      const int call = ++*calls;
-      if (std::find(failing.begin(), failing.end(), call) != failing.end()) {
-        errno = EIO;
-        return -1;
-      }
-      return ::fdatasync(fd);
-    };
-  }
-};
+using ferry::testing::SlowSync;
 
 TEST_CASE("DeadLetterWriter does not block the loop while it writes and syncs", "[delivery][slow_disk]") {
   TestLoop loop;

@@ -31,6 +31,7 @@
 #include "tests/unit/scratch_dir.h"
 #include "tests/unit/sender_harness.h"
 #include "tests/unit/signed_request_test_support.h"
+#include "tests/unit/slow_sync.h"
 
 namespace ferry {
 namespace {
@@ -40,27 +41,7 @@ using ferry::testing::FixedClock;
 using ferry::testing::LoopLateness;
 using ferry::testing::ScratchDir;
 
-// A sync step for the writers' tests: sleeps, counts (the only state a pool thread and the test share, an
-// atomic), then syncs, or fails with EIO when told to.
-struct SlowSync {
-  explicit SlowSync(std::uint64_t sleep = 0, bool fails = false) : sleep_ms(sleep), fail(fails) {}
-
-  std::uint64_t sleep_ms;
-  bool fail;
-  std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
-
-  std::function<int(int)> Hook() const {
-    return [sleep_ms = sleep_ms, fail = fail, calls = calls](int fd) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
-      ++*calls;
-      if (fail) {
-        errno = EIO;
-        return -1;
-      }
-      return ::fdatasync(fd);
-    };
-  }
-};
+using ferry::testing::SlowSync;
 
 // A DeliveryPath with a spool and dead letters in a scratch folder, on its own loop.
 class PathHarness {
@@ -248,7 +229,7 @@ TEST_CASE("always: a record is acknowledged once its entry is durable, and a dra
 
 TEST_CASE("always: an append that fails sends the records directly, acknowledged only when delivered",
           "[delivery][spool]") {
-  SlowSync failing{50, /*fail=*/true};
+  SlowSync failing = SlowSync::AlwaysFailing(50);
   PathHarness h(/*always=*/true, failing, SlowSync{});
   h.Send("A0");
   bool unacked_while_writing = true;

@@ -32,6 +32,7 @@
 #include "tests/unit/loop_lateness.h"
 #include "tests/unit/scratch_dir.h"
 #include "tests/unit/signed_request_test_support.h"
+#include "tests/unit/slow_sync.h"
 
 namespace ferry::spool {
 namespace {
@@ -388,28 +389,7 @@ TEST_CASE("opening a spool whose folder cannot be made fails with the path", "[s
   CHECK_THAT(spool.error().message(), Catch::Contains(f.dir / "file/spool"));
 }
 
-// A sync step that sleeps first (a slow SD card) and fails the calls whose number (from 1) is in
-// `failing`, with EIO. Its counter is the only state the pool thread shares with the test: an atomic.
-struct SlowSync {
-  explicit SlowSync(std::uint64_t sleep, std::vector<int> fail = {})
-      : sleep_ms(sleep), failing(std::move(fail)) {}
-
-  std::uint64_t sleep_ms;
-  std::vector<int> failing;
-  std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
-
-  SegmentWriter::SyncCall Hook() const {
-    return [sleep_ms = sleep_ms, failing = failing, calls = calls](int fd) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
-      const int call = ++*calls;
-      if (std::find(failing.begin(), failing.end(), call) != failing.end()) {
-        errno = EIO;
-        return -1;
-      }
-      return ::fdatasync(fd);
-    };
-  }
-};
+using ferry::testing::SlowSync;
 
 TEST_CASE("the loop is not blocked while an entry is written and synced", "[spool][slow_disk]") {
   Fixture f;
