@@ -49,7 +49,9 @@ std::string Scalar(const Value* v) {
 std::string Uptime(const Value* v) {
   if (v == nullptr || !v->IsNumber()) return std::string(kMissing);
   double seconds = v->GetDouble();
-  if (!std::isfinite(seconds) || seconds < 0) return std::string(kMissing);
+  // 2^64 and beyond cannot be whole seconds in 64 bits (converting them is undefined): no daemon's uptime.
+  constexpr double kTooLong = 18446744073709551616.0;
+  if (!std::isfinite(seconds) || seconds < 0 || seconds >= kTooLong) return std::string(kMissing);
   if (seconds < 60) return fmt::format("{:.1f}s", seconds);
   auto total = static_cast<std::uint64_t>(seconds);
   std::uint64_t d = total / 86400, h = total / 3600 % 24, m = total / 60 % 60, s = total % 60;

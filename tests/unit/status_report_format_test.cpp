@@ -104,6 +104,8 @@ TEST_CASE("FormatStatusReport: uptime spellings", "[status]") {
   CHECK(up("200") == "ferry -, pid -, up 3m 20s");
   CHECK(up("7205") == "ferry -, pid -, up 2h 0m 5s");
   CHECK(up("-1") == "ferry -, pid -, up -");
+  CHECK(up("1e30") == "ferry -, pid -, up -");  // found by status_report_fuzz
+  CHECK(up("18446744073709549568") == "ferry -, pid -, up 213503982334601d 6h 26m 8s");
 }
 
 TEST_CASE("FormatStatusReport: counters wrap at 100 columns in their JSON order", "[status]") {
