@@ -317,11 +317,7 @@ const std::vector<Field<Config>>& TopFields() {
 
 template <typename S>
 void DescribeFields(std::string& out, std::string_view prefix, const std::vector<Field<S>>& fields) {
-  for (const auto& f : fields) {
-    std::string key = JoinPath(prefix, f.name);
-    out += fmt::format("{:<28} {:<22} {:<16} {}\n", key, f.type,
-                       f.required ? "(required)" : std::string(f.default_value), f.doc);
-  }
+  for (const auto& f : fields) DescribeKey(out, prefix, f);
 }
 
 }  // namespace

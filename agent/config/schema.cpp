@@ -48,6 +48,11 @@ std::string JoinPath(std::string_view parent, std::string_view key) {
   return fmt::format("{}.{}", parent, key);
 }
 
+void DescribeKeyLine(std::string& out, std::string_view key, std::string_view type,
+                     std::string_view default_value, std::string_view doc) {
+  out += fmt::format("{:<28} {:<22} {:<16} {}\n", key, type, default_value, doc);
+}
+
 bool ReadString(const YAML::Node& node, const std::string& path, ParseContext& ctx, std::string& out) {
   if (!node.IsScalar()) {
     ctx.Fail(node, path, fmt::format("expected a string, found {}", KindName(node)));

@@ -73,6 +73,16 @@ bool ReadCount(const YAML::Node& node, const std::string& path, ParseContext& ct
                std::uint64_t max, std::uint64_t& out);
 bool ReadBool(const YAML::Node& node, const std::string& path, ParseContext& ctx, bool& out);
 
+void DescribeKeyLine(std::string& out, std::string_view key, std::string_view type,
+                     std::string_view default_value, std::string_view doc);
+// Appends field's line of `ferry check --keys` ("prefix.name  type  default  doc").
+template <typename S>
+void DescribeKey(std::string& out, std::string_view prefix, const Field<S>& field) {
+  DescribeKeyLine(out, JoinPath(prefix, field.name), field.type,
+                  field.required ? std::string_view("(required)") : std::string_view(field.default_value),
+                  field.doc);
+}
+
 // Parses a YAML map into out through fields: unknown, duplicate and missing required keys are errors.
 template <typename S>
 void ParseMap(const YAML::Node& node, const std::string& path, const std::vector<Field<S>>& fields, S& out,

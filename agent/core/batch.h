@@ -54,6 +54,15 @@ class Batch {
   std::string_view origin() const { return origin_ ? std::string_view(*origin_) : std::string_view(); }
   void set_origin(std::shared_ptr<const std::string> origin) { origin_ = std::move(origin); }
 
+  // When the records were read (unix milliseconds, wall clock; 0 if unknown), for the timestamps plugins add.
+  std::int64_t read_time_ms() const { return read_time_ms_; }
+  void set_read_time_ms(std::int64_t ms) { read_time_ms_ = ms; }
+  // The source file's identity, the same on every run for the same content (0 if none, e.g. stdin). With
+  // a record's end_offset it names the record for good: a record read again after a crash has the same
+  // (file_id, end_offset), so a consumer can drop the duplicate.
+  std::uint64_t file_id() const { return file_id_; }
+  void set_file_id(std::uint64_t id) { file_id_ = id; }
+
   Arena& arena() { return arena_; }
 
   // An aggregate's user records (partition key, data: views into its parents) when their keys differ, kept
@@ -94,6 +103,8 @@ class Batch {
   std::uint64_t end_offset_;
   AckSink* sink_;
   std::shared_ptr<const std::string> origin_;
+  std::int64_t read_time_ms_ = 0;
+  std::uint64_t file_id_ = 0;
   Arena arena_;
   std::vector<Record> records_;
   std::vector<KeyedRecord> contents_;

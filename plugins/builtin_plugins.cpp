@@ -1,0 +1,28 @@
+// BuiltinPlugins: one line per built-in, each plugin's options table and maker from its own folder.
+#include "plugins/builtin_plugins.h"
+
+namespace ferry::plugins {
+
+const std::vector<std::pair<std::string, OnError>>& OnErrorWords() {
+  static const std::vector<std::pair<std::string, OnError>> words = {
+      {"pass", OnError::kPass}, {"drop", OnError::kDrop}, {"dead_letter", OnError::kDeadLetter}};
+  return words;
+}
+
+const std::vector<const PluginKind*>& BuiltinPlugins() {
+  static const std::vector<const PluginKind*> kinds = [] {
+    std::vector<const PluginKind*> k;
+    // Each built-in registers here: static BuiltinKind<XOptions> x("x", "doc", &XFields, &MakeXPlugin);
+    return k;
+  }();
+  return kinds;
+}
+
+const PluginKind* FindPlugin(std::string_view name) {
+  for (const PluginKind* kind : BuiltinPlugins()) {
+    if (kind->name() == name) return kind;
+  }
+  return nullptr;
+}
+
+}  // namespace ferry::plugins
