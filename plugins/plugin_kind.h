@@ -9,7 +9,8 @@
 //
 // A configured plugin (PluginSpec) holds its parsed options type-erased; only its kind reads them. Make
 // builds a plugin for one flow; it may fail (a key file that cannot be read), and it runs in `ferry check`
-// too, so check refuses what run would.
+// too, so check refuses what run would. Make starts nothing (no handle, no process, no timer; in `ferry
+// check` the loop is null): a plugin made and destroyed without ever getting a batch leaves nothing behind.
 #pragma once
 
 #include <memory>
@@ -35,6 +36,7 @@ struct PluginSpec {
   OnError on_error = OnError::kPass;
   std::shared_ptr<const void> options;  // the kind's options struct
   std::string location;                 // "file:line:column" of the entry, for errors found when made
+  std::string path;                     // its key path: "flows[0].plugins[1].redact"
 };
 
 // The words of on_error, as the config spells them.
