@@ -87,4 +87,45 @@ void DescribePluginKeys(std::string& out, std::string_view prefix) {
   }
 }
 
+namespace {
+
+// Text safe in troff: backslashes written as \e, and a line never begins with a control character.
+std::string Troff(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\e";
+    } else {
+      out += c;
+    }
+  }
+  if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out.insert(0, "\\&");
+  return out;
+}
+
+// One table row as man text; the kinds describe their keys as `ferry check --keys` lines, so the man page
+// reads the same table through the same function.
+struct ManWriter {
+  std::string out;
+  void Key(std::string_view key, std::string_view type, std::string_view default_value, std::string_view doc) {
+    std::string what(type);
+    if (!default_value.empty()) what += fmt::format(", default {}", default_value);
+    out += fmt::format(".TP\n.BR {} \" ({})\"\n{}\n", key, Troff(what), Troff(doc));
+  }
+};
+
+}  // namespace
+
+std::string PluginKeysManText() {
+  std::string out;
+  for (const plugins::PluginKind* kind : plugins::BuiltinPlugins()) {
+    out += fmt::format(".SS {}\n{}\n", kind->name(), Troff(kind->doc()));
+    ManWriter man;
+    kind->DescribeEach([&man](std::string_view key, std::string_view type, std::string_view default_value,
+                              std::string_view doc) { man.Key(key, type, default_value, doc); });
+    out += man.out;
+  }
+  return out;
+}
+
 }  // namespace ferry::config

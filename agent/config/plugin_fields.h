@@ -17,4 +17,8 @@ Field<FlowOptions> PluginsField();
 // Every built-in's keys, one line each ("flows[].plugins[].grep.include ..."), for `ferry check --keys`.
 void DescribePluginKeys(std::string& out, std::string_view prefix);
 
+// The same keys as troff for man/ferry.yaml.5: one .SS per plugin with its doc, one .TP per key with its
+// type, default and doc (a unit test keeps the man page's plugin section equal to it).
+std::string PluginKeysManText();
+
 }  // namespace ferry::config
