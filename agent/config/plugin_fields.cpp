@@ -107,9 +107,14 @@ std::string Troff(std::string_view text) {
 // reads the same table through the same function.
 struct ManWriter {
   std::string out;
-  void Key(std::string_view key, std::string_view type, std::string_view default_value, std::string_view doc) {
+  void Key(std::string_view key, std::string_view type, std::string_view default_value,
+           std::string_view doc) {
     std::string what(type);
-    if (!default_value.empty()) what += fmt::format(", default {}", default_value);
+    if (default_value == "(required)") {
+      what += ", required";
+    } else if (!default_value.empty()) {
+      what += fmt::format(", default {}", default_value);
+    }
     out += fmt::format(".TP\n.BR {} \" ({})\"\n{}\n", key, Troff(what), Troff(doc));
   }
 };

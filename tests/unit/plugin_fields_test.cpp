@@ -37,7 +37,8 @@ constexpr const char* kEnd = ".\\\" end of generated plugin keys\n";
 
 }  // namespace
 
-TEST_CASE("A flow's plugins are parsed in order, each by its own table, on_error on each", "[plugins][config]") {
+TEST_CASE("A flow's plugins are parsed in order, each by its own table, on_error on each",
+          "[plugins][config]") {
   auto parsed = ParseConfig(FlowWith("      - grep: { exclude: 'GET /health' }\n"
                                      "      - singleline\n"
                                      "      - grep: { include: [a, b], on_error: drop }\n"),
@@ -60,17 +61,23 @@ TEST_CASE("A flow's plugins are parsed in order, each by its own table, on_error
 
 TEST_CASE("Plugin entries that cannot be read say where and why", "[plugins][config]") {
   CHECK(ErrorsOf(FlowWith("      - gerp: { exclude: x }\n")) ==
-        "ferry.yaml:6:9: flows[0].plugins[0]: unknown plugin 'gerp' (known plugins: " + [] {
-          std::string known;
-          for (const auto* kind : plugins::BuiltinPlugins()) known += (known.empty() ? "" : ", ") + std::string(kind->name());
-          return known;
-        }() + ")");
+        "ferry.yaml:6:9: flows[0].plugins[0]: unknown plugin 'gerp' (known plugins: " +
+            [] {
+              std::string known;
+              for (const auto* kind : plugins::BuiltinPlugins())
+                known += (known.empty() ? "" : ", ") + std::string(kind->name());
+              return known;
+            }() +
+            ")");
   CHECK(ErrorsOf(FlowWith("      - grep: { exclude: x }\n        singleline: {}\n"))
             .find("ferry.yaml:6:9: flows[0].plugins[0]: each item names one plugin") == 0);
-  CHECK(ErrorsOf(FlowWith("      - grep: { exclude: x, on_error: explode }\n")) ==
-        "ferry.yaml:6:40: flows[0].plugins[0].grep.on_error: 'explode' is not one of: pass, drop, dead_letter");
-  CHECK(ErrorsOf(FlowWith("      - grep: { exlude: x }\n")).find("ferry.yaml:6:17: flows[0].plugins[0].grep.exlude: unknown key") == 0);
-  CHECK(ErrorsOf(FlowWith("      grep: x\n")).find("flows[0].plugins: expected a list of plugins") != std::string::npos);
+  CHECK(
+      ErrorsOf(FlowWith("      - grep: { exclude: x, on_error: explode }\n")) ==
+      "ferry.yaml:6:39: flows[0].plugins[0].grep.on_error: 'explode' is not one of: pass, drop, dead_letter");
+  CHECK(ErrorsOf(FlowWith("      - grep: { exlude: x }\n"))
+            .find("ferry.yaml:6:17: flows[0].plugins[0].grep.exlude: unknown key") == 0);
+  CHECK(ErrorsOf(FlowWith("      grep: x\n")).find("flows[0].plugins: expected a list of plugins") !=
+        std::string::npos);
   // Every error at once, each at its own place.
   const std::string both = ErrorsOf(FlowWith("      - grep: { exlude: x }\n      - nope\n"));
   CHECK(both.find("plugins[0].grep.exlude") != std::string::npos);
