@@ -56,7 +56,7 @@ const LOOK_ALIKES = [
   '1234 5678 9012 3456', // fails Luhn
   'AKIAIOSFODNN7EXAM', // too short for an access key id
   '000-12-3456', // area 000 is never issued
-  'https://app@db.internal/app', // a user, no password
+  'https://app@db.internal/app', // a user, no password, and not an email (emails_in_urls: keep)
   'version 1.2.3.4.5',
   'order 20261205-0001',
 ]
@@ -105,7 +105,8 @@ function config(configPath, { stateDir, endpoint, logPath }) {
   fs.appendFileSync(configPath, [
     '    plugins:',
     "      - grep: { exclude: 'GET /health' }",
-    '      - redact: { patterns: [email, credit_card, aws_access_key_id, jwt, url_password, us_ssn], replace: "[REDACTED]" }',
+    // A user in a URL (https://app@host) is not an email here: the look-alike below must survive.
+    '      - redact: { patterns: [email, credit_card, aws_access_key_id, jwt, url_password, us_ssn], replace: "[REDACTED]", emails_in_urls: keep }',
     '      - parse: { format: apache_combined }',
     '',
   ].join('\n'))
