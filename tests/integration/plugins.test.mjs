@@ -10,12 +10,19 @@
 // not a health check arrives exactly once as JSON, and that the checkpoints pass dropped records: after a
 // restart and more lines (health checks last), nothing already sent is sent again.
 //
+// A second test covers what happens to records a plugin fails on: json with on_error: dead_letter writes
+// them to the flow's dead-letter file with the plugin's name and the reason, a later plugin's on_error: drop
+// acknowledges them, and `ferry status` (text and --json) counts every plugin's records in, out, dropped and
+// failed.
+//
 // Run: FERRY_BIN=/path/to/ferry node --test tests/integration/plugins.test.mjs
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 
 import { startKinesalite } from './lib/kinesalite.mjs'
 import { makeClient, createStream, readAll, waitForRecords } from './lib/kinesis.mjs'
@@ -184,6 +191,72 @@ test('grep + redact + parse: no secret reaches the stream, look-alikes and every
     assert.equal(records.length, expected.length, report)
     t.diagnostic(`${expected.length} records, ${first.length + second.length - expected.length} health checks dropped, ` +
       `${expected.filter((l) => l.secret).length} secrets redacted, ${expected.filter((l) => l.lookAlike).length} look-alikes kept`)
+    passed = true
+  } finally {
+    if (ferry && ferry.exitStatus === null) await stopFerry(ferry).catch(() => {})
+    if (kinesalite) await kinesalite.stop()
+    if (passed) fs.rmSync(tmp, { recursive: true, force: true })
+    else console.error(`kept ${tmp}`)
+  }
+})
+
+test('records a plugin fails on go where on_error says, and ferry status counts them per plugin', { timeout: 120000 }, async (t) => {
+  ferryBinary()
+  const run = promisify(execFile)
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-plugins-errors-'))
+  let passed = false
+  let kinesalite, client, ferry
+  try {
+    kinesalite = await startKinesalite()
+    client = makeClient(kinesalite.endpoint)
+    await createStream(client, STREAM, 1)
+    const logPath = path.join(tmp, 'app.log')
+    const stateDir = path.join(tmp, 'state')
+    fs.mkdirSync(stateDir)
+    const configPath = path.join(tmp, 'ferry.yaml')
+    writeConfig(configPath, { stateDir, endpoint: kinesalite.endpoint, stream: STREAM, files: [logPath], flowName: 'app' })
+    fs.appendFileSync(configPath, [
+      '    plugins:',
+      '      - json: { drop: [password], on_error: dead_letter }',
+      `      - parse: { format: regex, match_pattern: '.*"level":"(?P<level>\\w+)".*', on_error: drop }`,
+      '',
+    ].join('\n'))
+    // 40 JSON records (20 with a level the regex finds), 10 lines that are not JSON.
+    const lines = []
+    for (let i = 0; i < 50; i++) {
+      if (i % 5 === 4) lines.push(`not json ${i}`)
+      else if (i % 2 === 0) lines.push(JSON.stringify({ level: 'info', i, password: 'p' + i }))
+      else lines.push(JSON.stringify({ i, password: 'p' + i }))
+    }
+    fs.writeFileSync(logPath, lines.map((l) => l + '\n').join(''))
+    const expectedKept = lines.filter((l) => l.includes('"level"')).length
+    ferry = startFerry(configPath)
+    const seen = await waitForRecords(client, STREAM, expectedKept, WAIT_MS, { intervalMs: 300 })
+    const deadFile = path.join(stateDir, 'dead-letter', 'app.jsonl')
+    const deadline = Date.now() + 10000
+    while (Date.now() < deadline && !(fs.existsSync(deadFile) && fs.readFileSync(deadFile, 'utf8').split('\n').filter(Boolean).length >= 10)) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const report = JSON.parse((await run(ferryBinary(), ['status', '--state-dir', stateDir, '--json'])).stdout)
+    const human = (await run(ferryBinary(), ['status', '--state-dir', stateDir])).stdout
+    await stopFerry(ferry)
+
+    assert.equal(seen.length, expectedKept, ferryOutputForHumans(ferry))
+    for (const r of seen) assert.deepEqual(Object.keys(JSON.parse(r.data.toString())), ['level'])
+    const letters = fs.readFileSync(deadFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    assert.deepEqual(letters.map((l) => l.data).sort(), lines.filter((l) => l.startsWith('not json')).sort())
+    for (const l of letters) {
+      assert.equal(l.destination, 'plugin json')
+      assert.ok(l.error_message.length > 0, JSON.stringify(l))
+    }
+    const plugins = report.flows[0].plugins
+    assert.deepEqual(plugins.map((p) => p.name), ['json', 'parse'])
+    const [json, parse] = plugins
+    assert.deepEqual([json.records_in, json.records_out, json.errored, json.dead_lettered], [50, 40, 10, 10])
+    assert.deepEqual([parse.records_in, parse.records_out, parse.errored, parse.dropped], [40, expectedKept, 40 - expectedKept, 40 - expectedKept])
+    assert.match(human, /plugin json: .*records_in 50/s)
+    assert.match(human, /plugin parse: .*dropped 20/s)
+    t.diagnostic(`dead letters: ${letters.length}; status: ${JSON.stringify(plugins)}`)
     passed = true
   } finally {
     if (ferry && ferry.exitStatus === null) await stopFerry(ferry).catch(() => {})
