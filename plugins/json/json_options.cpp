@@ -78,6 +78,11 @@ const std::vector<config::Field<JsonOptions>>& JsonFields() {
           "\"ALLOW\"`. A condition compares fields with ==, !=, in [...], not in [...], tests `exists`, and "
           "combines with and, or, not and parentheses; strings are quoted, i\"...\" ignores case, numbers "
           "compare by their text"),
+      FieldConditionField<JsonOptions>(
+          "drop_where", &JsonOptions::drop_where,
+          "drops the records for which this condition holds, e.g. `action == \"ALLOW\"` (the same as `where` "
+          "with the condition negated; with both, a record is kept when where holds and drop_where does "
+          "not)"),
       FieldsOnly(FieldPathListField<JsonOptions>(
                      "keep", &JsonOptions::keep,
                      "if set, only these fields remain (with the objects and arrays that hold them); "

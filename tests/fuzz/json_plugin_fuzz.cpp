@@ -32,7 +32,8 @@ using ferry::Verdict;
 
 constexpr const char* kOptions[] = {
     R"({ mask: 'httpRequest.headers[name in [i"cookie", i"authorization"]].value' })",
-    R"({ where: 'action != "ALLOW" and (a exists or not b in [1, "x", null])', drop: ['a[]', b.c] })",
+    R"({ where: 'action != "ALLOW" and (a exists or not b in [1, "x", null])', drop: ['a[]', b.c],
+         drop_where: 'c == i"x" or d != 2' })",
     R"({ keep: [action, 'httpRequest.headers[name == "Host"]', 'a[0]'] })",
     R"({ rename: { httpRequest.clientIp: ip, 'a[].x': y } })",
     R"({ mask: ['@.a', '"k.k"'], drop: 'h[@ == i"z"]', mask_with: "\u00e9" })",

@@ -22,13 +22,30 @@ std::string WafWithAction(const std::string& action) {
   return record;
 }
 
-TEST_CASE("where drops the records for which the condition does not hold") {
+std::vector<Verdict> Verdicts(PluginHarness& h, const std::vector<std::string>& records) {
+  std::vector<Verdict> out;
+  for (const auto& o : h.Run(records)) out.push_back(o.verdict);
+  return out;
+}
+
+TEST_CASE("where keeps the records for which the condition holds; drop_where drops them") {
   PluginHarness h("json", R"({ where: 'action != "ALLOW"' })");
   REQUIRE(h.ok());
   auto out = h.Run({kWafBlock, WafWithAction("ALLOW"), WafWithAction("COUNT")});
   CHECK(out[0].verdict == Verdict::kKeep);  // nothing changed: the record goes on byte for byte
   CHECK(out[1].verdict == Verdict::kDrop);
   CHECK(out[2].verdict == Verdict::kKeep);
+
+  PluginHarness drop("json", R"({ drop_where: 'action == "ALLOW"' })");
+  REQUIRE(drop.ok());
+  CHECK(Verdicts(drop, {kWafBlock, WafWithAction("ALLOW"), WafWithAction("COUNT")}) ==
+        std::vector<Verdict>{Verdict::kKeep, Verdict::kDrop, Verdict::kKeep});
+  PluginHarness both(
+      "json", R"({ where: 'action in ["ALLOW", "COUNT"]', drop_where: 'httpRequest.country == "AU"' })");
+  REQUIRE(both.ok());
+  CHECK(Verdicts(both, {kWafBlock, WafWithAction("ALLOW"), WafWithAction("COUNT")}) ==
+        std::vector<Verdict>{Verdict::kDrop, Verdict::kDrop, Verdict::kDrop});
+  CHECK(both.One(R"({"action":"COUNT"})") == R"({"action":"COUNT"})");
 
   PluginHarness labels(
       "json", R"({ where: 'labels[name == "value"] exists and httpRequest.country in ["AU", "NZ"]' })");
@@ -200,7 +217,7 @@ TEST_CASE("a batch gets one verdict per record") {
   CHECK(out[3].verdict == Verdict::kKeep);
 }
 
-TEST_CASE("bad options are reported at their place in the config") {
+TEST_CASE("bad json options are reported at their place in the config") {
   auto errors = [](std::string_view yaml) {
     PluginHarness h("json", yaml);
     REQUIRE_FALSE(h.ok());
@@ -227,7 +244,7 @@ TEST_CASE("bad options are reported at their place in the config") {
   CHECK(errors("{ on_error: explode }").find("'explode' is not one of: pass, drop, dead_letter") !=
         std::string::npos);
   CHECK(errors("{ unknown: 1 }")
-            .find("unknown key (known keys here: where, keep, drop, mask, mask_with, rename, "
+            .find("unknown key (known keys here: where, drop_where, keep, drop, mask, mask_with, rename, "
                   "on_error)") != std::string::npos);
 }
 
