@@ -24,9 +24,9 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
     k.push_back(&grep);
     static const BuiltinKind<JsonOptions> json(
         "json",
-        "parses each record as one JSON object; drops records by a condition (where), then keeps, drops, "
-        "masks "
-        "and renames fields by path; a record that is not one JSON object fails (on_error decides)",
+        "parses each record as one JSON object; drops records by a condition (where, drop_where), "
+        "then keeps, drops, masks and renames fields by path; a record that is not one JSON object "
+        "fails (on_error decides)",
         &JsonFields, &MakeJsonPlugin);
     k.push_back(&json);
     return k;

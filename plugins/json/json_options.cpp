@@ -8,8 +8,8 @@ namespace ferry::plugins {
 namespace {
 
 // The paths of drop/keep/mask must name fields, not the record itself.
-template <typename Fn>
-config::Field<JsonOptions> FieldsOnly(config::Field<JsonOptions> field, Fn member) {
+template <typename Member>
+config::Field<JsonOptions> FieldsOnly(config::Field<JsonOptions> field, Member member) {
   field.parse = [parse = field.parse, member](const YAML::Node& n, const std::string& p, JsonOptions& out,
                                               config::ParseContext& ctx) {
     parse(n, p, out, ctx);
@@ -29,7 +29,7 @@ config::Field<JsonOptions> RenameField() {
       "map of field path to new name",
       "",
       "renames fields: each key is the path of a field, its value the field's new name in the same object, "
-      "where it keeps its place (`rename: { \"httpRequest.clientIp\": client_ip }`). The path may choose "
+      "where it keeps its place (`rename: { httpRequest.clientIp: client_ip }`). The path may choose "
       "several fields (`a[].ip`); one that already has a sibling of the new name fails the record",
       false,
       [](const YAML::Node& n, const std::string& p, JsonOptions& out, config::ParseContext& ctx) {
@@ -77,17 +77,21 @@ const std::vector<config::Field<JsonOptions>>& JsonFields() {
           "keeps only the records for which this condition holds and drops the others, e.g. `action != "
           "\"ALLOW\"`. A condition compares fields with ==, !=, in [...], not in [...], tests `exists`, and "
           "combines with and, or, not and parentheses; strings are quoted, i\"...\" ignores case, numbers "
-          "compare by their text"),
+          "compare by their text; == and in hold if any value the path selects matches, != and not in if "
+          "none "
+          "does (so they hold for a missing field)"),
       FieldConditionField<JsonOptions>(
           "drop_where", &JsonOptions::drop_where,
           "drops the records for which this condition holds, e.g. `action == \"ALLOW\"` (the same as `where` "
           "with the condition negated; with both, a record is kept when where holds and drop_where does "
           "not)"),
-      FieldsOnly(FieldPathListField<JsonOptions>(
-                     "keep", &JsonOptions::keep,
-                     "if set, only these fields remain (with the objects and arrays that hold them); "
-                     "paths like a.b, a[0], a[], a[name == \"x\"], \"key.with.dots\""),
-                 &JsonOptions::keep),
+      FieldsOnly(
+          FieldPathListField<JsonOptions>(
+              "keep", &JsonOptions::keep,
+              "if set, only these fields remain (with the objects and arrays that hold them); "
+              "paths like a.b, a[0], a[], a[name == \"x\"], and '\"key.with.dots\"' (quoted inside YAML's "
+              "single quotes)"),
+          &JsonOptions::keep),
       FieldsOnly(FieldPathListField<JsonOptions>(
                      "drop", &JsonOptions::drop,
                      "these fields are removed, e.g. `httpRequest.headers[name in [i\"cookie\", "
