@@ -176,9 +176,10 @@ bool JsonRecord::WriteValue(const rapidjson::Value& value) {
   switch (value.GetType()) {
     case rapidjson::kObjectType:
       writer_.StartObject();
-      for (auto m = value.MemberBegin(); m != value.MemberEnd(); ++m) {
-        writer_.Key(m->name.GetString(), m->name.GetStringLength());
-        WriteValue(m->value);
+      for (rapidjson::SizeType i = 0; i < value.MemberCount(); ++i) {
+        const auto& m = value.MemberBegin()[i];  // by index: see field_path.cpp
+        writer_.Key(m.name.GetString(), m.name.GetStringLength());
+        WriteValue(m.value);
       }
       return writer_.EndObject();
     case rapidjson::kArrayType:

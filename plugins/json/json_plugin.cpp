@@ -62,8 +62,9 @@ class JsonPlugin final : public Plugin {
       const std::string* conflict = nullptr;
       rename.from.ForEach(doc, [&](const FieldSlot& slot) {
         if (slot.name == nullptr || NameIs(*slot.name, rename.to)) return true;
-        for (auto m = slot.parent->MemberBegin(); m != slot.parent->MemberEnd(); ++m) {
-          if (&m->name != slot.name && NameIs(m->name, rename.to)) {
+        for (rapidjson::SizeType k = 0; k < slot.parent->MemberCount(); ++k) {
+          const auto& m = slot.parent->MemberBegin()[k];
+          if (&m.name != slot.name && NameIs(m.name, rename.to)) {
             conflict = &rename.to;
             return false;
           }
@@ -105,17 +106,18 @@ class JsonPlugin final : public Plugin {
   }
 
   // Removes from v whatever is neither marked nor holds a marked value; returns whether v holds one. Walks
-  // members backwards so that erasing one moves only members already decided. Sets erased_ if it erased.
+  // members backwards, by index (clang rejects comparing rapidjson's member iterators in C++20), so that
+  // erasing one moves only members already decided. Sets erased_ if it erased.
   bool KeepMarked(rapidjson::Value& v) {
     bool holds = false;
     bool erased = false;
     if (v.IsObject()) {
-      for (auto m = v.MemberEnd(); m != v.MemberBegin();) {
-        --m;
+      for (rapidjson::SizeType k = v.MemberCount(); k-- > 0;) {
+        auto m = v.MemberBegin() + k;
         if (Marked(&m->value) || KeepMarked(m->value)) {
           holds = true;
         } else {
-          m = v.EraseMember(m);
+          v.EraseMember(m);
           erased = true;
         }
       }
@@ -138,10 +140,10 @@ class JsonPlugin final : public Plugin {
   bool DropMarked(rapidjson::Value& v) {
     bool erased = false;
     if (v.IsObject()) {
-      for (auto m = v.MemberEnd(); m != v.MemberBegin();) {
-        --m;
+      for (rapidjson::SizeType k = v.MemberCount(); k-- > 0;) {
+        auto m = v.MemberBegin() + k;
         if (Marked(&m->value)) {
-          m = v.EraseMember(m);
+          v.EraseMember(m);
           erased = true;
         } else {
           erased |= DropMarked(m->value);
