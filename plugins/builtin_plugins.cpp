@@ -1,6 +1,9 @@
 // BuiltinPlugins: one line per built-in, each plugin's options table and maker from its own folder.
 #include "plugins/builtin_plugins.h"
 
+#include "plugins/grep/grep_options.h"
+#include "plugins/json/json_options.h"
+
 namespace ferry::plugins {
 
 const std::vector<std::pair<std::string, OnError>>& OnErrorWords() {
@@ -13,6 +16,19 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
   static const std::vector<const PluginKind*> kinds = [] {
     std::vector<const PluginKind*> k;
     // Each built-in registers here: static BuiltinKind<XOptions> x("x", "doc", &XFields, &MakeXPlugin);
+    static const BuiltinKind<GrepOptions> grep(
+        "grep",
+        "keeps the records that match an include regex (if any) and no exclude regex, on the whole record or "
+        "on a JSON field; drops the others",
+        &GrepFields, &MakeGrepPlugin);
+    k.push_back(&grep);
+    static const BuiltinKind<JsonOptions> json(
+        "json",
+        "parses each record as one JSON object; drops records by a condition (where, drop_where), "
+        "then keeps, drops, masks and renames fields by path; a record that is not one JSON object "
+        "fails (on_error decides)",
+        &JsonFields, &MakeJsonPlugin);
+    k.push_back(&json);
     return k;
   }();
   return kinds;
