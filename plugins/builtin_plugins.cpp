@@ -1,6 +1,8 @@
 // BuiltinPlugins: one line per built-in, each plugin's options table and maker from its own folder.
 #include "plugins/builtin_plugins.h"
 
+#include "plugins/parse/parse_plugin.h"
+
 namespace ferry::plugins {
 
 const std::vector<std::pair<std::string, OnError>>& OnErrorWords() {
@@ -13,6 +15,13 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
   static const std::vector<const PluginKind*> kinds = [] {
     std::vector<const PluginKind*> k;
     // Each built-in registers here: static BuiltinKind<XOptions> x("x", "doc", &XFields, &MakeXPlugin);
+    static const BuiltinKind<ParseOptions> parse(
+        "parse",
+        "text logs (Apache access and error logs, syslog, CSV, or any line by a regex) to one JSON object "
+        "per "
+        "line, under the Kinesis Agent's LOGTOJSON / CSVTOJSON field names",
+        &ParseFields, &MakeParsePlugin);
+    k.push_back(&parse);
     return k;
   }();
   return kinds;
