@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace ferry::plugins::parse {
 namespace {
@@ -40,6 +41,25 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// Where the run of plain bytes starting at i ends: eight bytes at a time while none of them needs a look
+// (a control character, '"', '\\' or a byte >= 0x80), then byte by byte.
+std::size_t PlainRun(std::string_view s, std::size_t i) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_byte = [](std::uint64_t w, unsigned char c) {
+    std::uint64_t x = w ^ (kOnes * c);
+    return (x - kOnes) & ~x & kHigh;
+  };
+  while (i + 8 <= s.size()) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (((w | ((w - kOnes * 0x20) & ~w)) & kHigh) | has_byte(w, '"') | has_byte(w, '\\')) break;
+    i += 8;
+  }
+  while (i < s.size() && kPlain[static_cast<unsigned char>(s[i])]) ++i;
+  return i;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view text) {
@@ -48,8 +68,7 @@ void AppendJsonString(std::string& out, std::string_view text) {
   std::size_t i = 0;
   const std::size_t n = text.size();
   while (i < n) {
-    std::size_t run = i;
-    while (run < n && kPlain[static_cast<unsigned char>(text[run])]) ++run;
+    std::size_t run = PlainRun(text, i);
     if (run > i) out.append(text.data() + i, run - i);
     i = run;
     if (i == n) break;

@@ -4,6 +4,7 @@
 // scanner then fails the line. Views point into the line. No allocation.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
@@ -39,7 +40,7 @@ class LineCursor {
   // One or more bytes up to the next space or the end.
   bool Token(std::string_view& out) {
     std::size_t start = pos_;
-    while (!at_end() && s_[pos_] != ' ') ++pos_;
+    pos_ = std::min(s_.find(' ', pos_), s_.size());
     out = s_.substr(start, pos_ - start);
     return pos_ > start;
   }
@@ -56,15 +57,17 @@ class LineCursor {
   // inside a quoted field as \" and a backslash as \\).
   bool Quoted(std::string_view& out) {
     if (!Skip('"')) return false;
-    std::size_t start = pos_;
-    while (!at_end()) {
-      char c = s_[pos_];
-      if (c == '"') {
-        out = s_.substr(start, pos_ - start);
-        ++pos_;
+    const std::size_t start = pos_;
+    for (std::size_t quote = s_.find('"', pos_); quote != std::string_view::npos;
+         quote = s_.find('"', quote + 1)) {
+      // The quote is escaped when an odd run of backslashes stands right before it (\\ is one backslash).
+      std::size_t backslashes = 0;
+      while (quote - backslashes > start && s_[quote - backslashes - 1] == '\\') ++backslashes;
+      if (backslashes % 2 == 0) {
+        out = s_.substr(start, quote - start);
+        pos_ = quote + 1;
         return true;
       }
-      pos_ += c == '\\' ? 2 : 1;
     }
     return false;
   }
