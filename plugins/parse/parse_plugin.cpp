@@ -45,7 +45,7 @@ std::vector<std::string> FormatNames(ParseFormat format) {
 }
 
 // Formats whose "-" means "no value" (apache's and RFC 5424's NILVALUE), also when match_pattern is used.
-bool DashIsNull(ParseFormat format) {
+bool DashMeansNull(ParseFormat format) {
   return format == ParseFormat::kApacheCommon || format == ParseFormat::kApacheCombined ||
          format == ParseFormat::kApacheError || format == ParseFormat::kSyslogRfc5424;
 }
@@ -177,7 +177,7 @@ Result<std::unique_ptr<Plugin>> MakeParsePlugin(const ParseOptions& options, con
       }
       for (int g = 1; g <= count; ++g) groups.push_back(g);
     }
-    regex.emplace(options.match_regex, std::move(groups), DashIsNull(format));
+    regex.emplace(options.match_regex, std::move(groups), DashMeansNull(format));
   } else if (!options.custom_field_names.empty() && !csv) {
     std::size_t expected = FormatNames(format).size();
     if (names.size() != expected) {
