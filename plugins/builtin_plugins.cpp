@@ -3,6 +3,7 @@
 
 #include "plugins/grep/grep_options.h"
 #include "plugins/json/json_options.h"
+#include "plugins/parse/parse_plugin.h"
 
 namespace ferry::plugins {
 
@@ -29,6 +30,13 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
         "fails (on_error decides)",
         &JsonFields, &MakeJsonPlugin);
     k.push_back(&json);
+    static const BuiltinKind<ParseOptions> parse(
+        "parse",
+        "text logs (Apache access and error logs, syslog, CSV, or any line by a regex) to one JSON object "
+        "per "
+        "line, under the Kinesis Agent's LOGTOJSON / CSVTOJSON field names",
+        &ParseFields, &MakeParsePlugin);
+    k.push_back(&parse);
     return k;
   }();
   return kinds;
