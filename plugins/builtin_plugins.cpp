@@ -1,6 +1,8 @@
 // BuiltinPlugins: one line per built-in, each plugin's options table and maker from its own folder.
 #include "plugins/builtin_plugins.h"
 
+#include "plugins/redact/redact_plugin.h"
+
 namespace ferry::plugins {
 
 const std::vector<std::pair<std::string, OnError>>& OnErrorWords() {
@@ -13,6 +15,12 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
   static const std::vector<const PluginKind*> kinds = [] {
     std::vector<const PluginKind*> k;
     // Each built-in registers here: static BuiltinKind<XOptions> x("x", "doc", &XFields, &MakeXPlugin);
+    static const BuiltinKind<redact::RedactOptions> redact(
+        "redact",
+        "takes secrets and personal data out of records: named patterns (email, ipv4, credit_card, ...) and "
+        "regexes of your own, all in one pass, replaced by a string, a mask or an HMAC pseudonym",
+        &redact::RedactFields, &MakeRedactPlugin);
+    k.push_back(&redact);
     return k;
   }();
   return kinds;
