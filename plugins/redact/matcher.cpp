@@ -59,27 +59,36 @@ Result<std::unique_ptr<Matcher>> Matcher::Make(std::vector<MatcherPattern> patte
 Matcher::Matcher(std::vector<MatcherPattern> patterns, RE2::Set set)
     : patterns_(std::move(patterns)), set_(std::move(set)) {}
 
-void Matcher::Find(std::string_view text, std::vector<Span>& spans) {
-  spans.clear();
-  urls_found_ = false;
-  Needs present = Present(text);
+bool Matcher::SetHits(std::string_view text, Needs present) {
+  hits_.clear();
   bool any = false;
   for (const auto& p : patterns_) any = any || (p.needs & present) == p.needs;
-  if (!any) return;
-
-  hits_.clear();
+  if (!any) return false;
   RE2::Set::ErrorInfo error{RE2::Set::kNoError};
   if (!set_.Match(re2::StringPiece(text.data(), text.size()), &hits_, &error)) {
-    if (error.kind == RE2::Set::kNoError) return;
+    if (error.kind == RE2::Set::kNoError) return false;
     // The set's DFA ran out of memory on this record: search with every pattern rather than miss a secret.
     ++set_fallbacks_;
     hits_.clear();
     for (std::size_t i = 0; i < patterns_.size(); ++i) hits_.push_back(static_cast<int>(i));
   }
-  for (int hit : hits_) {
-    auto i = static_cast<std::size_t>(hit);
-    if ((patterns_[i].needs & present) == patterns_[i].needs) FindPattern(i, text, spans);
-  }
+  // A pattern the set reports matches; one whose bytes are missing cannot (the fallback lists them all).
+  std::erase_if(hits_, [&](int hit) {
+    Needs needs = patterns_[static_cast<std::size_t>(hit)].needs;
+    return (needs & present) != needs;
+  });
+  return !hits_.empty();
+}
+
+bool Matcher::MayMatch(std::string_view text) {
+  return SetHits(text, Present(text));
+}
+
+void Matcher::Find(std::string_view text, std::vector<Span>& spans) {
+  spans.clear();
+  urls_found_ = false;
+  if (!SetHits(text, Present(text))) return;
+  for (int hit : hits_) FindPattern(static_cast<std::size_t>(hit), text, spans);
   if (spans.size() < 2) return;
 
   // Earliest first, the longest of those that start together first; an overlap extends the span it meets,

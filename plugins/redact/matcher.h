@@ -60,6 +60,10 @@ class Matcher {
   // The secrets of text, sorted by position, none overlapping, into spans (cleared first).
   void Find(std::string_view text, std::vector<Span>& spans);
 
+  // Whether any pattern may match somewhere in text (the prefilter and the set only): false means Find
+  // would find nothing.
+  bool MayMatch(std::string_view text);
+
   std::size_t size() const { return patterns_.size(); }
   const MatcherPattern& pattern(std::size_t i) const { return patterns_[i]; }
   // Records for which the set could not run (its memory budget spent) and every pattern ran instead.
@@ -67,6 +71,8 @@ class Matcher {
 
  private:
   Matcher(std::vector<MatcherPattern> patterns, RE2::Set set);
+  // The set's hits (into hits_) for text with present bytes; false when none.
+  bool SetHits(std::string_view text, Needs present);
   void FindPattern(std::size_t index, std::string_view text, std::vector<Span>& spans);
   bool InsideUrl(std::string_view text, std::size_t begin, std::size_t end);
 

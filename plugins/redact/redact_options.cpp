@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "plugins/fields/field_path_field.h"
 #include "plugins/redact/matcher.h"
 #include "plugins/redact/pattern_library.h"
 
@@ -267,6 +268,13 @@ std::vector<config::Field<RedactOptions>> Build() {
       "keep leaves an address the email pattern finds inside a URL (scheme://... up to a blank or a quote: "
       "https://build@ci.example.com/, https://x.example/?to=a@b.example) alone; mailto:a@b.example is "
       "still redacted"));
+  f.push_back(FieldPathListField<RedactOptions>(
+      "fields", &RedactOptions::fields,
+      "JSON field paths (a.b, a[0], headers[], headers[name == i\"cookie\"].value): only the strings they "
+      "select are searched, every string inside a selected object or array too (values, not keys; numbers "
+      "are not searched); the rest of the record keeps its bytes. A record that is not JSON is searched "
+      "whole, as "
+      "text, as it is without fields"));
   return f;
 }
 

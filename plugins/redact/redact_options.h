@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent/config/schema.h"
+#include "plugins/fields/field_path.h"
 #include "plugins/redact/replacement.h"
 
 namespace ferry::plugins::redact {
@@ -27,6 +28,7 @@ struct RedactOptions {
   std::vector<PatternEntry> patterns;
   ReplaceSpec replace;  // fixed "[REDACTED]"
   UrlEmails emails_in_urls = UrlEmails::kRedact;
+  std::vector<FieldPath> fields;  // empty: the whole record, as text
 };
 
 const std::vector<config::Field<RedactOptions>>& RedactFields();

@@ -211,6 +211,59 @@ TEST_CASE("inputs that make backtracking engines explode take linear time", "[re
   CHECK(out[8].text == "Bearer X");
 }
 
+TEST_CASE("with fields, only the strings the paths select change and every other byte stays", "[redact]") {
+  PluginHarness h("redact", "{ patterns: [email, credit_card], replace: X, fields: [msg, user.email] }");
+  REQUIRE(h.ok());
+  CHECK(
+      h.One(
+          R"({ "msg" : "mail a@b.example",  "other":"c@d.example", "n": 1.50e3, "user":{"email":"x@y.example"}})") ==
+      R"({ "msg" : "mail X",  "other":"c@d.example", "n": 1.50e3, "user":{"email":"X"}})");
+  // A number is not a string: not searched.
+  CHECK(h.One(R"({"msg": 4111111111111111})") == R"({"msg": 4111111111111111})");
+  // Escapes: the secret is found in the decoded string, which is written back escaped.
+  CHECK(h.One(R"({"msg":"to a\u0040b.example \"quoted\"\n","x":"\u0041"})") ==
+        R"({"msg":"to X \"quoted\"\n","x":"\u0041"})");
+  // A key given twice: both values are searched.
+  CHECK(h.One(R"({"msg":"a@b.example","msg":"c@d.example"})") == R"({"msg":"X","msg":"X"})");
+  // A record that is not JSON is searched whole, as text.
+  auto out = h.Run({R"({"msg":"nothing here"})", R"({"other":"c@d.example"})", "not json a@b.example", "[1,2",
+                    R"({"msg":"a@b.example")"});
+  CHECK(out[0].verdict == Verdict::kKeep);
+  CHECK(out[1].verdict == Verdict::kKeep);
+  CHECK(out[2].text == "not json X");
+  CHECK(out[3].verdict == Verdict::kKeep);
+  CHECK(out[4].text == R"({"msg":"X")");
+}
+
+TEST_CASE("with fields, a selected object or array gives every string inside it", "[redact]") {
+  PluginHarness h("redact",
+                  "{ patterns: [bearer_token, { regex: '^session=.*' }], replace: 'a\"b', "
+                  "fields: ['headers[name == i\"authorization\"].value', cookies] }");
+  INFO(h.all_errors());
+  REQUIRE(h.ok());
+  std::string waf =
+      R"({"headers":[{"name":"Authorization","value":"Bearer abcdefghijklmnop1234"},)"
+      R"({"name":"X-Note","value":"Bearer keepkeepkeepkeepkeep"}],"cookies":{"a":["session=1","x"],"b":"session=2"}})";
+  CHECK(
+      h.One(waf) ==
+      R"({"headers":[{"name":"Authorization","value":"Bearer a\"b"},)"
+      R"({"name":"X-Note","value":"Bearer keepkeepkeepkeepkeep"}],"cookies":{"a":["a\"b","x"],"b":"a\"b"}})");
+}
+
+TEST_CASE("with fields, deep nesting, binary bytes and invalid UTF-8 neither crash nor pass a secret",
+          "[redact]") {
+  PluginHarness h("redact", "{ patterns: [email], replace: X, fields: ['a[]'] }");
+  REQUIRE(h.ok());
+  std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  auto out = h.Run(
+      {deep, "{\"a\":[\"\xff\xfe a@b.example \xc3\"]}", std::string("{\"a\":[\"a@b.example\"]}\0", 22)});
+  CHECK(out[0].verdict == Verdict::kKeep);
+  CHECK(out[1].text == "{\"a\":[\"\xff\xfe X \xc3\"]}");
+  CHECK(out[2].text == std::string("{\"a\":[\"X\"]}\0", 12));
+  PluginHarness bad("redact", "{ patterns: [email], fields: ['a[='] }");
+  CHECK(HasError(bad, "redact.fields[0]", "invalid field path"));
+}
+
 TEST_CASE("redact's options print back as they were given and describe every key", "[redact]") {
   PluginHarness h("redact",
                   "{ patterns: [email, { regex: 'id=(\\d+)', group: 1, name: uid }, { name: iban, "
