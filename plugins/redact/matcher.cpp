@@ -23,13 +23,26 @@ RE2::Options RedactRegexOptions() {
   RE2::Options options;
   options.set_encoding(RE2::Options::EncodingLatin1);
   options.set_log_errors(false);
-  // The set holds every pattern in one program: give its DFA room (it is built lazily, as records need).
-  options.set_max_mem(64 << 20);
+  // Each regex's DFA cache is bounded by this (RE2 starts it again when full, and falls back to its NFA,
+  // still linear, when that happens too often): a hostile record cannot make a plugin hold more than about
+  // 13 of these. One pattern's DFA needs far less.
+  options.set_max_mem(2 << 20);
   return options;
 }
 
+namespace {
+
+// The set holds every pattern in one program: its DFA gets more room.
+RE2::Options SetOptions() {
+  RE2::Options options = RedactRegexOptions();
+  options.set_max_mem(16 << 20);
+  return options;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Matcher>> Matcher::Make(std::vector<MatcherPattern> patterns) {
-  RE2::Set set(RedactRegexOptions(), RE2::UNANCHORED);
+  RE2::Set set(SetOptions(), RE2::UNANCHORED);
   for (const auto& p : patterns) {
     std::string error;
     if (set.Add(p.regex, &error) < 0) {
