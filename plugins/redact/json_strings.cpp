@@ -59,7 +59,8 @@ Status JsonStrings::Find(std::string_view record, const std::vector<FieldPath>& 
         } else if (v->IsArray()) {
           for (auto e = v->End(); e != v->Begin();) stack_.push_back(&*--e);
         } else if (v->IsObject()) {
-          for (auto m = v->MemberEnd(); m != v->MemberBegin();) stack_.push_back(&(--m)->value);
+          auto first = v->MemberBegin();
+          for (auto k = v->MemberCount(); k-- > 0;) stack_.push_back(&first[k].value);
         }
       }
       return true;
