@@ -44,11 +44,13 @@ struct Env {
 
   Env() {
     uv_loop_init(&loop);
-    raw = Make("{ patterns: [email, ipv4, ipv6, credit_card, aws_access_key_id, aws_secret_access_key, "
-               "bearer_token, jwt, url_password, us_ssn, iban, phone_e164, { regex: 'pw=(\\w*)', group: 1 }], "
-               "replace: '[REDACTED]', emails_in_urls: keep }");
-    json = Make("{ patterns: [email, credit_card, bearer_token, jwt, url_password], replace: { mask: { keep_last: 4, "
-                "char: '\"' } }, fields: [a, 'b[]', 'h[name == i\"x\"].v'] }");
+    raw = Make(
+        "{ patterns: [email, ipv4, ipv6, credit_card, aws_access_key_id, aws_secret_access_key, "
+        "bearer_token, jwt, url_password, us_ssn, iban, phone_e164, { regex: 'pw=(\\w*)', group: 1 }], "
+        "replace: '[REDACTED]', emails_in_urls: keep }");
+    json = Make(
+        "{ patterns: [email, credit_card, bearer_token, jwt, url_password], replace: { mask: { keep_last: 4, "
+        "char: '\"' } }, fields: [a, 'b[]', 'h[name == i\"x\"].v'] }");
   }
 
   std::unique_ptr<Plugin> Make(const std::string& yaml) {
@@ -105,7 +107,8 @@ bool HasBoundedCard(std::string_view text) {
     while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
     bool left = i == 0 || Bounds(text[i - 1]);
     bool right = j == text.size() || Bounds(text[j]);
-    if (j - i == 16 && left && right && text[i] >= '2' && text[i] <= '6' && Luhn(text.substr(i, 16))) return true;
+    if (j - i == 16 && left && right && text[i] >= '2' && text[i] <= '6' && Luhn(text.substr(i, 16)))
+      return true;
     i = j;
   }
   return false;
@@ -130,6 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string json = Run(*env.json, record);
   if (Run(*env.json, record) != json) std::abort();
   // With fields, a record that is JSON stays JSON (a NUL in it makes it text).
-  if (record.find('\0') == std::string_view::npos && IsJson(std::string(record)) && !IsJson(json)) std::abort();
+  if (record.find('\0') == std::string_view::npos && IsJson(std::string(record)) && !IsJson(json))
+    std::abort();
   return 0;
 }
