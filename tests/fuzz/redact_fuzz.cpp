@@ -114,9 +114,11 @@ bool HasBoundedCard(std::string_view text) {
   return false;
 }
 
+// Parsed from a NUL-terminated string: the (pointer, length) form skips stray BOM bytes (a lone 0xBF) at
+// the start, which the plugin's in-situ parse rightly takes for text.
 bool IsJson(const std::string& text) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.c_str());
   return !doc.HasParseError();
 }
 
