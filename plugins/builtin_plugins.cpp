@@ -4,6 +4,7 @@
 #include "plugins/grep/grep_options.h"
 #include "plugins/json/json_options.h"
 #include "plugins/parse/parse_plugin.h"
+#include "plugins/redact/redact_plugin.h"
 
 namespace ferry::plugins {
 
@@ -37,6 +38,12 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
         "line, under the Kinesis Agent's LOGTOJSON / CSVTOJSON field names",
         &ParseFields, &MakeParsePlugin);
     k.push_back(&parse);
+    static const BuiltinKind<redact::RedactOptions> redact(
+        "redact",
+        "takes secrets and personal data out of records: named patterns (email, ipv4, credit_card, ...) and "
+        "regexes of your own, all in one pass, replaced by a string, a mask or an HMAC pseudonym",
+        &redact::RedactFields, &MakeRedactPlugin);
+    k.push_back(&redact);
     return k;
   }();
   return kinds;
