@@ -1,6 +1,8 @@
 // BuiltinPlugins: one line per built-in, each plugin's options table and maker from its own folder.
 #include "plugins/builtin_plugins.h"
 
+#include "plugins/add/add_plugin.h"
+
 namespace ferry::plugins {
 
 const std::vector<std::pair<std::string, OnError>>& OnErrorWords() {
@@ -13,6 +15,11 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
   static const std::vector<const PluginKind*> kinds = [] {
     std::vector<const PluginKind*> k;
     // Each built-in registers here: static BuiltinKind<XOptions> x("x", "doc", &XFields, &MakeXPlugin);
+    static const BuiltinKind<AddOptions> add(
+        "add",
+        "adds fields, the read time and a record id to JSON records, or as key=value pairs before text",
+        &AddFields, &MakeAddPlugin);
+    k.push_back(&add);
     return k;
   }();
   return kinds;
