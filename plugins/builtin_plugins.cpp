@@ -2,6 +2,7 @@
 #include "plugins/builtin_plugins.h"
 
 #include "plugins/add/add_plugin.h"
+#include "plugins/singleline/singleline_plugin.h"
 
 namespace ferry::plugins {
 
@@ -20,6 +21,10 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
         "adds fields, the read time and a record id to JSON records, or as key=value pairs before text",
         &AddFields, &MakeAddPlugin);
     k.push_back(&add);
+    static const BuiltinKind<SinglelineOptions> singleline(
+        "singleline", "makes a multi-line record one line, as the Kinesis Agent's SINGLELINE processor does",
+        &SinglelineFields, &MakeSinglelinePlugin);
+    k.push_back(&singleline);
     return k;
   }();
   return kinds;
