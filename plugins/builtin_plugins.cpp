@@ -2,6 +2,7 @@
 #include "plugins/builtin_plugins.h"
 
 #include "plugins/add/add_plugin.h"
+#include "plugins/sample/sample_plugin.h"
 #include "plugins/singleline/singleline_plugin.h"
 
 namespace ferry::plugins {
@@ -25,6 +26,10 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
         "singleline", "makes a multi-line record one line, as the Kinesis Agent's SINGLELINE processor does",
         &SinglelineFields, &MakeSinglelinePlugin);
     k.push_back(&singleline);
+    static const BuiltinKind<SampleOptions> sample(
+        "sample", "keeps one record in N, by count or by a hash of a key so related records stay together",
+        &SampleFields, &MakeSamplePlugin);
+    k.push_back(&sample);
     return k;
   }();
   return kinds;
