@@ -4,6 +4,7 @@
 #include "plugins/add/add_plugin.h"
 #include "plugins/sample/sample_plugin.h"
 #include "plugins/singleline/singleline_plugin.h"
+#include "plugins/throttle/throttle_plugin.h"
 
 namespace ferry::plugins {
 
@@ -30,6 +31,10 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
         "sample", "keeps one record in N, by count or by a hash of a key so related records stay together",
         &SampleFields, &MakeSamplePlugin);
     k.push_back(&sample);
+    static const BuiltinKind<ThrottleOptions> throttle(
+        "throttle", "lets at most rate records per period through, per key; drops and counts the excess",
+        &ThrottleFields, &MakeThrottlePlugin);
+    k.push_back(&throttle);
     return k;
   }();
   return kinds;
