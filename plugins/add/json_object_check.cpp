@@ -1,4 +1,5 @@
-// JsonObjectCheck: one SAX pass per record, keys compared at depth 1 only.
+// JsonObjectCheck: a cheap look at the first byte, then one simdjson DOM parse (rarely a RapidJSON SAX
+// pass after it); keys compared at the top level only.
 #include "plugins/add/json_object_check.h"
 
 #include <cstring>
@@ -8,6 +9,10 @@
 
 namespace ferry::plugins {
 namespace {
+
+bool IsJsonSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 struct TopLevelKeys : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevelKeys> {
   std::span<const std::string> keys;
@@ -42,24 +47,14 @@ struct TopLevelKeys : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevelKe
   }
 };
 
-bool IsJsonSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 }  // namespace
 
-bool JsonObjectCheck::Check(std::string_view record, JsonObjectShape& shape, std::string* why) {
-  std::size_t first = 0;
-  while (first < record.size() && IsJsonSpace(record[first])) ++first;
-  if (first == record.size() || record[first] != '{') {
-    if (why != nullptr) *why = "not a JSON object (it does not start with '{')";
-    return false;
-  }
+bool JsonObjectCheck::CheckWithRapidJson(std::string_view record, std::uint64_t& present, std::string* why) {
   rapidjson::MemoryStream stream(record.data(), record.size());
   TopLevelKeys handler;
   handler.keys = keys_;
-  // Numbers as strings: only their grammar matters here, not their value.
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseValidateEncodingFlag;
   const rapidjson::ParseResult result = reader_.Parse<kFlags>(stream, handler);
   if (result.IsError()) {
     if (why != nullptr) {
@@ -73,13 +68,42 @@ bool JsonObjectCheck::Check(std::string_view record, JsonObjectShape& shape, std
     if (why != nullptr) *why = "not a JSON object: a NUL byte at byte " + std::to_string(stream.Tell());
     return false;
   }
+  present = handler.present;
+  return true;
+}
+
+bool JsonObjectCheck::Check(std::string_view record, JsonObjectShape& shape, std::string* why) {
+  std::size_t first = 0;
+  while (first < record.size() && IsJsonSpace(record[first])) ++first;
+  if (first == record.size() || record[first] != '{') {
+    if (why != nullptr) *why = "not a JSON object (it does not start with '{')";
+    return false;
+  }
+  simdjson::dom::object object;
+  // parse() copies the record into the parser's padded buffer (simdjson reads a little past the end).
+  const simdjson::error_code error = parser_.parse(record.data(), record.size()).get_object().get(object);
+  std::uint64_t present = 0;
+  if (error == simdjson::SUCCESS) {
+    for (const simdjson::dom::key_value_pair member : object) {
+      for (std::size_t k = 0; k < keys_.size(); ++k) {
+        if (member.key == keys_[k]) present |= std::uint64_t{1} << k;
+      }
+    }
+  }
+  if (record.size() > kKeptCapacity) parser_ = simdjson::dom::parser();
+  if (error == simdjson::NUMBER_ERROR || error == simdjson::DEPTH_ERROR) {
+    if (!CheckWithRapidJson(record, present, why)) return false;
+  } else if (error != simdjson::SUCCESS) {
+    if (why != nullptr) *why = std::string("not a JSON object: ") + simdjson::error_message(error);
+    return false;
+  }
   std::size_t close = record.size() - 1;
   while (IsJsonSpace(record[close])) --close;
   std::size_t before = close - 1;
   while (IsJsonSpace(record[before])) --before;
   shape.close = close;
   shape.has_members = record[before] != '{';
-  shape.present = handler.present;
+  shape.present = present;
   return true;
 }
 

@@ -60,6 +60,31 @@ TEST_CASE("add writes logfmt pairs before text records", "[add]") {
   CHECK(h.One(binary) == R"(host=edge-1 file=/var/log/app.log note="two words" )" + binary);
 }
 
+TEST_CASE("add takes JSON with invalid UTF-8 for text; big numbers and deep nesting are JSON", "[add]") {
+  PluginHarness h("add", R"({ fields: { env: prod } })");
+  REQUIRE(h.ok());
+  CHECK(h.One("{\"a\":\"\xff\"}") == "env=prod {\"a\":\"\xff\"}");
+  CHECK(h.One("{\"a\":\"\xc3\xa9\"}") == "{\"a\":\"\xc3\xa9\",\"env\":\"prod\"}");
+  auto nested = [](int depth) {
+    return "{\"a\":" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+  };
+  CHECK(h.One(nested(1024)) == nested(1024).substr(0, nested(1024).size() - 1) + ",\"env\":\"prod\"}");
+  // Past simdjson's limits (64-bit integers, a double's range, 1024 levels) RapidJSON decides ...
+  CHECK(h.One(nested(5000)) == nested(5000).substr(0, nested(5000).size() - 1) + ",\"env\":\"prod\"}");
+  CHECK(h.One(R"({"n":123456789012345678901234567890,"e":-1e-999})") ==
+        R"({"n":123456789012345678901234567890,"e":-1e-999,"env":"prod"})");
+  // ... but neither reads an exponent past a double's range.
+  CHECK(h.One(R"({"e":1e999})") == R"(env=prod {"e":1e999})");
+  CHECK(h.One("{\"n\":123456789012345678901,\"s\":\"\xff\"}") ==
+        "env=prod {\"n\":123456789012345678901,\"s\":\"\xff\"}");
+  const std::string nul("{\"n\":123456789012345678901}\0", 28);
+  CHECK(h.One(nul) == "env=prod " + nul);
+  CHECK(h.One("{\"n\":123456789012345678901,}") == "env=prod {\"n\":123456789012345678901,}");
+  PluginHarness json("add", R"({ fields: { env: prod }, as: json })");
+  REQUIRE(json.ok());
+  CHECK(json.One("{\"a\":\"\xff\"}") == "(failed: not a JSON object: The input is not valid UTF-8)");
+}
+
 TEST_CASE("add's as: json fails records that are not one JSON object, with the reason", "[add]") {
   PluginHarness h("add", R"({ fields: { env: prod }, as: json })");
   REQUIRE(h.ok());
