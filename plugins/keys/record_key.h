@@ -35,7 +35,7 @@ struct RecordKeySpec {
 };
 
 // `key` and `key_regex` of an options struct S with a RecordKeySpec member; at most one may be given.
-// what: how the plugin uses the key, for the docs ("records with the same key are kept or dropped together").
+// key_doc and regex_doc: their reference text, saying what the plugin does with the key.
 template <typename S>
 std::vector<config::Field<S>> KeyFields(RecordKeySpec S::*member, std::string_view key_doc,
                                         std::string_view regex_doc);

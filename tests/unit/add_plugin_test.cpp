@@ -181,6 +181,25 @@ TEST_CASE("add's templates: $${ is a literal ${, a lone $ is itself", "[add]") {
   CHECK(h.One("{}") == R"({"a":"${hostname} costs $5 on edge-1$"})");
 }
 
+TEST_CASE("add prints its effective options so that they read back the same", "[add]") {
+  auto emitted = [](const PluginHarness& h) {
+    YAML::Emitter out;
+    h.spec().kind->Emit(out, h.spec());
+    return std::string(out.c_str());
+  };
+  PluginHarness h(
+      "add",
+      R"({ fields: { host: "${hostname}", a: "$${x} ${file}" }, timestamp: t, record_id: id, as: json, if_present: fail, on_error: drop })");
+  REQUIRE(h.ok());
+  PluginHarness again("add", emitted(h));
+  REQUIRE(again.ok());
+  CHECK(emitted(again) == emitted(h));
+  CHECK(again.One("{}") == h.One("{}"));
+  std::string keys;
+  h.spec().kind->Describe(keys, "flows[].plugins[].add");
+  CHECK_THAT(keys, Catch::Contains("flows[].plugins[].add.record_id") && Catch::Contains("on_error"));
+}
+
 TEST_CASE("add refuses bad options at their place in the config", "[add]") {
   auto errors = [](const char* yaml) {
     PluginHarness h("add", yaml);

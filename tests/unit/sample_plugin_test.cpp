@@ -100,6 +100,23 @@ TEST_CASE("sample by file or by a regex capture of the raw record", "[sample]") 
   CHECK(Verdicts(whole.Run({"a u3 b", "nothing", "nothing"})) == std::vector<Verdict>{K, K, D});
 }
 
+TEST_CASE("sample prints its effective options so that they read back the same", "[sample]") {
+  auto emitted = [](const PluginHarness& h) {
+    YAML::Emitter out;
+    h.spec().kind->Emit(out, h.spec());
+    return std::string(out.c_str());
+  };
+  PluginHarness h("sample", R"({ rate: 3, key_regex: 'u=(\\d+)' })");
+  REQUIRE(h.ok());
+  PluginHarness again("sample", emitted(h));
+  REQUIRE(again.ok());
+  CHECK(emitted(again) == emitted(h));
+  CHECK(again.One("u=12") == h.One("u=12"));
+  std::string keys;
+  h.spec().kind->Describe(keys, "flows[].plugins[].sample");
+  CHECK_THAT(keys, Catch::Contains("flows[].plugins[].sample.key_regex") && Catch::Contains("on_error"));
+}
+
 TEST_CASE("sample refuses bad options at their place in the config", "[sample]") {
   auto errors = [](const char* yaml) {
     PluginHarness h("sample", yaml);

@@ -53,6 +53,23 @@ TEST_CASE("singleline without trim joins the lines as they are, CRLF still one b
   CHECK(h.One("a\rb\nc") == "a\rb c");  // a lone CR is not a line break
 }
 
+TEST_CASE("singleline prints its effective options so that they read back the same", "[singleline]") {
+  auto emitted = [](const PluginHarness& h) {
+    YAML::Emitter out;
+    h.spec().kind->Emit(out, h.spec());
+    return std::string(out.c_str());
+  };
+  PluginHarness h("singleline", R"({ trim: false, separator: " | " })");
+  REQUIRE(h.ok());
+  PluginHarness again("singleline", emitted(h));
+  REQUIRE(again.ok());
+  CHECK(emitted(again) == emitted(h));
+  CHECK(again.One("a\n b") == h.One("a\n b"));
+  std::string keys;
+  h.spec().kind->Describe(keys, "flows[].plugins[].singleline");
+  CHECK_THAT(keys, Catch::Contains("flows[].plugins[].singleline.separator") && Catch::Contains("on_error"));
+}
+
 TEST_CASE("singleline refuses bad options at their place in the config", "[singleline]") {
   PluginHarness bad_trim("singleline", "{ trim: maybe }");
   CHECK_THAT(bad_trim.all_errors(), Catch::Contains("ferry.yaml:1:9: flows[0].plugins[0].singleline.trim"));

@@ -120,6 +120,23 @@ TEST_CASE("throttle refills between batches by its clock", "[throttle]") {
   CHECK(run(5) == 2);  // the burst (rate) and no more
 }
 
+TEST_CASE("throttle prints its effective options so that they read back the same", "[throttle]") {
+  auto emitted = [](const PluginHarness& h) {
+    YAML::Emitter out;
+    h.spec().kind->Emit(out, h.spec());
+    return std::string(out.c_str());
+  };
+  PluginHarness h("throttle", R"({ rate: 3, per: 1m, burst: 5, max_keys: 7, key: a.b })");
+  REQUIRE(h.ok());
+  PluginHarness again("throttle", emitted(h));
+  REQUIRE(again.ok());
+  CHECK(emitted(again) == emitted(h));
+  CHECK(again.One("{\"a\":{\"b\":1}}") == h.One("{\"a\":{\"b\":1}}"));
+  std::string keys;
+  h.spec().kind->Describe(keys, "flows[].plugins[].throttle");
+  CHECK_THAT(keys, Catch::Contains("flows[].plugins[].throttle.max_keys") && Catch::Contains("on_error"));
+}
+
 TEST_CASE("throttle refuses bad options at their place in the config", "[throttle]") {
   auto errors = [](const char* yaml) {
     PluginHarness h("throttle", yaml);
