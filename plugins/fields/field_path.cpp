@@ -1,5 +1,6 @@
 // FieldPath and FieldCondition evaluation: walks a RapidJSON DOM step by step (recursion as deep as the
 // path has steps, never as deep as the record), testing conditions on the candidates. No allocation.
+// Members are walked by index: clang rejects comparing rapidjson's member iterators as ambiguous in C++20.
 #include "plugins/fields/field_path.h"
 
 #include <charconv>
@@ -35,8 +36,9 @@ bool VisitSteps(const FieldPathSyntax& syntax, std::size_t i, const FieldSlot& s
   switch (step.kind) {
     case PathStep::Kind::kKey:
       if (!at.IsObject()) return true;
-      for (auto m = at.MemberBegin(); m != at.MemberEnd(); ++m) {
-        if (KeyIs(m->name, step.key) && !VisitSteps(syntax, i + 1, {&m->value, &at, &m->name}, visitor)) {
+      for (rapidjson::SizeType k = 0; k < at.MemberCount(); ++k) {
+        auto& m = at.MemberBegin()[k];
+        if (KeyIs(m.name, step.key) && !VisitSteps(syntax, i + 1, {&m.value, &at, &m.name}, visitor)) {
           return false;
         }
       }
@@ -52,9 +54,10 @@ bool VisitSteps(const FieldPathSyntax& syntax, std::size_t i, const FieldSlot& s
           if (!VisitSteps(syntax, i + 1, {e, &at, nullptr}, visitor)) return false;
         }
       } else if (at.IsObject()) {
-        for (auto m = at.MemberBegin(); m != at.MemberEnd(); ++m) {
-          if (step.where && !ConditionHolds(*step.where, m->value)) continue;
-          if (!VisitSteps(syntax, i + 1, {&m->value, &at, &m->name}, visitor)) return false;
+        for (rapidjson::SizeType k = 0; k < at.MemberCount(); ++k) {
+          auto& m = at.MemberBegin()[k];
+          if (step.where && !ConditionHolds(*step.where, m.value)) continue;
+          if (!VisitSteps(syntax, i + 1, {&m.value, &at, &m.name}, visitor)) return false;
         }
       }
       return true;
