@@ -142,6 +142,10 @@ void FieldPath::Visit(rapidjson::Value& root, FieldVisitor& visitor) const {
   VisitSteps(*syntax_, 0, start, visitor);
 }
 
+bool FieldPath::EndsWithKey() const {
+  return syntax_ && syntax_->steps.back().kind == PathStep::Kind::kKey;
+}
+
 const rapidjson::Value* FieldPath::First(const rapidjson::Value& root) const {
   const rapidjson::Value* first = nullptr;
   ForEach(root, [&first](const rapidjson::Value& v) {

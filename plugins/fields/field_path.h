@@ -78,6 +78,10 @@ class FieldPath {
   // The text it was parsed from.
   const std::string& text() const { return text_; }
   bool empty() const { return text_.empty(); }
+  // Whether it selects the value it starts at ("@").
+  bool IsRoot() const { return !syntax_; }
+  // Whether its last step is a key (so what it selects are members of objects, which have names).
+  bool EndsWithKey() const;
 
   // Calls visitor for every value the path selects in root, in document order, until it returns false.
   // The visitor may change a value or a member's name in place, but not add or remove members or
