@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include <rapidjson/document.h>
+#include <rapidjson/memorystream.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/null_sink.h>
 #include <yaml-cpp/yaml.h>
@@ -59,10 +60,13 @@ ferry::Plugin& AddPlugin() {
   return *plugin;
 }
 
-// RFC 8259 JSON (UTF-8 checked), read without recursion.
+// RFC 8259 JSON (UTF-8 checked), read without recursion. From a plain MemoryStream: Document::Parse(str,
+// length) would wrap it in an EncodedInputStream, which skips each byte of a UTF-8 BOM on its own
+// ("\xBB{}" would be an object).
 bool IsObject(std::string_view text, rapidjson::Document& d) {
-  d.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
-          rapidjson::kParseNumbersAsStringsFlag>(text.data(), text.size());
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  d.ParseStream<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+                rapidjson::kParseNumbersAsStringsFlag>(stream);
   return !d.HasParseError() && d.IsObject();
 }
 
