@@ -1,6 +1,6 @@
-// SinglelinePlugin: one memchr per record in the common case (a record without a newline that needs no
-// trimming is kept as it is); otherwise the lines are found once, measured, and written once into the
-// record's replacement buffer. Decides synchronously.
+// SinglelinePlugin: one search for a newline per record in the common case (a record without a newline that
+// needs no trimming is kept as it is); otherwise the lines are found once, measured, and written once into
+// the record's replacement buffer. Decides synchronously.
 #include "plugins/singleline/singleline_plugin.h"
 
 #include <cstring>
@@ -34,7 +34,7 @@ class SinglelinePlugin final : public Plugin {
 
  private:
   void One(PluginBatch& work, std::size_t i, std::string_view data) {
-    if (std::memchr(data.data(), '\n', data.size()) == nullptr) {
+    if (data.find('\n') == std::string_view::npos) {  // memchr, and safe for an empty record
       if (!options_.trim || data.empty() ||
           (!IsTrimmed(static_cast<unsigned char>(data.front())) &&
            !IsTrimmed(static_cast<unsigned char>(data.back())))) {

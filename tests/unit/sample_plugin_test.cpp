@@ -67,14 +67,15 @@ TEST_CASE("sample counts records without the key: not JSON, field missing, not a
   PluginHarness h("sample", "{ rate: 2, key: user }");
   REQUIRE(h.ok());
   const bool u3_kept = KeyHash("u3") % 2 == 0;
-  auto out =
-      h.Run({"not json", R"({"user":"u3"})", R"({"other":1})", R"({"user":{"a":1}})", "{\"user\":", "{}"});
+  auto out = h.Run(
+      {"not json", R"({"user":"u3"})", R"({"other":1})", R"({"user":{"a":1}})", "{\"user\":", "", "{}"});
   CHECK(out[0].verdict == K);  // count 0
   CHECK(out[1].verdict == (u3_kept ? K : D));
   CHECK(out[2].verdict == D);  // count 1
   CHECK(out[3].verdict == K);  // count 2
   CHECK(out[4].verdict == D);  // count 3
-  CHECK(out[5].verdict == K);  // count 4
+  CHECK(out[5].verdict == K);  // count 4, an empty record
+  CHECK(out[6].verdict == D);  // count 5
 }
 
 TEST_CASE("sample by file or by a regex capture of the raw record", "[sample]") {
