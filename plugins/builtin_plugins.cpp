@@ -2,6 +2,9 @@
 #include "plugins/builtin_plugins.h"
 
 #include "plugins/add/add_plugin.h"
+#include "plugins/grep/grep_options.h"
+#include "plugins/json/json_options.h"
+#include "plugins/parse/parse_plugin.h"
 #include "plugins/sample/sample_plugin.h"
 #include "plugins/singleline/singleline_plugin.h"
 #include "plugins/throttle/throttle_plugin.h"
@@ -18,6 +21,26 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
   static const std::vector<const PluginKind*> kinds = [] {
     std::vector<const PluginKind*> k;
     // Each built-in registers here: static BuiltinKind<XOptions> x("x", "doc", &XFields, &MakeXPlugin);
+    static const BuiltinKind<GrepOptions> grep(
+        "grep",
+        "keeps the records that match an include regex (if any) and no exclude regex, on the whole record or "
+        "on a JSON field; drops the others",
+        &GrepFields, &MakeGrepPlugin);
+    k.push_back(&grep);
+    static const BuiltinKind<JsonOptions> json(
+        "json",
+        "parses each record as one JSON object; drops records by a condition (where, drop_where), "
+        "then keeps, drops, masks and renames fields by path; a record that is not one JSON object "
+        "fails (on_error decides)",
+        &JsonFields, &MakeJsonPlugin);
+    k.push_back(&json);
+    static const BuiltinKind<ParseOptions> parse(
+        "parse",
+        "text logs (Apache access and error logs, syslog, CSV, or any line by a regex) to one JSON object "
+        "per "
+        "line, under the Kinesis Agent's LOGTOJSON / CSVTOJSON field names",
+        &ParseFields, &MakeParsePlugin);
+    k.push_back(&parse);
     static const BuiltinKind<AddOptions> add(
         "add",
         "adds fields, the read time and a record id to JSON records, or as key=value pairs before text",

@@ -9,9 +9,11 @@
 //
 // A configured plugin (PluginSpec) holds its parsed options type-erased; only its kind reads them. Make
 // builds a plugin for one flow; it may fail (a key file that cannot be read), and it runs in `ferry check`
-// too, so check refuses what run would.
+// too, so check refuses what run would. Make starts nothing (no handle, no process, no timer; in `ferry
+// check` the loop is null): a plugin made and destroyed without ever getting a batch leaves nothing behind.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +37,7 @@ struct PluginSpec {
   OnError on_error = OnError::kPass;
   std::shared_ptr<const void> options;  // the kind's options struct
   std::string location;                 // "file:line:column" of the entry, for errors found when made
+  std::string path;                     // its key path: "flows[0].plugins[1].redact"
 };
 
 // The words of on_error, as the config spells them.
@@ -51,7 +54,17 @@ class PluginKind {
   // Writes the effective options as a map.
   virtual void Emit(YAML::Emitter& out, const PluginSpec& spec) const = 0;
   // One line per key: "prefix.key  type  default  doc", as config::DescribeKeys prints them.
-  virtual void Describe(std::string& out, std::string_view prefix) const = 0;
+  void Describe(std::string& out, std::string_view prefix) const {
+    DescribeEach([&](std::string_view key, std::string_view type, std::string_view default_value,
+                     std::string_view doc) {
+      config::DescribeKeyLine(out, config::JoinPath(prefix, key), type, default_value, doc);
+    });
+  }
+  // Calls each(key, type, default, doc) for every option, in the table's order ("(required)" as default
+  // for a required one).
+  using KeyVisitor = std::function<void(std::string_view key, std::string_view type,
+                                        std::string_view default_value, std::string_view doc)>;
+  virtual void DescribeEach(const KeyVisitor& each) const = 0;
   virtual Result<std::unique_ptr<Plugin>> Make(const PluginSpec& spec, const PluginEnv& env) const = 0;
 };
 
@@ -82,8 +95,10 @@ class BuiltinKind final : public PluginKind {
     config::EmitMap(out, lifted_, configured);
   }
 
-  void Describe(std::string& out, std::string_view prefix) const override {
-    for (const auto& f : lifted_) config::DescribeKey(out, prefix, f);
+  void DescribeEach(const KeyVisitor& each) const override {
+    for (const auto& f : lifted_) {
+      each(f.name, f.type, f.required ? std::string_view("(required)") : std::string_view(f.default_value), f.doc);
+    }
   }
 
   Result<std::unique_ptr<Plugin>> Make(const PluginSpec& spec, const PluginEnv& env) const override {

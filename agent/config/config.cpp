@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "agent/config/destination_fields.h"
+#include "agent/config/plugin_fields.h"
 #include "agent/config/schema.h"
 #include "agent/core/errno_text.h"
 #include "agent/source/discovery.h"
@@ -236,6 +237,7 @@ const std::vector<Field<FlowOptions>>& FlowFields() {
           "when it grows)"),
       DurationField<FlowOptions>("scan_interval", &FlowOptions::scan_interval,
                                  "full rescan of the globs, for file systems without change events"),
+      PluginsField(),
       SectionField<FlowOptions>("kinesis", "send to a Kinesis data stream with PutRecords",
                                 &FlowOptions::kinesis, &KinesisFields),
       SectionField<FlowOptions>("firehose", "send to a Firehose delivery stream with PutRecordBatch",
@@ -435,6 +437,7 @@ std::string DescribeKeys() {
   DescribeFields(out, "flows[].multiline", MultilineFields());
   DescribeFields(out, "flows[].kinesis", KinesisFields());
   DescribeFields(out, "flows[].firehose", FirehoseFields());
+  DescribePluginKeys(out, "flows[].plugins[]");
   return out;
 }
 

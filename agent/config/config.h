@@ -20,6 +20,7 @@
 #include "agent/kinesis/stream_options.h"
 #include "agent/source/record_framer.h"
 #include "agent/source/tailer_options.h"
+#include "plugins/plugin_kind.h"
 
 namespace ferry::config {
 
@@ -51,6 +52,8 @@ struct FlowOptions {
   std::uint64_t max_open_files = TailerOptions{}.max_open_files;
   Duration close_inactive = TailerOptions{}.close_inactive;  // a quiet file at its end is closed
   Duration scan_interval = TailerOptions{}.scan_interval;    // full rescan, for file systems without events
+  // What each record passes before it is sent, in order (plugins/builtin_plugins.h).
+  std::vector<plugins::PluginSpec> plugins;
   // The destination: exactly one of them.
   std::optional<KinesisOptions> kinesis;
   std::optional<FirehoseOptions> firehose;

@@ -11,11 +11,18 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual std::int64_t UnixSeconds() const = 0;
+  // For timestamps finer than a second (the read time plugins stamp on records).
+  virtual std::int64_t UnixMilliseconds() const { return UnixSeconds() * 1000; }
 };
 
 class SystemClock : public Clock {
  public:
   std::int64_t UnixSeconds() const override { return static_cast<std::int64_t>(std::time(nullptr)); }
+  std::int64_t UnixMilliseconds() const override {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+  }
 };
 
 }  // namespace ferry

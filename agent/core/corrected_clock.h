@@ -18,6 +18,7 @@ class CorrectedClock : public Clock {
   explicit CorrectedClock(const Clock& base) : base_(base) {}
 
   std::int64_t UnixSeconds() const override { return base_.UnixSeconds() + offset_; }
+  std::int64_t UnixMilliseconds() const override { return base_.UnixMilliseconds() + offset_ * 1000; }
 
   // The endpoint said it is server_unix_s now; returns the new offset (seconds to add to the host's time).
   std::int64_t Correct(std::int64_t server_unix_s) {

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <spdlog/sinks/null_sink.h>
 
 #include "agent/aws/credential_chain.h"
 #include "agent/aws/endpoint.h"
@@ -232,6 +233,16 @@ PreflightReport Preflight(const config::Config& config, const Environment& env) 
   CheckEndpoints(config, env, files ? &*files : nullptr, report.errors);
   CheckStateDir(config, report.errors);
 
+  // Plugins are made as `run` makes them (a key file read, say) and thrown away; their errors are located
+  // at the plugin's entry.
+  SystemClock clock;
+  auto quiet = std::make_shared<spdlog::logger>("preflight", std::make_shared<spdlog::sinks::null_sink_mt>());
+  for (const auto& flow : config.flows) {
+    auto plugins = MakePluginStages(flow, nullptr, clock, env.hostname(), *quiet);
+    if (!plugins) {
+      for (auto& line : Lines(plugins.error().message())) report.errors.push_back(std::move(line));
+    }
+  }
   for (std::size_t i = 0; i < config.flows.size(); ++i) {
     Status stages = ValidateFileFlow(config.flows[i], env.hostname());
     if (stages) continue;

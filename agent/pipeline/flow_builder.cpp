@@ -62,6 +62,28 @@ Result<FileStages> PrepareFileStages(const config::FlowOptions& options, const s
 
 }  // namespace
 
+Result<std::vector<PluginStage>> MakePluginStages(const config::FlowOptions& options, uv_loop_t* loop,
+                                                  const Clock& clock, const std::string& hostname,
+                                                  spdlog::logger& log) {
+  std::vector<PluginStage> stages;
+  std::string errors;
+  const plugins::PluginEnv env{loop, clock, options.name, hostname, log};
+  for (const auto& spec : options.plugins) {
+    auto made = spec.kind->Make(spec, env);
+    if (!made) {
+      errors += fmt::format("{}{}{}: {}\n", spec.location, spec.location.empty() ? "" : ": ", spec.path,
+                            made.error().message());
+      continue;
+    }
+    stages.push_back(PluginStage{std::string(spec.kind->name()), std::move(*made), spec.on_error});
+  }
+  if (!errors.empty()) {
+    errors.pop_back();
+    return Error(ErrorCode::kInvalidArgument, errors);
+  }
+  return stages;
+}
+
 Status ValidateFileFlow(const config::FlowOptions& options, const std::string& hostname) {
   auto stages = PrepareFileStages(options, hostname);
   if (!stages) return stages.error();
@@ -86,8 +108,12 @@ Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const Buil
   t.checkpoint_interval = config.checkpoint_interval;
   t.checkpoint_path = CheckpointPath(config.state_dir, options.name);
 
+  auto plugins = MakePluginStages(options, ctx.loop, ctx.clock, ctx.hostname, ctx.log);
+  if (!plugins) return plugins.error();
+
   Flow::Parts parts;
   parts.name = options.name;
+  parts.plugins = std::move(*plugins);
   parts.budget = std::make_unique<MemoryBudget>(budget_bytes, ctx.total);
   parts.output = std::move(stages->output);
   // The tailer's parts move into the source once; shared so the maker stays copyable.

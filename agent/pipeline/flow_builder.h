@@ -38,6 +38,13 @@ std::size_t FlowBudgetBytes(std::size_t memory_limit, std::size_t flows);
 // (ops/preflight.h), so it refuses what `ferry run` would.
 Status ValidateFileFlow(const config::FlowOptions& options, const std::string& hostname);
 
+// The flow's plugins, made from their specs in order. Errors (one line per plugin that cannot be made)
+// begin with the plugin's place in the config file and its key path. Makes nothing run: `ferry check` makes
+// them too (with a null loop) and throws them away.
+Result<std::vector<PluginStage>> MakePluginStages(const config::FlowOptions& options, uv_loop_t* loop,
+                                                  const Clock& clock, const std::string& hostname,
+                                                  spdlog::logger& log);
+
 // A flow that tails files (`ferry run`): its checkpoints, spool and dead letters live under state_dir.
 // Opens the flow's spool, whose replayed records are charged to the flow's budget of budget_bytes.
 Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const BuildContext& ctx,

@@ -172,6 +172,8 @@ class FileTailer : public Source {
   void Emit(File& file, BatchRef batch);
   // The file's path as its batches carry it, shared by them until the file is renamed.
   static std::shared_ptr<const std::string> Origin(File& file);
+  // Tells a batch read from file where and when it was read: the path, the wall time, the file's identity.
+  void Label(File& file, Batch& batch) const;
   void Tick();
   void CloseDescriptor(File& file);
   // Files that leave (tailer_retention.cpp). Forget stops following a file; it stays in the checkpoint as

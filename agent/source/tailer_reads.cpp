@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/checkpoint/fingerprint.h"
 #include "agent/core/errno_text.h"
 #include "agent/source/file_tailer.h"
 
@@ -18,6 +19,23 @@ std::shared_ptr<const std::string> FileTailer::Origin(File& file) {
   // Shared by the file's batches until it is renamed.
   if (!file.origin || *file.origin != file.path) file.origin = std::make_shared<const std::string>(file.path);
   return file.origin;
+}
+
+void FileTailer::Label(File& file, Batch& batch) const {
+  batch.set_origin(Origin(file));
+  batch.set_read_time_ms(clock_.UnixMilliseconds());
+  // The identity must be the same when a crash makes the file be read again, and differ for new content
+  // in the same inode (copytruncate): (device, inode) and the file's first line, at most 64 bytes, which
+  // stays as it is until the file is truncated. Not the fingerprint: it grows with a young file.
+  std::string_view first(file.prefix);
+  const std::size_t newline = first.find('\n');
+  first = first.substr(
+      0, std::min<std::size_t>(newline == std::string_view::npos ? first.size() : newline + 1, 64));
+  char key[sizeof(dev_t) + sizeof(ino_t) + 64];
+  std::memcpy(key, &file.key.first, sizeof(dev_t));
+  std::memcpy(key + sizeof(dev_t), &file.key.second, sizeof(ino_t));
+  std::memcpy(key + sizeof(dev_t) + sizeof(ino_t), first.data(), first.size());
+  batch.set_file_id(Sha256Prefix64({key, sizeof(dev_t) + sizeof(ino_t) + first.size()}));
 }
 
 void FileTailer::ReadPass() {
@@ -76,7 +94,7 @@ std::size_t FileTailer::ReadChunk(File& file) {
   std::size_t want = std::min<std::uint64_t>(file.size - file.offset, options_.read_chunk_bytes);
   std::size_t carried = file.carry.size();
   BatchRef batch(new Batch(file.source, file.offset - carried, &acks_, kSmallBlockBytes, &budget_));
-  batch->set_origin(Origin(file));
+  Label(file, *batch);
   char* buf = batch->arena().Allocate(carried + want);
   std::memcpy(buf, file.carry.data(), carried);
   ssize_t n;
@@ -122,7 +140,7 @@ void FileTailer::Flush(File& file) {
   if (file.carry.empty() && !framer_.HasPendingRecord(file.framer)) return;
   ++counters_.partial_flushes;
   BatchRef batch(new Batch(file.source, file.offset - file.carry.size(), &acks_, kSmallBlockBytes, &budget_));
-  batch->set_origin(Origin(file));
+  Label(file, *batch);
   std::string_view data = batch->arena().Copy(file.carry);
   FramingCounters framing;
   framer_.Flush(data, batch->start_offset(), file.framer, batch->records(), framing);

@@ -12,7 +12,7 @@
 // Run from the repo root:
 //   node tests/bench/throughput.mjs [--lines N] [--line-bytes B] [--format json|text]
 //                                   [--scenarios a,b,...] [--repeat N] [--timeout S] [--json FILE]
-//                                   [--set KEY=VALUE]...
+//                                   [--set KEY=VALUE]... [--plugins example]
 // FERRY_BIN defaults to build/ferry. Scenarios: the keys of SCENARIOS below (default: all). --set adds or
 // overrides a config key (see ferryConfig).
 import { execFileSync } from 'node:child_process'
@@ -38,6 +38,15 @@ const SCENARIOS = {
   'kinesis-agg-cbor-https': { kinesis: { aggregate: true, protocol: 'cbor' }, tls: true },
   'firehose-https': { firehose: {}, tls: true },
 }
+// --plugins NAME: the flow runs this chain. `example` is DESIGN.md §12's (grep drops the health checks; the
+// lines the endpoint must count are the others), for --format text (nginx combined lines).
+const PLUGIN_CHAINS = {
+  example: {
+    yaml: "[{grep: {exclude: 'GET /health'}}, {redact: {patterns: [email, credit_card, aws_access_key_id], replace: '[REDACTED]'}}, " +
+      "{parse: {format: apache_combined}}, {add: {fields: {host: '${hostname}', file: '${file}'}, timestamp: time, record_id: id}}]",
+    dropped: (line) => line.includes('"GET /health '),
+  },
+}
 const SEED = 20261126
 const PROGRESS_EVERY_MS = 10000
 const ENDPOINT_BOUND = 0.8 // an endpoint busy this share of a core or more is what limits the run
@@ -60,6 +69,7 @@ function parseOptions() {
       timeout: { type: 'string', default: '600' },
       json: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
+      plugins: { type: 'string' },
     },
   })
   const positive = (name) => {
@@ -69,6 +79,9 @@ function parseOptions() {
   }
   const scenarios = values.scenarios.split(',').filter(Boolean)
   for (const s of scenarios) if (!SCENARIOS[s]) throw new Error(`unknown scenario ${s}; known: ${Object.keys(SCENARIOS).join(', ')}`)
+  if (values.plugins !== undefined && !PLUGIN_CHAINS[values.plugins]) {
+    throw new Error(`--plugins ${values.plugins}: known chains: ${Object.keys(PLUGIN_CHAINS).join(', ')}`)
+  }
   if (!['json', 'text'].includes(values.format)) throw new Error(`--format must be json or text, not ${values.format}`)
   const sets = values.set.map((text) => {
     const m = text.match(/^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)=(.+)$/)
@@ -85,6 +98,7 @@ function parseOptions() {
     timeoutMs: positive('timeout') * 1000,
     jsonFile: values.json,
     sets,
+    plugins: values.plugins,
   }
 }
 
@@ -149,26 +163,29 @@ function logLine(rand, ms, format, lineBytes, filler) {
   return render(agent + ' ' + filler.slice(start, start + room - agent.length - 1))
 }
 
-// Writes the log file; returns its size in bytes.
-function generateLog(file, { lines, lineBytes, format }) {
+// Writes the log file; returns its size in bytes and how many of its lines `dropped` says a plugin drops.
+function generateLog(file, { lines, lineBytes, format, dropped = () => false }) {
   const rand = random(SEED)
   const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
   let filler = ''
   while (filler.length < 2 * lineBytes + 4096) filler += alphabet[Math.floor(rand() * alphabet.length)]
   const fd = fs.openSync(file, 'w')
   let size = 0
+  let drops = 0
   let chunk = ''
   let ms = START_MS
   for (let i = 0; i < lines; i++) {
     ms += Math.floor(rand() * 5)
-    chunk += logLine(rand, ms, format, lineBytes, filler) + '\n'
+    const line = logLine(rand, ms, format, lineBytes, filler)
+    if (dropped(line)) drops++
+    chunk += line + '\n'
     if (chunk.length >= MIB || i === lines - 1) {
       size += fs.writeSync(fd, chunk)
       chunk = ''
     }
   }
   fs.closeSync(fd)
-  return size
+  return { size, drops }
 }
 
 // ---- ferry ----
@@ -337,7 +354,7 @@ async function waitForAllLines({ ferry, endpoint, label, lines, timeoutMs }) {
 async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, tls, options }) {
   const runDir = fs.mkdtempSync(path.join(workDir, `${scenario}-${run}-`))
   const overTls = SCENARIOS[scenario].tls
-  const endpoint = await startFastEndpoint({ expectedLines: options.lines, tls: overTls ? tls : null })
+  const endpoint = await startFastEndpoint({ expectedLines: options.expectedLines, tls: overTls ? tls : null })
   let ferry = null
   let memory = null
   try {
@@ -351,7 +368,7 @@ async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, tls, op
     ferry = startFerry(configPath, { env: NO_PROXY_ENV })
     memory = sampleMemory(ferry.pid)
     const label = `${scenario} run ${run}`
-    const done = await waitForAllLines({ ferry, endpoint, label, lines: options.lines, timeoutMs: options.timeoutMs })
+    const done = await waitForAllLines({ ferry, endpoint, label, lines: options.expectedLines, timeoutMs: options.timeoutMs })
     const ferryCpu = cpuSeconds(ferry.pid)
     const peakRss = peakRssKiB(ferry.pid)
     const peakAnon = memory.stop() // at the same time as VmHWM: the shutdown is not measured
@@ -449,8 +466,13 @@ process.on('exit', () => fs.rmSync(workDir, { recursive: true, force: true }))
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
 
 const logFile = path.join(workDir, `web.${options.format}.log`)
-const logBytes = generateLog(logFile, options)
-console.error(`${version}: ${options.lines} ${options.format} lines, ${(logBytes / MB).toFixed(1)} MB, in ${logFile}`)
+const chain = options.plugins ? PLUGIN_CHAINS[options.plugins] : null
+const { size: logBytes, drops } = generateLog(logFile, { ...options, dropped: chain?.dropped })
+// What the endpoint must count: every line but those the plugins drop.
+options.expectedLines = options.lines - drops
+if (chain) options.sets.push({ key: 'flow.plugins', value: chain.yaml })
+console.error(`${version}: ${options.lines} ${options.format} lines, ${(logBytes / MB).toFixed(1)} MB, in ${logFile}` +
+  (chain ? `; plugins ${options.plugins} (${drops} lines dropped by them)` : ''))
 // One throwaway CA and endpoint certificate for every HTTPS run; only ferry's aws.ca_file trusts it.
 let tls = null
 if (options.scenarios.some((s) => SCENARIOS[s].tls)) {
@@ -463,7 +485,7 @@ const results = []
 for (const scenario of options.scenarios) {
   for (let run = 1; run <= options.repeat; run++) {
     const result = await runOnce({ bin, scenario, run, workDir, logFile, logBytes, tls, options })
-    if (result.lines_received !== options.lines || result.endpoint_errors) {
+    if (result.lines_received !== options.expectedLines || result.endpoint_errors) {
       console.error(`  ${scenario} run ${run}: the endpoint counted ${result.lines_received} lines and ${result.endpoint_errors} refused requests`)
     }
     results.push(result)

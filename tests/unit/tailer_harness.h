@@ -29,7 +29,11 @@ namespace fs = std::filesystem;
 class CollectingSink : public BatchSink {
  public:
   void Accept(BatchRef batch) override {
-    for (const auto& r : batch->records()) records.emplace_back(r.data);
+    for (const auto& r : batch->records()) {
+      records.emplace_back(r.data);
+      ids.emplace_back(batch->file_id(), r.end_offset);
+    }
+    read_times_ms.push_back(batch->read_time_ms());
     if (ack) {
       batch->Ack(batch->records().size());
     } else {
@@ -37,6 +41,8 @@ class CollectingSink : public BatchSink {
     }
   }
   std::vector<std::string> records;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ids;  // each record's (file id, end offset)
+  std::vector<std::int64_t> read_times_ms;                   // each batch's
   std::vector<BatchRef> held;
   bool ack = true;
 };
