@@ -1,10 +1,14 @@
 // BuiltinPlugins: one line per built-in, each plugin's options table and maker from its own folder.
 #include "plugins/builtin_plugins.h"
 
+#include "plugins/add/add_plugin.h"
 #include "plugins/grep/grep_options.h"
 #include "plugins/json/json_options.h"
 #include "plugins/parse/parse_plugin.h"
 #include "plugins/redact/redact_plugin.h"
+#include "plugins/sample/sample_plugin.h"
+#include "plugins/singleline/singleline_plugin.h"
+#include "plugins/throttle/throttle_plugin.h"
 
 namespace ferry::plugins {
 
@@ -44,6 +48,23 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
         "regexes of your own, all in one pass, replaced by a string, a mask or an HMAC pseudonym",
         &redact::RedactFields, &MakeRedactPlugin);
     k.push_back(&redact);
+    static const BuiltinKind<AddOptions> add(
+        "add",
+        "adds fields, the read time and a record id to JSON records, or as key=value pairs before text",
+        &AddFields, &MakeAddPlugin);
+    k.push_back(&add);
+    static const BuiltinKind<SinglelineOptions> singleline(
+        "singleline", "makes a multi-line record one line, as the Kinesis Agent's SINGLELINE processor does",
+        &SinglelineFields, &MakeSinglelinePlugin);
+    k.push_back(&singleline);
+    static const BuiltinKind<SampleOptions> sample(
+        "sample", "keeps one record in N, by count or by a hash of a key so related records stay together",
+        &SampleFields, &MakeSamplePlugin);
+    k.push_back(&sample);
+    static const BuiltinKind<ThrottleOptions> throttle(
+        "throttle", "lets at most rate records per period through, per key; drops and counts the excess",
+        &ThrottleFields, &MakeThrottlePlugin);
+    k.push_back(&throttle);
     return k;
   }();
   return kinds;
