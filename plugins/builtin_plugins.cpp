@@ -19,53 +19,44 @@ const std::vector<std::pair<std::string, OnError>>& OnErrorWords() {
 }
 
 const std::vector<const PluginKind*>& BuiltinPlugins() {
+  // In the order `ferry check --keys` and the man page list them.
   static const std::vector<const PluginKind*> kinds = [] {
-    std::vector<const PluginKind*> k;
-    // Each built-in registers here: static BuiltinKind<XOptions> x("x", "doc", &XFields, &MakeXPlugin);
     static const BuiltinKind<GrepOptions> grep(
         "grep",
         "keeps the records that match an include regex (if any) and no exclude regex, on the whole record or "
         "on a JSON field; drops the others",
         &GrepFields, &MakeGrepPlugin);
-    k.push_back(&grep);
+    static const BuiltinKind<redact::RedactOptions> redact(
+        "redact",
+        "takes secrets and personal data out of records: named patterns (email, ipv4, credit_card, ...) and "
+        "regexes of your own, all in one pass, replaced by a string, a mask or an HMAC pseudonym",
+        &redact::RedactFields, &MakeRedactPlugin);
     static const BuiltinKind<JsonOptions> json(
         "json",
         "parses each record as one JSON object; drops records by a condition (where, drop_where), "
         "then keeps, drops, masks and renames fields by path; a record that is not one JSON object "
         "fails (on_error decides)",
         &JsonFields, &MakeJsonPlugin);
-    k.push_back(&json);
     static const BuiltinKind<ParseOptions> parse(
         "parse",
         "text logs (Apache access and error logs, syslog, CSV, or any line by a regex) to one JSON object "
-        "per "
-        "line, under the Kinesis Agent's LOGTOJSON / CSVTOJSON field names",
+        "per line, under the Kinesis Agent's LOGTOJSON / CSVTOJSON field names",
         &ParseFields, &MakeParsePlugin);
-    k.push_back(&parse);
-    static const BuiltinKind<redact::RedactOptions> redact(
-        "redact",
-        "takes secrets and personal data out of records: named patterns (email, ipv4, credit_card, ...) and "
-        "regexes of your own, all in one pass, replaced by a string, a mask or an HMAC pseudonym",
-        &redact::RedactFields, &MakeRedactPlugin);
-    k.push_back(&redact);
     static const BuiltinKind<AddOptions> add(
         "add",
         "adds fields, the read time and a record id to JSON records, or as key=value pairs before text",
         &AddFields, &MakeAddPlugin);
-    k.push_back(&add);
     static const BuiltinKind<SinglelineOptions> singleline(
         "singleline", "makes a multi-line record one line, as the Kinesis Agent's SINGLELINE processor does",
         &SinglelineFields, &MakeSinglelinePlugin);
-    k.push_back(&singleline);
     static const BuiltinKind<SampleOptions> sample(
         "sample", "keeps one record in N, by count or by a hash of a key so related records stay together",
         &SampleFields, &MakeSamplePlugin);
-    k.push_back(&sample);
     static const BuiltinKind<ThrottleOptions> throttle(
         "throttle", "lets at most rate records per period through, per key; drops and counts the excess",
         &ThrottleFields, &MakeThrottlePlugin);
-    k.push_back(&throttle);
-    return k;
+    return std::vector<const PluginKind*>{&grep, &redact,     &json,   &parse,
+                                          &add,  &singleline, &sample, &throttle};
   }();
   return kinds;
 }

@@ -845,7 +845,12 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
     INFO(key);
     CHECK(("\n" + keys).find("\n" + std::string(key) + " ") != std::string::npos);
   }
-  CHECK(std::count(keys.begin(), keys.end(), '\n') == 67);
+  // The plugins' own keys are counted by plugin_fields_test; here the config's (with flows[].plugins).
+  std::size_t config_keys = 0;
+  for (std::size_t at = 0; at < keys.size(); at = keys.find('\n', at) + 1) {
+    if (keys.compare(at, 18, "flows[].plugins[].") != 0) ++config_keys;
+  }
+  CHECK(config_keys == 68);
 }
 
 }  // namespace
