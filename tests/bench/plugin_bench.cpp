@@ -7,8 +7,9 @@
 // a PluginChain in batches of 64 KiB (as the tailer hands them over), and measures the process's CPU time
 // (CLOCK_PROCESS_CPUTIME_ID) from the first batch to the last. The lines are generated with a fixed seed:
 // nginx combined lines for the text cases, AWS WAF-like JSON records for the JSON ones, each padded or cut
-// to exactly 200 bytes with its newline; "secrets rare" puts a secret (an email, a card number, an AWS
-// key...) in one line of 1,000, "secrets in every line" in each.
+// to exactly 200 bytes with its newline; "rare" puts a secret (an email, a card number, an AWS key...) in
+// one line of 1,000, "every" in each. The redact cases' lines name their clients by host name, except
+// redact-library-ip-lines, where the client address in every line is a secret to the ipv4 pattern.
 #include <ctime>
 
 #include <cstdio>
@@ -51,8 +52,10 @@ std::string Fit(std::string line) {
   return line;
 }
 
-// nginx combined: the format `parse: { format: apache_combined }` reads.
-std::vector<std::string> TextLines(std::size_t n, std::size_t secret_every) {
+// nginx combined: the format `parse: { format: apache_combined }` reads. With named_clients the client is
+// a host name, not an address: for the redact cases, where an address in every line would be a secret in
+// every line for the ipv4 pattern.
+std::vector<std::string> TextLines(std::size_t n, std::size_t secret_every, bool named_clients = false) {
   std::mt19937_64 rng(42);
   const char* paths[] = {"/", "/api/v1/orders", "/static/app.js", "/health", "/login", "/api/v1/users/42"};
   std::vector<std::string> out;
@@ -60,10 +63,12 @@ std::vector<std::string> TextLines(std::size_t n, std::size_t secret_every) {
   for (std::size_t i = 0; i < n; ++i) {
     const bool secret = secret_every != 0 && i % secret_every == 0;
     std::string agent = secret ? kSecrets[rng() % std::size(kSecrets)] : "Mozilla/5.0 (X11; Linux x86_64)";
+    const std::string client = named_clients
+                                   ? fmt::format("client-{}.example.net", rng() % 4096)
+                                   : fmt::format("10.{}.{}.{}", rng() % 256, rng() % 256, rng() % 256);
     out.push_back(Fit(fmt::format(
-        "10.{}.{}.{} - - [05/Dec/2026:07:57:{:02d} +0000] \"GET {} HTTP/1.1\" {} {} \"-\" \"{}\" pad",
-        rng() % 256, rng() % 256, rng() % 256, i % 60, paths[rng() % std::size(paths)],
-        i % 17 == 0 ? 404 : 200, rng() % 100000, agent)));
+        "{} - - [05/Dec/2026:07:57:{:02d} +0000] \"GET {} HTTP/1.1\" {} {} \"-\" \"{}\" pad", client, i % 60,
+        paths[rng() % std::size(paths)], i % 17 == 0 ? 404 : 200, rng() % 100000, agent)));
   }
   return out;
 }
@@ -108,7 +113,8 @@ struct Case {
   std::string name;
   std::string plugins_yaml;  // a `plugins:` list
   bool json;
-  std::size_t secret_every;
+  std::size_t secret_every;  // 0: no secrets; 1: one in every line; 1000: one line in 1,000
+  bool named_clients = false;
 };
 
 struct Figures {
@@ -169,10 +175,11 @@ const std::string kLibrary =
 std::vector<Case> Cases() {
   return {
       {"grep", R"(- grep: { exclude: 'GET /health' })", false, 0},
-      {"redact-library-rare", "- redact: { patterns: " + kLibrary + " }", false, 1000},
-      {"redact-library-every", "- redact: { patterns: " + kLibrary + " }", false, 1},
+      {"redact-library-rare", "- redact: { patterns: " + kLibrary + " }", false, 1000, true},
+      {"redact-library-every", "- redact: { patterns: " + kLibrary + " }", false, 1, true},
+      {"redact-library-ip-lines", "- redact: { patterns: " + kLibrary + " }", false, 1000},
       {"redact-hash-every", "- redact: { patterns: " + kLibrary + ", replace: { hash: { key_file: KEY } } }",
-       false, 1},
+       false, 1, true},
       {"parse-apache-combined", "- parse: { format: apache_combined }", false, 0},
       {"json-waf-mask", R"(- json: { mask: ['httpRequest.headers[name=="Cookie"].value'] })", true, 0},
       {"add-json",
@@ -209,8 +216,9 @@ int main(int argc, char** argv) {
   if (fd < 0 || write(fd, "bench key: 32 bytes of secret..", 32) != 32) return 1;
   close(fd);
   const auto text_rare = TextLines(n, 1000);
-  const auto text_every = TextLines(n, 1);
   const auto text_plain = TextLines(n, 0);
+  const auto named_rare = TextLines(n, 1000, true);
+  const auto named_every = TextLines(n, 1, true);
   const auto json = JsonLines(n);
   std::printf("%-24s %14s %10s %12s\n", "case", "lines/s", "MB/s", "records out");
   std::string results;
@@ -218,10 +226,10 @@ int main(int argc, char** argv) {
     if (!only.empty() && only.find("," + c.name + ",") == std::string::npos) continue;
     if (auto at = c.plugins_yaml.find("KEY"); at != std::string::npos)
       c.plugins_yaml.replace(at, 3, key_path);
-    const auto& lines = c.json                ? json
-                        : c.secret_every == 1 ? text_every
-                        : c.secret_every      ? text_rare
-                                              : text_plain;
+    const auto& lines = c.json            ? json
+                        : c.named_clients ? (c.secret_every == 1 ? named_every : named_rare)
+                        : c.secret_every  ? text_rare
+                                          : text_plain;
     try {
       const Figures f = Run(c, lines, &loop, *log);
       std::printf("%-24s %14.0f %10.1f %12zu\n", c.name.c_str(), f.lines_per_s, f.mb_per_s, f.out);
