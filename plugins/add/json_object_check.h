@@ -7,7 +7,7 @@
 // literals, nothing but whitespace after the object) and that the whole record is UTF-8, in about 200 ns
 // for a 200-byte record (RapidJSON's SAX reader took several times as long). simdjson also refuses what
 // RFC 8259 allows but it cannot hold (integers past 64 bits, exponents past a double's range, nesting
-// deeper than 1024); a record it refuses for one of those is read again by RapidJSON's SAX reader,
+// deeper than 1024, lone surrogate escapes); a record it refuses is read again by RapidJSON's SAX reader,
 // iteratively (no recursion, so no depth exhausts the stack), numbers kept as text. Neither reads an
 // exponent past a double's range (1e999), nor a record with invalid UTF-8 in a string: those are not
 // objects here. The parsers keep their buffers between records; simdjson's, grown
