@@ -151,8 +151,9 @@ TEST_CASE("Recent writes of a big set are paced to a small share of a core", "[t
   INFO(writes() << " writes, " << cpu / 1000 << " us of CPU in " << wall_ns / 1000 << " us");
   REQUIRE(writes() >= 4);
   // Each write waits kCheckpointPaceFactor times its cost after it: all but the last one or two were paid
-  // for within the window.
-  CHECK(cpu - 2 * cpu / writes() <= wall_ns / kCheckpointPaceFactor);
+  // for within the window. The cost is partly wall time on the loop, which a busy machine stretches
+  // between the write and its measure, so a quarter of slack; unpaced writes would take half a core.
+  CHECK(cpu - 2 * cpu / writes() <= wall_ns / kCheckpointPaceFactor * 5 / 4);
 }
 
 TEST_CASE(
