@@ -2,6 +2,7 @@
 #include "plugins/builtin_plugins.h"
 
 #include "plugins/add/add_plugin.h"
+#include "plugins/external/external_options.h"
 #include "plugins/grep/grep_options.h"
 #include "plugins/json/json_options.h"
 #include "plugins/parse/parse_plugin.h"
@@ -55,8 +56,13 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
     static const BuiltinKind<ThrottleOptions> throttle(
         "throttle", "lets at most rate records per period through, per key; drops and counts the excess",
         &ThrottleFields, &MakeThrottlePlugin);
-    return std::vector<const PluginKind*>{&grep, &redact,     &json,   &parse,
-                                          &add,  &singleline, &sample, &throttle};
+    static const BuiltinKind<ExternalOptions> external(
+        "external",
+        "a plugin built outside ferry (C, C++, Rust): a shared object with the C ABI of ferry/plugin.h, "
+        "loaded at start; process() runs on a worker thread, one batch at a time",
+        &ExternalFields, &MakeExternalPlugin);
+    return std::vector<const PluginKind*>{&grep,       &redact, &json,     &parse,   &add,
+                                          &singleline, &sample, &throttle, &external};
   }();
   return kinds;
 }
