@@ -13,7 +13,6 @@
  * claims another ABI; and with FERRY_EXAMPLE_NO_ENTRY, a shared object without the entry symbol.
  * Thread: as the header says; an instance is used by one call at a time and shares nothing with others.
  */
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,8 +157,12 @@ bad:
 static bool contains(const struct ferry_record* record, const char* text) {
   const size_t n = strlen(text);
   if (n > record->size) return false;
-  for (size_t i = 0; i + n <= record->size; ++i) {
-    if (memcmp(record->data + i, text, n) == 0) return true;
+  const char* const last = record->data + (record->size - n);
+  for (const char* at = record->data; at <= last; ++at) {
+    /* memchr finds the candidates for the first byte at the library's speed. */
+    at = memchr(at, text[0], (size_t)(last - at) + 1);
+    if (at == NULL) return false;
+    if (memcmp(at, text, n) == 0) return true;
   }
   return false;
 }
@@ -202,7 +205,11 @@ static int example_process(void* instance, const struct ferry_batch* batch, stru
       result->reason = ex->reason;
     } else if (ex->uppercase) {
       char* out = ex->upper + ex->upper_size;
-      for (size_t k = 0; k < record->size; ++k) out[k] = (char)toupper((unsigned char)record->data[k]);
+      /* ASCII only, whatever the process's locale: bytes past 127 (UTF-8) stay as they are. */
+      for (size_t k = 0; k < record->size; ++k) {
+        const char c = record->data[k];
+        out[k] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+      }
       ex->upper_size += record->size;
       result->verdict = FERRY_VERDICT_REPLACE;
       result->data = out;
