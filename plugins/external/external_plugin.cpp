@@ -5,7 +5,8 @@
 // where the plugin's process() runs, so a slow plugin never holds up the loop. Its results come back to
 // the loop thread, where they become verdicts: replacement bytes are copied into the batch's arena and
 // reasons into the PluginBatch before the next call may overwrite them. A result the ABI does not allow (an
-// unknown verdict code, none at all, a replacement with NULL data and a non-zero size) fails that record.
+// unknown verdict code, none at all, a replacement with NULL data and a non-zero size, or one past 64 MiB)
+// fails that record.
 //
 // The job on the pool reads the records' bytes, which the batch's arena holds; the job keeps a reference
 // to the batch, taken and released on the loop (the pool thread never touches it), so the bytes outlive
@@ -24,9 +25,13 @@
 namespace ferry::plugins {
 namespace {
 
-constexpr std::size_t kErrorBytes = 1024;  // the buffer create and process may write a reason into
-constexpr std::size_t kReasonBytes =
-    1024;  // read at most this much of a record's reason (the header says so)
+// The buffer create and process may write a reason into.
+constexpr std::size_t kErrorBytes = 1024;
+// At most this much of a record's reason is read (the header says so).
+constexpr std::size_t kReasonBytes = 1024;
+// A replacement larger than this is a size the plugin got wrong, not a record: far past any destination's
+// record limit (Kinesis's largest is 10 MiB), and copying it could exhaust memory or read far out of bounds.
+constexpr std::size_t kMaxReplacementBytes = 64 << 20;
 
 // One instance of the plugin and the library it lives in, destroyed in that order.
 struct Instance {
@@ -107,6 +112,11 @@ class ExternalPlugin final : public Plugin {
         if (result.data == nullptr && result.size != 0) {
           work.Fail(
               i, fmt::format("the plugin replaced the record with {} bytes at a null pointer", result.size));
+          return;
+        }
+        if (result.size > kMaxReplacementBytes) {
+          work.Fail(i, fmt::format("the plugin replaced the record with {} bytes, more than {} MiB",
+                                   result.size, kMaxReplacementBytes >> 20));
           return;
         }
         work.Replace(i, std::string_view(result.data, result.size));

@@ -14,9 +14,11 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::Load(const std::string& re
   ::dlerror();
   void* handle = ::dlopen(real_path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
-    const char* why = ::dlerror();
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("cannot load {}: {}", real_path, why != nullptr ? why : "dlopen failed"));
+    const char* error = ::dlerror();
+    std::string_view why = error != nullptr ? error : "dlopen failed";
+    // glibc's text starts with the path itself, which the message names already.
+    if (why.starts_with(real_path + ": ")) why.remove_prefix(real_path.size() + 2);
+    return Error(ErrorCode::kInvalidArgument, fmt::format("cannot load {}: {}", real_path, why));
   }
   auto fail = [&](std::string message) {
     ::dlclose(handle);

@@ -155,8 +155,8 @@ TEST_CASE(
   REQUIRE(::chmod(text.c_str(), 0644) == 0);
   PluginHarness not_elf("external", Entry(text));
   REQUIRE_FALSE(not_elf.ok());
-  CHECK_THAT(not_elf.all_errors(), Catch::StartsWith("cannot load " + text + ": " + text + ": "));
-  CHECK_THAT(not_elf.all_errors(), Catch::Contains("ELF"));
+  // The loader's words, without the path it repeats.
+  CHECK_THAT(not_elf.all_errors(), Catch::Matches("cannot load " + text + ": [^/]*ELF[^/]*\n"));
 
   PluginHarness absent("external", Entry(dir.path() + "/nothing.so"));
   CHECK(absent.all_errors() ==
@@ -215,15 +215,17 @@ TEST_CASE("a plugin file or folder others may write is refused; root's sticky fo
 TEST_CASE("answers the ABI does not allow fail their records; a failed batch fails every record") {
   PluginHarness h("external", Entry(kMisbehaving));
   REQUIRE(h.ok());
-  auto out = h.Run({"fine", "unknown", "null", "none", "empty", "no-reason", "context"},
+  auto out = h.Run({"fine", "unknown", "null", "none", "empty", "no-reason", "context", "huge"},
                    RecordOrigin{"/var/log/app.log", 1'700'000'000'123});
-  CHECK(Verdicts(out) == std::vector<Verdict>{K, F, F, F, R, F, R});
+  CHECK(Verdicts(out) == std::vector<Verdict>{K, F, F, F, R, F, R, F});
   CHECK(out[1].reason == "the plugin gave the record an unknown verdict (99)");
   CHECK(out[2].reason == "the plugin replaced the record with 5 bytes at a null pointer");
   CHECK(out[3].reason == "the plugin gave the record no verdict");
   CHECK(out[4].text.empty());
   CHECK(out[5].reason == "the plugin failed the record without a reason");
   CHECK(out[6].text == "/var/log/app.log|1700000000123");
+  CHECK(out[7].reason ==
+        "the plugin replaced the record with " + std::to_string(SIZE_MAX) + " bytes, more than 64 MiB");
 
   auto failed = h.Run({"a", "batch-error", "b"});
   CHECK(Verdicts(failed) == std::vector<Verdict>{F, F, F});

@@ -5,9 +5,11 @@
  *   "no-reason"   FAIL with a NULL reason         "context"    REPLACE with "<source path>|<read time>"
  *   "batch-error" anywhere in the batch: process returns 1 with a reason
  *   "sleep"       sleeps 300 ms in process (a slow plugin), then keeps it
+ *   "huge"        REPLACE with SIZE_MAX bytes (a size gone wrong)
  * anything else is kept. Built against the public header only, like any plugin.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,10 @@ static int process(void* instance, const struct ferry_batch* batch, struct ferry
       out->verdict = FERRY_VERDICT_REPLACE;
       out->data = s->context;
       out->size = (size_t)n;
+    } else if (is(r, "huge")) {
+      out->verdict = FERRY_VERDICT_REPLACE;
+      out->data = s->context;
+      out->size = SIZE_MAX;
     } else if (is(r, "sleep")) {
       const struct timespec pause = {0, 300 * 1000 * 1000};
       nanosleep(&pause, NULL);
