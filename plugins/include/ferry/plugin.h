@@ -17,7 +17,9 @@
  * call on an instance happens-after the one before it, so an instance needs no lock of its own. Different
  * instances (several flows, or the same plugin twice in one flow) may be in process() at the same time on
  * different threads: state shared between instances (globals, statics) must be thread-safe.
- * ferry cannot interrupt a call: a process() that never returns keeps ferry from stopping.
+ * ferry cannot interrupt a call: a process() that never returns keeps ferry from stopping. The pool has a
+ * few threads (UV_THREADPOOL_SIZE, 4 by default) that ferry also writes its spool with: a process() that
+ * blocks for long holds one of them.
  *
  * Ownership: ferry owns everything it passes in (options, records, the batch context, the error buffer);
  * it is valid during the call only. The plugin owns what it passes out (replacement bytes, reason texts);
@@ -80,7 +82,7 @@ struct ferry_batch {
 struct ferry_result {
   uint32_t verdict; /* an enum ferry_verdict */
   /* FERRY_VERDICT_REPLACE: the new bytes (data may be NULL only when size is 0: an empty record). A result
-   * with NULL data and a non-zero size counts as failed. */
+   * with NULL data and a non-zero size, or one over 64 MiB, counts as failed. */
   const char* data;
   size_t size;
   /* FERRY_VERDICT_FAIL: why, as a NUL-terminated text (ferry reads at most 1024 bytes of it; NULL: no
