@@ -4,6 +4,7 @@
 // another ABI version, a file or folder others may write (made in a folder under the build dir, whose
 // modes the test sets). A second plugin gives answers the ABI does not allow, a slow one, and a whole
 // batch failed; the loop keeps running while a plugin works.
+#include <link.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +68,22 @@ class ModeDir {
   std::string path_;
 };
 
+// How many loaded objects' names end with name.
+int Mappings(const std::string& name) {
+  struct Search {
+    std::string suffix;
+    int count = 0;
+  } search{"/" + name};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) {
+        auto* s = static_cast<Search*>(data);
+        if (info->dlpi_name != nullptr && std::string_view(info->dlpi_name).ends_with(s->suffix)) ++s->count;
+        return 0;
+      },
+      &search);
+  return search.count;
+}
+
 std::vector<Verdict> Verdicts(const std::vector<PluginOutcome>& out) {
   std::vector<Verdict> v;
   for (const auto& o : out) v.push_back(o.verdict);
@@ -104,9 +121,22 @@ TEST_CASE("two instances of one library work side by side, and one outlives the 
   REQUIRE(second.ok());
   CHECK(first->One("abc") == "ABC");
   CHECK(second.One("abc") == "(dropped)");
+  // dlopen counts references: the library is mapped once however many instances use it.
+  CHECK(Mappings("libferry_example_filter.so") == 1);
   first.reset();
   CHECK(second.One("abc") == "(dropped)");
   CHECK(second.One("xyz") == "xyz");
+}
+
+TEST_CASE("ferry check shows the options as the plugin gets them, strings quoted") {
+  PluginHarness h("external", Entry(kExample, "{ drop_containing: '5', uppercase: true, n: [1, x, ~] }"));
+  // The example refuses n; the options are parsed before it is asked.
+  YAML::Emitter out;
+  h.spec().kind->Emit(out, h.spec());
+  CHECK(std::string(out.c_str()) ==
+        "path: " + kExample +
+            "\noptions:\n  drop_containing: \"5\"\n  uppercase: true\n  n:\n    - 1\n"
+            "    - x\n    - ~\non_error: pass");
 }
 
 TEST_CASE("options the plugin refuses, and options that are not a map, are errors") {
