@@ -282,9 +282,18 @@ TEST_CASE("lambda retries an invocation the function failed, then fails its reco
   SECTION("the handler threw (Lambda's error shape)") {
     LambdaRig rig("{ command: " + Command("error_shape") + ", retries: 0 }");
     auto out = rig.Run(Lines(1));
-    CHECK(out[0].reason == "Lambda.FunctionError: ValueError: boom (1 attempts)");
+    CHECK(out[0].reason == "Lambda.FunctionError: ValueError: boom (1 attempt)");
     CHECK(rig.Counter("invocations") == 1);
   }
+}
+
+TEST_CASE("lambda kills a function whose answer passes the cap", "[lambda]") {
+  // batch_bytes 1KiB: the cap is its floor, 1 MiB; the function answers 2 MiB.
+  LambdaRig rig("{ command: " + Command("huge") + ", batch_bytes: 1KiB, retries: 0 }");
+  auto out = rig.Run(Lines(1));
+  CHECK(out[0].verdict == F);
+  CHECK(out[0].reason == "Lambda.InvalidResponse: answered more than 1048576 bytes in one line (1 attempt)");
+  CHECK(rig.Counter("invocations") == 1);
 }
 
 TEST_CASE("lambda restarts a process that crashed and retries its invocation: nothing lost", "[lambda]") {

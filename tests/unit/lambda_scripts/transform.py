@@ -64,6 +64,10 @@ def odd_results(event, n):
                                               "data": base64.b64encode(d).decode()})
 
 
+def huge(event, n):
+    return records_of(event, lambda i, r, d: ok(r, b"x" * (2 << 20)))
+
+
 MODES = {
     "passthrough": passthrough,
     "upper": upper,
@@ -73,6 +77,7 @@ MODES = {
     "unknown_repeated": unknown_repeated,
     "bad_base64": bad_base64,
     "odd_results": odd_results,
+    "huge": huge,
 }
 
 
