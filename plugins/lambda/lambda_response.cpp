@@ -71,8 +71,10 @@ Result<LambdaResponse> ParseLambdaResponse(std::string_view line, std::size_t re
   }
   const std::size_t end = in.Tell();
   if (line.find_first_not_of(" \t\r", end) != std::string_view::npos) {
-    return Error(ErrorCode::kInvalidArgument,
-                 fmt::format("Lambda.InvalidResponse: the answer is not JSON (bytes after the value at byte {})", end));
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("Lambda.InvalidResponse: the answer is not JSON (bytes after the value at byte {})",
+                    end));
   }
   if (!doc.IsObject()) {
     return Error(ErrorCode::kInvalidArgument, "Lambda.InvalidResponse: the answer is not a JSON object");
