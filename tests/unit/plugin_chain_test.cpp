@@ -97,7 +97,7 @@ class HeldPlugin : public Plugin {
 
 struct DeadLetters {
   std::vector<std::tuple<std::string, std::string, std::string>> written;  // plugin, reason, data
-  std::vector<std::string> codes;  // each written record's error code
+  std::vector<std::string> codes;                                          // each written record's error code
   bool fail = false;
   bool hold = false;
   std::vector<std::function<void(Status)>> pending;
