@@ -28,6 +28,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -376,6 +377,23 @@ TEST_CASE("lambda gives the process its environment and the event its fixed fiel
         "arn:aws:firehose:eu-west-1:000000000000:deliverystream/web-stream");
   CHECK(std::string(doc["event"]["region"].GetString()) == "eu-west-1");
   CHECK(std::string(doc["event"]["invocationId"].GetString()).size() == 36);
+}
+
+TEST_CASE("lambda runs instances side by side", "[lambda]") {
+  LambdaRig rig("{ command: " + Command("env") + ", instances: 2, batch_records: 1 }");
+  CHECK(rig.plugin().max_in_flight() == 2);
+  CHECK(rig.Counter("instances_running") == 2);
+  auto out = rig.Run(Lines(4));
+  std::set<std::int64_t> pids;
+  for (const auto& o : out) {
+    REQUIRE(o.verdict == R);
+    rapidjson::Document doc;
+    doc.Parse(o.text.c_str());
+    REQUIRE(doc.IsObject());
+    pids.insert(doc["pid"].GetInt64());
+  }
+  CHECK(pids.size() == 2);  // the first two invocations went out at once, one to each process
+  CHECK(rig.Counter("invocations") == 4);
 }
 
 TEST_CASE("lambda's Close stops a process that hangs and abandons its batch", "[lambda]") {
