@@ -9,8 +9,9 @@
 //   failure; a crash on the Nth invocation (restarted, retried, nothing lost); a hang (killed at the
 //   timeout, restarted, retried, then failed; or answered on the retry); a process that exits at once
 //   (restarted with backoff, records failed once retries are spent); a stray line (restarted);
-// - the process's environment and the event's fixed fields; its stderr in ferry's log; Close() stopping a
-//   hung process; `ferry check` and start-up refusing a program that is not there or cannot run;
+// - instances side by side; the process's environment and the event's fixed fields; its stderr in ferry's
+//   log; an answer past the line cap; Close() stopping a hung process; `ferry check` and start-up refusing
+//   a program that is not there or cannot run;
 // - a slow function: batches wait in the chain, charged to the flow's memory budget, so a source that
 //   reads only while the budget has room pauses instead of memory growing.
 // Backoffs and timeouts are short (tens of ms); the whole file runs in a few seconds.
