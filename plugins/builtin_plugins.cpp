@@ -5,6 +5,7 @@
 #include "plugins/external/external_options.h"
 #include "plugins/grep/grep_options.h"
 #include "plugins/json/json_options.h"
+#include "plugins/lambda/lambda_options.h"
 #include "plugins/parse/parse_plugin.h"
 #include "plugins/redact/redact_plugin.h"
 #include "plugins/sample/sample_plugin.h"
@@ -56,13 +57,19 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
     static const BuiltinKind<ThrottleOptions> throttle(
         "throttle", "lets at most rate records per period through, per key; drops and counts the excess",
         &ThrottleFields, &MakeThrottlePlugin);
+    static const BuiltinKind<LambdaOptions> lambda(
+        "lambda",
+        "runs a Firehose data-transformation function (a handler written for AWS Lambda) as a local "
+        "process: each record goes on with the data it returns (Ok), is dropped (Dropped) or fails "
+        "(ProcessingFailed, error code processing-failed)",
+        &LambdaFields, &MakeLambdaPlugin);
     static const BuiltinKind<ExternalOptions> external(
         "external",
         "a plugin built outside ferry (C, C++, Rust): a shared object with the C ABI of ferry/plugin.h, "
         "loaded at start; process() runs on a worker thread, one batch at a time",
         &ExternalFields, &MakeExternalPlugin);
-    return std::vector<const PluginKind*>{&grep,       &redact, &json,     &parse,   &add,
-                                          &singleline, &sample, &throttle, &external};
+    return std::vector<const PluginKind*>{&grep,       &redact, &json,     &parse,  &add,
+                                          &singleline, &sample, &throttle, &lambda, &external};
   }();
   return kinds;
 }
