@@ -147,4 +147,51 @@ Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const Buil
   return parts;
 }
 
+Result<Flow::Parts> BuildStreamFlow(const config::FlowOptions& options, const BuildContext& ctx,
+                                    std::size_t budget_bytes, StreamFlowSpec spec) {
+  const std::string where = fmt::format("flows '{}'", options.name);
+  auto output = PrepareOutput(options, ctx.hostname);
+  if (!output) return output.error();
+  auto framer = RecordFramer::Create(FramingFor(options, output->max_record_bytes));
+  if (!framer) return Error(ErrorCode::kInvalidArgument, where + ": " + framer.error().message());
+  auto plugins = MakePluginStages(options, ctx.loop, ctx.clock, ctx.hostname, ctx.log);
+  if (!plugins) return plugins.error();
+
+  Flow::Parts parts;
+  parts.name = options.name;
+  parts.plugins = std::move(*plugins);
+  parts.budget = std::make_unique<MemoryBudget>(budget_bytes, ctx.total);
+  parts.output = std::move(*output);
+  struct StreamParts {
+    StreamSourceOptions options;
+    std::vector<StreamInput> inputs;
+    RecordFramer framer;
+    std::function<void(StreamSource&)> on_source;
+  };
+  auto held = std::make_shared<StreamParts>(StreamParts{
+      StreamSourceOptions{options.name, std::nullopt}, std::move(spec.inputs), std::move(*framer),
+      std::move(spec.on_source)});
+  parts.source = [held](const SourceContext& s) -> std::unique_ptr<Source> {
+    auto source = std::make_unique<StreamSource>(s.loop, s.log, std::move(held->options),
+                                                 std::move(held->inputs), std::move(held->framer), s.budget,
+                                                 s.sink);
+    if (held->on_source) held->on_source(*source);
+    return source;
+  };
+  parts.sender = SenderOptionsFor(ctx.config, ctx.clock, ctx.log);
+
+  Safekeeping& keep = parts.keep;
+  keep.flow = options.name;
+  keep.budget = parts.budget.get();
+  std::filesystem::path path(spec.dead_letter_path);
+  if (path.extension() == ".jsonl") path.replace_extension();
+  std::filesystem::path folder = path.parent_path();
+  if (folder.empty()) folder = ".";
+  keep.dead_letters = std::make_unique<DeadLetterWriter>(
+      ctx.loop, folder.string(), path.filename().string(),
+      [&clock = ctx.clock] { return clock.UnixSeconds() * 1000; });
+  keep.dead_letters->set_fallback_fd(spec.dead_letter_fallback_fd);
+  return parts;
+}
+
 }  // namespace ferry
