@@ -8,7 +8,9 @@
 namespace ferry::cli {
 namespace {
 
-Error Usage(std::string message) { return Error(ErrorCode::kInvalidArgument, std::move(message)); }
+Error Usage(std::string message) {
+  return Error(ErrorCode::kInvalidArgument, std::move(message));
+}
 
 Result<Compression> ParseCompression(std::string_view text) {
   if (text == "gzip") return Compression::kGzip;
@@ -54,10 +56,13 @@ Result<SendArgs> ParseSendArgs(std::span<const std::string_view> args) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
-    static constexpr std::string_view kValued[] = {
-        "--stream",      "--delivery-stream", "--region",     "--endpoint",       "--profile",
-        "--partition-key", "--compression",   "-c",           "--config",         "--flow",
-        "--progress",    "--max-retry-time",  "--dead-letter", "--log-level"};
+    static constexpr std::string_view kValued[] = {"--stream",      "--delivery-stream",
+                                                   "--region",      "--endpoint",
+                                                   "--profile",     "--partition-key",
+                                                   "--compression", "-c",
+                                                   "--config",      "--flow",
+                                                   "--progress",    "--max-retry-time",
+                                                   "--dead-letter", "--log-level"};
     if (std::find(std::begin(kValued), std::end(kValued), name) == std::end(kValued))
       return Usage(fmt::format("unknown flag '{}'", arg));
     if (!value) {
@@ -128,8 +133,8 @@ Result<config::Config> SendConfig(const SendArgs& args, std::optional<config::Co
   } else {
     std::string names;
     for (const auto& f : config.flows) names += (names.empty() ? "" : ", ") + f.name;
-    return Usage(fmt::format("{} has {} flows ({}): name one with --flow", config.file, config.flows.size(),
-                             names));
+    return Usage(
+        fmt::format("{} has {} flows ({}): name one with --flow", config.file, config.flows.size(), names));
   }
 
   if (!args.stream.empty()) {
@@ -156,8 +161,10 @@ Result<config::Config> SendConfig(const SendArgs& args, std::optional<config::Co
                                            : config::PartitionKeyOptions::Kind::kTemplate;
   }
   if (args.no_aggregate) flow.kinesis->aggregate = false;
-  if (args.compression) (kinesis ? flow.kinesis->compression : flow.firehose->compression) = *args.compression;
-  if (!args.endpoint.empty()) (kinesis ? config.aws.kinesis_endpoint : config.aws.firehose_endpoint) = args.endpoint;
+  if (args.compression)
+    (kinesis ? flow.kinesis->compression : flow.firehose->compression) = *args.compression;
+  if (!args.endpoint.empty())
+    (kinesis ? config.aws.kinesis_endpoint : config.aws.firehose_endpoint) = args.endpoint;
   if (!args.region.empty()) config.aws.region = args.region;
   if (!args.profile.empty()) config.aws.profile = args.profile;
   // A shell tool speaks when something is wrong; the config's level counts only when it sets one.

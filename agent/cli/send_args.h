@@ -31,8 +31,8 @@ struct SendArgs {
   std::string flow;                        // --flow
   ProgressMode progress = ProgressMode::kAuto;
   Duration max_retry_time{300000};
-  std::string dead_letter;  // --dead-letter; empty: kDefaultDeadLetterFile
-  std::string log_level;    // --log-level; empty: the config's, or warn
+  std::string dead_letter;          // --dead-letter; empty: kDefaultDeadLetterFile
+  std::string log_level;            // --log-level; empty: the config's, or warn
   std::vector<std::string> inputs;  // "-" is standard input; none: standard input
   bool help = false;
 };

@@ -60,7 +60,8 @@ int SendCommand(std::span<const std::string_view> args) {
   }
   SendPlan plan;
   plan.inputs = std::move(*inputs);
-  plan.dead_letter_path = parsed->dead_letter.empty() ? std::string(kDefaultDeadLetterFile) : parsed->dead_letter;
+  plan.dead_letter_path =
+      parsed->dead_letter.empty() ? std::string(kDefaultDeadLetterFile) : parsed->dead_letter;
   plan.max_retry_time = parsed->max_retry_time;
   plan.progress = parsed->progress == ProgressMode::kAlways ||
                   (parsed->progress == ProgressMode::kAuto && ::isatty(STDERR_FILENO) == 1);

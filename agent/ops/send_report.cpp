@@ -74,23 +74,24 @@ int SendExitStatus(const SendOutcome& outcome) {
 
 std::string FormatSendSummary(const SendOutcome& outcome) {
   const SendFigures& f = outcome.figures;
-  std::string out = fmt::format("ferry send: {} ({}) read from {}; {} acknowledged by {}",
-                                Plural(f.records_read, "record", "records"), HumanBytes(f.bytes_read),
-                                Plural(outcome.inputs.size(), "input", "inputs"), f.records_acked,
-                                outcome.destination);
+  std::string out =
+      fmt::format("ferry send: {} ({}) read from {}; {} acknowledged by {}",
+                  Plural(f.records_read, "record", "records"), HumanBytes(f.bytes_read),
+                  Plural(outcome.inputs.size(), "input", "inputs"), f.records_acked, outcome.destination);
   if (f.records_dropped > 0) out += fmt::format(", {} dropped by plugins", f.records_dropped);
   out += fmt::format(" in {:.1f} s\n", f.elapsed_s);
   if (f.records_dead_lettered > 0) {
-    const std::uint64_t to_file = f.records_dead_lettered - std::min(f.records_dead_lettered,
-                                                                      outcome.dead_letters_to_stderr);
+    const std::uint64_t to_file =
+        f.records_dead_lettered - std::min(f.records_dead_lettered, outcome.dead_letters_to_stderr);
     if (to_file > 0) {
       out += fmt::format("ferry send: {} refused for good, written to {}\n",
                          Plural(to_file, "record", "records"), outcome.dead_letter_path);
     }
     if (outcome.dead_letters_to_stderr > 0) {
-      out += fmt::format("ferry send: {} refused for good, written to standard error ({} could not be "
-                         "written)\n",
-                         Plural(outcome.dead_letters_to_stderr, "record", "records"), outcome.dead_letter_path);
+      out += fmt::format(
+          "ferry send: {} refused for good, written to standard error ({} could not be "
+          "written)\n",
+          Plural(outcome.dead_letters_to_stderr, "record", "records"), outcome.dead_letter_path);
     }
   }
   for (const auto& error : outcome.input_errors) out += fmt::format("ferry send: {}\n", error);
@@ -100,10 +101,11 @@ std::string FormatSendSummary(const SendOutcome& outcome) {
     if (outcome.signal != 0) {
       why = fmt::format("interrupted by signal {}", outcome.signal);
     } else if (outcome.gave_up) {
-      why = fmt::format("no acknowledgement for {} (--max-retry-time)", FormatDuration(outcome.max_retry_time));
+      why =
+          fmt::format("no acknowledgement for {} (--max-retry-time)", FormatDuration(outcome.max_retry_time));
     }
-    if (!outcome.errors.empty()) why += fmt::format("{}endpoint errors: {}", why.empty() ? "" : "; ",
-                                                    ErrorCounts(outcome.errors));
+    if (!outcome.errors.empty())
+      why += fmt::format("{}endpoint errors: {}", why.empty() ? "" : "; ", ErrorCounts(outcome.errors));
     out += fmt::format("ferry send: {} not sent{}{}\n", Plural(unsent, "record", "records"),
                        why.empty() ? "" : ": ", why);
     for (const auto& in : outcome.inputs) {
@@ -117,11 +119,10 @@ std::string FormatSendSummary(const SendOutcome& outcome) {
 
 std::string FormatSendProgress(const SendFigures& f, std::size_t width) {
   const double rate = f.elapsed_s > 0 ? static_cast<double>(f.records_acked) / f.elapsed_s : 0;
-  std::string body = fmt::format("{} rec {} read, {} {} acked, {} rec/s",
-                                 HumanCount(static_cast<double>(f.records_read)),
-                                 HumanBytes(static_cast<double>(f.bytes_read)),
-                                 HumanCount(static_cast<double>(f.records_acked)),
-                                 HumanBytes(static_cast<double>(f.bytes_acked)), HumanCount(rate));
+  std::string body = fmt::format(
+      "{} rec {} read, {} {} acked, {} rec/s", HumanCount(static_cast<double>(f.records_read)),
+      HumanBytes(static_cast<double>(f.bytes_read)), HumanCount(static_cast<double>(f.records_acked)),
+      HumanBytes(static_cast<double>(f.bytes_acked)), HumanCount(rate));
   if (!f.sizes_known) return body.substr(0, width);
   const double done = Done(f);
   const std::string percent = fmt::format("{:3.0f}%", std::floor(done * 100));

@@ -14,15 +14,15 @@ namespace ferry {
 
 // How far a send has come, as the session measures it.
 struct SendFigures {
-  std::uint64_t records_read = 0;  // framed from the inputs, handed to the pipeline
-  std::uint64_t bytes_read = 0;    // decompressed
-  std::uint64_t records_acked = 0;         // stored by the endpoint (user records)
-  std::uint64_t bytes_acked = 0;           // input bytes behind every record done with (acknowledged, dropped
-                                           // or dead-lettered), decompressed
-  std::uint64_t records_dropped = 0;       // by the flow's plugins (their dead letters among them)
-  std::uint64_t records_dead_lettered = 0; // refused for good by the endpoint
-  std::uint64_t input_bytes_read = 0;      // as stored (compressed inputs: compressed bytes)
-  std::uint64_t input_bytes_total = 0;     // the inputs' sizes, when every one is a regular file
+  std::uint64_t records_read = 0;     // framed from the inputs, handed to the pipeline
+  std::uint64_t bytes_read = 0;       // decompressed
+  std::uint64_t records_acked = 0;    // stored by the endpoint (user records)
+  std::uint64_t bytes_acked = 0;      // input bytes behind every record done with (acknowledged, dropped
+                                      // or dead-lettered), decompressed
+  std::uint64_t records_dropped = 0;  // by the flow's plugins (their dead letters among them)
+  std::uint64_t records_dead_lettered = 0;  // refused for good by the endpoint
+  std::uint64_t input_bytes_read = 0;       // as stored (compressed inputs: compressed bytes)
+  std::uint64_t input_bytes_total = 0;      // the inputs' sizes, when every one is a regular file
   bool sizes_known = false;
   double elapsed_s = 0;
 
@@ -46,8 +46,8 @@ struct SendOutcome {
   Duration max_retry_time{0};
   std::vector<std::string> input_errors;  // "app.log.gz: gzip data ends in the middle of a member"
   std::vector<SendInputState> inputs;
-  std::string dead_letter_path;          // where refused records went
-  std::uint64_t dead_letters_to_stderr = 0;  // refused records written to standard error instead
+  std::string dead_letter_path;                 // where refused records went
+  std::uint64_t dead_letters_to_stderr = 0;     // refused records written to standard error instead
   std::map<std::string, std::uint64_t> errors;  // what the endpoint answered, by code
 };
 

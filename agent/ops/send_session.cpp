@@ -97,8 +97,8 @@ void SendSession::OnResolved(Status resolved) {
 Status SendSession::BuildFlow() {
   const config::FlowOptions& options = config_.flows.front();
   BuildContext build{&loop_, config_, env_.hostname(), *log_, clock_, &budget_};
-  sizes_known_ = std::all_of(plan_.inputs.begin(), plan_.inputs.end(),
-                             [](const StreamInput& in) { return in.regular; });
+  sizes_known_ =
+      std::all_of(plan_.inputs.begin(), plan_.inputs.end(), [](const StreamInput& in) { return in.regular; });
   StreamFlowSpec spec;
   spec.inputs = std::move(plan_.inputs);
   plan_.inputs.clear();
@@ -111,7 +111,8 @@ Status SendSession::BuildFlow() {
   auto parts = BuildStreamFlow(options, build, config_.memory_limit, std::move(spec));
   if (!parts) return parts.error();
   dead_letters_ = parts->keep.dead_letters.get();
-  const aws::ServiceEndpoint& endpoint = parts->output.service == "kinesis" ? aws_->kinesis() : aws_->firehose();
+  const aws::ServiceEndpoint& endpoint =
+      parts->output.service == "kinesis" ? aws_->kinesis() : aws_->firehose();
   FlowContext ctx{&loop_, *log_, aws_->http(), acks_, clock_};
   flow_ = std::make_unique<Flow>(ctx, std::move(*parts), endpoint, aws_->credentials());
   return Status::Ok();

@@ -81,8 +81,8 @@ class SendSession {
   AckTracker acks_;
   std::unique_ptr<aws::AwsAccess> aws_;
   std::unique_ptr<Flow> flow_;
-  StreamSource* source_ = nullptr;               // the flow's
-  DeadLetterWriter* dead_letters_ = nullptr;     // the flow's output's
+  StreamSource* source_ = nullptr;            // the flow's
+  DeadLetterWriter* dead_letters_ = nullptr;  // the flow's output's
   std::string destination_;
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};

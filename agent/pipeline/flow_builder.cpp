@@ -168,13 +168,13 @@ Result<Flow::Parts> BuildStreamFlow(const config::FlowOptions& options, const Bu
     RecordFramer framer;
     std::function<void(StreamSource&)> on_source;
   };
-  auto held = std::make_shared<StreamParts>(StreamParts{
-      StreamSourceOptions{options.name, std::nullopt}, std::move(spec.inputs), std::move(*framer),
-      std::move(spec.on_source)});
+  auto held = std::make_shared<StreamParts>(StreamParts{StreamSourceOptions{options.name, std::nullopt},
+                                                        std::move(spec.inputs), std::move(*framer),
+                                                        std::move(spec.on_source)});
   parts.source = [held](const SourceContext& s) -> std::unique_ptr<Source> {
-    auto source = std::make_unique<StreamSource>(s.loop, s.log, std::move(held->options),
-                                                 std::move(held->inputs), std::move(held->framer), s.budget,
-                                                 s.sink);
+    auto source =
+        std::make_unique<StreamSource>(s.loop, s.log, std::move(held->options), std::move(held->inputs),
+                                       std::move(held->framer), s.budget, s.sink);
     if (held->on_source) held->on_source(*source);
     return source;
   };
@@ -187,9 +187,9 @@ Result<Flow::Parts> BuildStreamFlow(const config::FlowOptions& options, const Bu
   if (path.extension() == ".jsonl") path.replace_extension();
   std::filesystem::path folder = path.parent_path();
   if (folder.empty()) folder = ".";
-  keep.dead_letters = std::make_unique<DeadLetterWriter>(
-      ctx.loop, folder.string(), path.filename().string(),
-      [&clock = ctx.clock] { return clock.UnixSeconds() * 1000; });
+  keep.dead_letters =
+      std::make_unique<DeadLetterWriter>(ctx.loop, folder.string(), path.filename().string(),
+                                         [&clock = ctx.clock] { return clock.UnixSeconds() * 1000; });
   keep.dead_letters->set_fallback_fd(spec.dead_letter_fallback_fd);
   return parts;
 }
