@@ -217,3 +217,29 @@ test('SIGINT: what is in flight is answered, exit 130, the summary says what was
   assert.match(stderr, /0 records not sent: interrupted by signal 2/)
   assertEveryLineOnce(lines, await readAll(client, stream), stderr)
 })
+
+test('a second SIGINT stops at once while a request hangs: exit 130, the summary counts what was not sent', async () => {
+  const ep = await startFirehoseEndpoint({ policy: () => ({ hang: true }) })
+  try {
+    const child = spawn(ferryBinary(), ['send', '--delivery-stream', 'ds', '--endpoint', ep.endpoint], { cwd: tmp, env: sendEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8')
+    child.stderr.on('data', (s) => { stderr += s })
+    child.stdin.end('one\ntwo\nthree\n')
+    const done = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
+    await ep.waitForRequests(1)
+    child.kill('SIGINT')
+    // The first one waits for the hanging request (shutdown_timeout is 10 s); the second does not.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(child.exitCode, null, 'still waiting for the request in flight after one SIGINT')
+    const second = Date.now()
+    child.kill('SIGINT')
+    const { code } = await done
+    assert.ok(Date.now() - second < 2000, 'stopped at once')
+    assert.equal(code, 130, stderr)
+    assert.match(stderr, /3 records \(14 B\) read from 1 input; 0 acknowledged by Firehose delivery stream 'ds'/)
+    assert.match(stderr, /3 records not sent: interrupted by signal 2/)
+  } finally {
+    await ep.stop()
+  }
+})
