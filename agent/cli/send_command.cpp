@@ -73,6 +73,8 @@ int SendCommand(std::span<const std::string_view> args) {
   auto outcome = session.Run();
   if (!outcome) {
     PrintLines(outcome.error().message(), "ferry send: ");
+    if (outcome.error().message().starts_with("no AWS region"))
+      PrintLines("or give --region R", "ferry send: ");
     return outcome.error().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   const std::string summary = FormatSendSummary(*outcome);

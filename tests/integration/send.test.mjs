@@ -170,6 +170,13 @@ test('records refused for good: exit 1, the dead-letter file named and holding t
     const letters = fs.readFileSync(dead, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     assert.deepEqual(letters.map((l) => [l.data.trimEnd(), l.error_code]), [['refuse 2', 'InvalidArgumentException'], ['refuse 4', 'InvalidArgumentException']])
     assert.deepEqual(ep.lines().sort(), ['keep 1', 'keep 3', 'keep 5'])
+    // A dead-letter file that cannot be made: the refused records are written to standard error instead.
+    const unwritable = path.join(tmp, 'refused.jsonl', 'under-a-file.jsonl')
+    const r2 = await send(['-c', configPath, '--endpoint', ep.endpoint, '--dead-letter', unwritable], { input })
+    assert.equal(r2.code, 1, r2.stderr)
+    assert.ok(r2.stderr.includes(`2 records refused for good, written to standard error (${unwritable} could not be written)`), r2.stderr)
+    const onStderr = r2.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+    assert.deepEqual(onStderr.map((l) => l.data.trimEnd()).sort(), ['refuse 2', 'refuse 4'])
   } finally {
     await ep.stop()
   }
