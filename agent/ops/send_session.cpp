@@ -70,8 +70,10 @@ Result<SendOutcome> SendSession::Run() {
         sig, [](uv_signal_t* h, int signum) { static_cast<SendSession*>(h->data)->OnSignal(signum); },
         sig == &sigint_ ? SIGINT : SIGTERM);
   }
-  uv_timer_init(&loop_, &tick_);
-  tick_.data = this;
+  for (uv_timer_t* timer : {&tick_, &stop_timer_}) {
+    uv_timer_init(&loop_, timer);
+    timer->data = this;
+  }
   started_at_ = uv_now(&loop_);
   const bool kinesis = config_.flows.front().kinesis.has_value();
   aws_ = std::make_unique<aws::AwsAccess>(&loop_, config_.aws, env_, clock_, *log_);
@@ -145,24 +147,34 @@ void SendSession::OnTick() {
 }
 
 void SendSession::OnSignal(int signum) {
-  if (signal_ != 0 || closing_) {
-    // A second signal: stop at once.
-    if (progress_drawn_) WriteText(plan_.progress_fd, "\n");
-    SendOutcome now = Outcome();
-    now.signal = signal_ != 0 ? signal_ : signum;
-    WriteText(STDERR_FILENO, FormatSendSummary(now));
-    std::_Exit(SendExitStatus(now));
-  }
+  // A second signal: stop at once.
+  if (signal_ != 0 || closing_) return StopNow(signal_ != 0 ? signal_ : signum);
   signal_ = signum;
   if (!flow_) {
     log_->info("signal {}: stopping before sending began", signum);
     CloseAll();
     return;
   }
-  if (draining_) return;  // the input has ended: the answers are being waited for already
   log_->warn("signal {}: stopping; sending what was read (for at most {}); again to stop at once", signum,
              FormatDuration(config_.shutdown_timeout));
-  Drain(config_.shutdown_timeout);
+  if (!draining_) return Drain(config_.shutdown_timeout);
+  // The input has ended and its answers are awaited for up to --max-retry-time: the signal cuts that wait
+  // to shutdown_timeout.
+  uv_timer_start(
+      &stop_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<SendSession*>(t->data);
+        self->StopNow(self->signal_);
+      },
+      static_cast<std::uint64_t>(std::max<Duration::rep>(config_.shutdown_timeout.count(), 0)), 0);
+}
+
+void SendSession::StopNow(int signum) {
+  if (progress_drawn_) WriteText(plan_.progress_fd, "\n");
+  SendOutcome now = Outcome();
+  now.signal = signum;
+  WriteText(STDERR_FILENO, FormatSendSummary(now));
+  std::_Exit(SendExitStatus(now));
 }
 
 void SendSession::Drain(Duration timeout) {
@@ -192,6 +204,7 @@ void SendSession::CloseAll() {
     if (flow_) flow_->Close([] {});
     for (uv_signal_t* sig : {&sigint_, &sigterm_}) CloseHandle(sig);
     CloseHandle(&tick_);
+    CloseHandle(&stop_timer_);
   };
   // The HTTP client first: aborting its transfers settles every request callback before the flow closes.
   if (aws_) {

@@ -5,8 +5,9 @@
 // - every input is read: the flow drains (what is held is sent at once) and the session waits for the
 //   answers, for at most max_retry_time;
 // - no record has been acknowledged for max_retry_time while records wait: what is left is given up;
-// - SIGINT or SIGTERM: reading stops and what was read is sent, for at most shutdown_timeout; a second
-//   signal prints the summary and ends the process at once (std::_Exit), nothing more is waited for.
+// - SIGINT or SIGTERM: reading stops and what was read is sent, for at most shutdown_timeout (also when
+//   the input had ended and its answers were being awaited); then, or at a second signal, the summary is
+//   printed and the process ends at once (std::_Exit) if the flow has not drained by itself.
 // A progress line is redrawn on progress_fd every 200 ms when asked for. Construct, Run() once, destroy;
 // all on one thread.
 #pragma once
@@ -61,6 +62,8 @@ class SendSession {
   void OnInputEnd();
   void OnTick();
   void OnSignal(int signum);
+  // Prints the summary as things stand and ends the process (std::_Exit): nothing more is waited for.
+  [[noreturn]] void StopNow(int signum);
   void Drain(Duration timeout);
   void OnDrained();
   void CloseAll();
@@ -87,6 +90,7 @@ class SendSession {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_timer_t tick_{};
+  uv_timer_t stop_timer_{};  // after a signal once the input has ended: shutdown_timeout
   std::uint64_t started_at_ = 0;
   std::uint64_t last_progress_at_ = 0;  // loop ms when something was last done with
   std::uint64_t done_mark_ = ~std::uint64_t{0};

@@ -69,10 +69,10 @@ function assertEveryLineOnce(lines, records, stderr) {
 
 test('standard input to Kinesis, aggregated: every line once, exit 0, one summary line', async () => {
   const stream = await newStream()
-  const lines = generateLines(5000, { seed: 17 })
+  const lines = generateLines(2000, { seed: 17 })
   const r = await send(['--stream', stream, '--endpoint', kinesalite.endpoint], { input: fileContents(lines) })
   assert.equal(r.code, 0, r.stderr)
-  assert.match(r.stderr, /^ferry send: 5000 records \(.*\) read from 1 input; 5000 acknowledged by Kinesis stream 'send-\d+' in [\d.]+ s\n$/)
+  assert.match(r.stderr, /^ferry send: 2000 records \(.*\) read from 1 input; 2000 acknowledged by Kinesis stream 'send-\d+' in [\d.]+ s\n$/)
   const records = await readAll(client, stream)
   assert.ok(records.some((x) => x.aggregated), 'aggregated by default')
   assertEveryLineOnce(lines, records, r.stderr)
@@ -80,17 +80,17 @@ test('standard input to Kinesis, aggregated: every line once, exit 0, one summar
 
 test('several files and a .gz file, without aggregation: every line once', async () => {
   const stream = await newStream()
-  const lines = generateLines(3000, { seed: 18 })
+  const lines = generateLines(1500, { seed: 18 })
   const a = path.join(tmp, 'a.log')
   const b = path.join(tmp, 'b.log.gz')
   const c = path.join(tmp, 'c.log')
-  fs.writeFileSync(a, fileContents(lines.slice(0, 1000)))
-  fs.writeFileSync(b, zlib.gzipSync(fileContents(lines.slice(1000, 2000))))
+  fs.writeFileSync(a, fileContents(lines.slice(0, 500)))
+  fs.writeFileSync(b, zlib.gzipSync(fileContents(lines.slice(500, 1000))))
   // The last line without a newline is sent too.
-  fs.writeFileSync(c, fileContents(lines.slice(2000)).subarray(0, -1))
+  fs.writeFileSync(c, fileContents(lines.slice(1000)).subarray(0, -1))
   const r = await send(['--stream', stream, '--endpoint', kinesalite.endpoint, '--no-aggregate', '--partition-key', 'k', a, b, c])
   assert.equal(r.code, 0, r.stderr)
-  assert.match(r.stderr, /3000 records .* read from 3 inputs; 3000 acknowledged/)
+  assert.match(r.stderr, /1500 records .* read from 3 inputs; 1500 acknowledged/)
   const records = await readAll(client, stream)
   assert.ok(records.every((x) => !x.aggregated && x.partitionKey === 'k'), 'no aggregates; the fixed key')
   assertEveryLineOnce(lines, records, r.stderr)
@@ -246,6 +246,25 @@ test('a second SIGINT stops at once while a request hangs: exit 130, the summary
     assert.equal(code, 130, stderr)
     assert.match(stderr, /3 records \(14 B\) read from 1 input; 0 acknowledged by Firehose delivery stream 'ds'/)
     assert.match(stderr, /3 records not sent: interrupted by signal 2/)
+  } finally {
+    await ep.stop()
+  }
+})
+
+test('one SIGINT after the input ended waits at most shutdown_timeout for a hanging request', async () => {
+  const ep = await startFirehoseEndpoint({ policy: () => ({ hang: true }) })
+  try {
+    const configPath = path.join(tmp, 'short-shutdown.yaml')
+    fs.writeFileSync(configPath, 'shutdown_timeout: 1s\nflows:\n  - name: f\n    files: [/x]\n    firehose:\n      delivery_stream: ds\n')
+    const pending = send(['-c', configPath, '--endpoint', ep.endpoint], { input: Buffer.from('one\ntwo\n') })
+    await ep.waitForRequests(1)
+    const signalled = Date.now()
+    pending.child.kill('SIGINT')
+    const r = await pending
+    const waited = Date.now() - signalled
+    assert.equal(r.code, 130, r.stderr)
+    assert.ok(waited >= 900 && waited < 5000, `stopped after ${waited} ms, shutdown_timeout is 1 s`)
+    assert.match(r.stderr, /2 records not sent: interrupted by signal 2/)
   } finally {
     await ep.stop()
   }
