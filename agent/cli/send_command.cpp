@@ -9,11 +9,14 @@
 
 #include <fmt/format.h>
 
+#include <spdlog/sinks/stdout_sinks.h>
 #include "agent/cli/commands.h"
 #include "agent/cli/config_flag.h"
 #include "agent/cli/send_args.h"
 #include "agent/core/heap_retention.h"
+
 #include "agent/ops/log_sink.h"
+#include "agent/ops/progress_line_sink.h"
 #include "agent/ops/send_session.h"
 
 namespace ferry::cli {
@@ -67,7 +70,11 @@ int SendCommand(std::span<const std::string_view> args) {
                   (parsed->progress == ProgressMode::kAuto && ::isatty(STDERR_FILENO) == 1);
   plan.progress_width = TerminalWidth(STDERR_FILENO);
 
-  auto log = MakeStderrLogger(config->log_level);
+  // On a terminal with a progress line, a log line first erases the line it would run on after.
+  auto log = plan.progress ? MakeLogger(std::make_shared<ProgressLineSink>(
+                                            STDERR_FILENO, std::make_shared<spdlog::sinks::stderr_sink_mt>()),
+                                        config->log_level)
+                           : MakeStderrLogger(config->log_level);
   RetainHeap(config->memory_limit);
   SendSession session(std::move(*config), Environment::FromProcess(), log, std::move(plan));
   auto outcome = session.Run();

@@ -10,7 +10,7 @@ namespace ferry {
 namespace {
 
 constexpr std::size_t kMaxBarWidth = 30;
-constexpr std::size_t kMinBarWidth = 8;
+constexpr std::size_t kMinBarWidth = 5;
 
 std::string Plural(std::uint64_t n, std::string_view one, std::string_view many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
@@ -119,21 +119,31 @@ std::string FormatSendSummary(const SendOutcome& outcome) {
 
 std::string FormatSendProgress(const SendFigures& f, std::size_t width) {
   const double rate = f.elapsed_s > 0 ? static_cast<double>(f.records_acked) / f.elapsed_s : 0;
-  std::string body = fmt::format(
-      "{} rec {} read, {} {} acked, {} rec/s", HumanCount(static_cast<double>(f.records_read)),
-      HumanBytes(static_cast<double>(f.bytes_read)), HumanCount(static_cast<double>(f.records_acked)),
-      HumanBytes(static_cast<double>(f.bytes_acked)), HumanCount(rate));
-  if (!f.sizes_known) return body.substr(0, width);
+  const std::string records_read = HumanCount(static_cast<double>(f.records_read));
+  const std::string acked =
+      fmt::format("{} rec {} acked, {} rec/s", HumanCount(static_cast<double>(f.records_acked)),
+                  HumanBytes(static_cast<double>(f.bytes_acked)), HumanCount(rate));
+  std::string full =
+      fmt::format("{} rec {} read, {}", records_read, HumanBytes(static_cast<double>(f.bytes_read)), acked);
+  if (!f.sizes_known) return full.substr(0, width);
+  // Without the bytes read, for a terminal too narrow for the bar beside everything.
+  std::string brief = fmt::format("{} rec read, {}", records_read, acked);
   const double done = Done(f);
   const std::string percent = fmt::format("{:3.0f}%", std::floor(done * 100));
   if (done < 1 && done > 0) {
-    body += fmt::format(", {} left", Clock(f.elapsed_s * (1 - done) / done));
+    const std::string left = fmt::format(", {} left", Clock(f.elapsed_s * (1 - done) / done));
+    full += left;
+    brief += left;
   }
-  const std::size_t rest = percent.size() + 1 + body.size();
-  if (rest + 3 + kMinBarWidth > width) return (percent + " " + body).substr(0, width);
-  const std::size_t bar = std::min(kMaxBarWidth, width - rest - 3);
-  const auto full = static_cast<std::size_t>(std::floor(done * static_cast<double>(bar)));
-  return fmt::format("{} [{}{}] {}", percent, std::string(full, '#'), std::string(bar - full, '-'), body);
+  for (const std::string* body : {&full, &brief}) {
+    const std::size_t rest = percent.size() + 1 + body->size();
+    if (rest + 3 + kMinBarWidth > width) continue;
+    const std::size_t bar = std::min(kMaxBarWidth, width - rest - 3);
+    const auto hashes = static_cast<std::size_t>(std::floor(done * static_cast<double>(bar)));
+    return fmt::format("{} [{}{}] {}", percent, std::string(hashes, '#'), std::string(bar - hashes, '-'),
+                       *body);
+  }
+  return (percent + " " + full).substr(0, width);
 }
 
 }  // namespace ferry

@@ -61,7 +61,8 @@ int SendExitStatus(const SendOutcome& outcome);
 std::string FormatSendSummary(const SendOutcome& outcome);
 
 // The progress line, at most width columns: percent and a bar for inputs of known size, records and bytes
-// read and acknowledged, the rate, and the time left. Narrow terminals lose the bar first.
+// read and acknowledged, the rate, and the time left. A narrower terminal loses the bytes read first, then
+// the bar, then the line's end.
 std::string FormatSendProgress(const SendFigures& figures, std::size_t width);
 
 // 1234 -> "1.2 kB", 5 -> "5 B" (SI units, as rates are read).

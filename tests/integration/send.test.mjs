@@ -148,7 +148,7 @@ test('progress bar in a pseudo-terminal: its last frame shows 100% and every rec
   const frames = out.split(/\r|\n/).map((f) => f.replace(/\x1b\[K/g, '')).filter((f) => /rec\/s/.test(f))
   assert.ok(frames.length >= 1, out)
   const last = frames[frames.length - 1]
-  assert.match(last, /^100% \[#{30}\] 6\.0k rec [\d.]+ [kM]B read, 6\.0k [\d.]+ [kM]B acked, [\d.]+k? rec\/s$/, out)
+  assert.match(last, /^100% \[#{30}\] 6\.0k rec [\d.]+ [kM]B read, 6\.0k rec [\d.]+ [kM]B acked, [\d.]+k? rec\/s$/, out)
   assert.match(out, /6000 records .* 6000 acknowledged/)
 })
 

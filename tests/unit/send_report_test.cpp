@@ -114,24 +114,27 @@ TEST_CASE("ferry send's progress line: percent, bar, figures and time left", "[s
   f.elapsed_s = 4;
   const std::string at100 = FormatSendProgress(f, 100);
   CHECK(at100 ==
-        " 50% [##########-----------] 500.0k rec 101.5 MB read, 480.0k 97.4 MB acked, 120.0k rec/s, 0:04 "
+        " 50% [########---------] 500.0k rec 101.5 MB read, 480.0k rec 97.4 MB acked, 120.0k rec/s, 0:04 "
         "left");
   CHECK(at100.size() == 100);
-  SECTION("a narrower terminal gets a shorter bar, then none, then a cut line") {
-    CHECK(FormatSendProgress(f, 90) ==
-          " 50% [#####------] 500.0k rec 101.5 MB read, 480.0k 97.4 MB acked, 120.0k rec/s, 0:04 left");
-    CHECK(FormatSendProgress(f, 80) ==
-          " 50% 500.0k rec 101.5 MB read, 480.0k 97.4 MB acked, 120.0k rec/s, 0:04 left");
+  SECTION("a narrower terminal gets a shorter bar, then no bytes read, then no bar, then a cut line") {
+    CHECK(FormatSendProgress(f, 96) ==
+          " 50% [######-------] 500.0k rec 101.5 MB read, 480.0k rec 97.4 MB acked, 120.0k rec/s, 0:04 left");
+    const std::string at80 = FormatSendProgress(f, 80);
+    CHECK(at80 == " 50% [###---] 500.0k rec read, 480.0k rec 97.4 MB acked, 120.0k rec/s, 0:04 left");
+    CHECK(at80.size() == 80);
+    CHECK(FormatSendProgress(f, 70) ==
+          " 50% 500.0k rec 101.5 MB read, 480.0k rec 97.4 MB acked, 120.0k rec/s,");
     CHECK(FormatSendProgress(f, 20) == " 50% 500.0k rec 101.");
   }
   SECTION("done: 100%, a full bar, no time left") {
     f.input_bytes_read = f.input_bytes_total;
-    CHECK(FormatSendProgress(f, 80) ==
-          "100% [############] 500.0k rec 101.5 MB read, 480.0k 97.4 MB acked, 120.0k rec/s");
+    CHECK(FormatSendProgress(f, 90) ==
+          "100% [##################] 500.0k rec 101.5 MB read, 480.0k rec 97.4 MB acked, 120.0k rec/s");
   }
   SECTION("standard input: no percent, no bar, no time left") {
     f.sizes_known = false;
-    CHECK(FormatSendProgress(f, 100) == "500.0k rec 101.5 MB read, 480.0k 97.4 MB acked, 120.0k rec/s");
+    CHECK(FormatSendProgress(f, 100) == "500.0k rec 101.5 MB read, 480.0k rec 97.4 MB acked, 120.0k rec/s");
   }
 }
 
