@@ -1,5 +1,7 @@
-// FlowBuilder: config keys to module options, and the parts of a file flow.
+// FlowBuilder: config keys to module options, and the parts of a file flow and of a stream flow.
 #include "agent/pipeline/flow_builder.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -150,12 +152,19 @@ Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const Buil
 Result<Flow::Parts> BuildStreamFlow(const config::FlowOptions& options, const BuildContext& ctx,
                                     std::size_t budget_bytes, StreamFlowSpec spec) {
   const std::string where = fmt::format("flows '{}'", options.name);
+  // The inputs are the source's once it is built; until then, a failure closes them.
+  auto fail = [&spec](Error error) {
+    for (auto& in : spec.inputs) {
+      if (in.fd >= 0) ::close(in.fd);
+    }
+    return error;
+  };
   auto output = PrepareOutput(options, ctx.hostname);
-  if (!output) return output.error();
+  if (!output) return fail(output.error());
   auto framer = RecordFramer::Create(FramingFor(options, output->max_record_bytes));
-  if (!framer) return Error(ErrorCode::kInvalidArgument, where + ": " + framer.error().message());
+  if (!framer) return fail(Error(ErrorCode::kInvalidArgument, where + ": " + framer.error().message()));
   auto plugins = MakePluginStages(options, ctx.loop, ctx.clock, ctx.hostname, ctx.log);
-  if (!plugins) return plugins.error();
+  if (!plugins) return fail(plugins.error());
 
   Flow::Parts parts;
   parts.name = options.name;
