@@ -1,11 +1,12 @@
 // send.test.mjs — `ferry send` end to end: standard input, several files and a .gz file to kinesalite with
 // and without aggregation (read back through aws-kinesis-agg: every line once), to the tests' Firehose
 // endpoint, the progress bar in a pseudo-terminal (script(1), its last frame), and the exit status for
-// records refused for good (1, dead letters named), an endpoint that is down (1 after --max-retry-time),
-// and SIGINT (130, the summary saying what was sent).
+// records refused for good (1, dead letters named, or on standard error when the file cannot be made), an
+// endpoint that is down (1 after --max-retry-time), SIGINT (130, the summary saying what was sent; a second
+// one, or shutdown_timeout, ends the wait), and a send beside a daemon running with the same config.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -14,7 +15,7 @@ import zlib from 'node:zlib'
 
 import { startKinesalite } from './lib/kinesalite.mjs'
 import { makeClient, createStream, readAll } from './lib/kinesis.mjs'
-import { ferryBinary } from './lib/ferry.mjs'
+import { ferryBinary, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
 import { startFirehoseEndpoint } from './lib/firehose_endpoint.mjs'
 import { generateLines, fileContents, compareRecords, describeMismatch } from './lib/lines.mjs'
 
@@ -267,5 +268,36 @@ test('one SIGINT after the input ended waits at most shutdown_timeout for a hang
     assert.match(r.stderr, /2 records not sent: interrupted by signal 2/)
   } finally {
     await ep.stop()
+  }
+})
+
+test('beside a running daemon with the same config: both send, the daemon keeps its lock and socket', async () => {
+  const stream = await newStream(1)
+  const stateDir = path.join(tmp, 'daemon-state')
+  const logPath = path.join(tmp, 'daemon.log')
+  fs.writeFileSync(logPath, 'daemon 1\ndaemon 2\n')
+  const configPath = path.join(tmp, 'daemon.yaml')
+  writeConfig(configPath, { stateDir, endpoint: kinesalite.endpoint, stream, files: [logPath] })
+  const daemon = startFerry(configPath)
+  try {
+    const status = () => execFileSync(ferryBinary(), ['status', '--state-dir', stateDir], { encoding: 'utf8' })
+    const deadline = Date.now() + 10000
+    while (Date.now() < deadline) {
+      try { status(); break } catch { await new Promise((resolve) => setTimeout(resolve, 100)) }
+    }
+    const r = await send(['-c', configPath], { input: Buffer.from('send 1\nsend 2\n') })
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, /2 acknowledged by Kinesis stream/)
+    assert.equal(daemon.exitStatus, null, ferryOutputForHumans(daemon))
+    assert.match(status(), /flow|e2e/)
+    let data = []
+    for (let i = 0; i < 50 && data.length < 4; i++) {
+      data = (await readAll(client, stream)).map((x) => x.data.toString()).sort()
+      if (data.length < 4) await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    assert.deepEqual(data, ['daemon 1', 'daemon 2', 'send 1', 'send 2'])
+  } finally {
+    const stopped = await stopFerry(daemon)
+    assert.equal(stopped.code, 0, ferryOutputForHumans(daemon))
   }
 })
