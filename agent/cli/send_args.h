@@ -46,6 +46,15 @@ inline constexpr std::string_view kSendUsage =
     "                  [-c FILE [--flow NAME]] [--progress auto|always|never] [--max-retry-time D]\n"
     "                  [--dead-letter FILE] [--log-level L] [FILE... | -]";
 
+// What `ferry send --help` prints after the usage.
+inline constexpr std::string_view kSendHelp =
+    "Sends the FILEs (gzip and zstd read decompressed), or standard input, once through the pipeline of\n"
+    "`ferry run` (-c: that config's flow, its framing and plugins; flags override), then exits. A progress\n"
+    "line on a terminal, a summary on standard error. Refused records go to ferry-send-dead-letters.jsonl.\n"
+    "Exit status: 0 every record acknowledged; 1 some refused, not sent (--max-retry-time, default 5m) or\n"
+    "an input unreadable; 2 bad usage or config; 130 after Ctrl-C (a second one stops at once).\n"
+    "See ferry(1).";
+
 // Flags take their value as the next argument or after '='; "--" ends the flags. Errors name the flag.
 Result<SendArgs> ParseSendArgs(std::span<const std::string_view> args);
 

@@ -38,7 +38,7 @@ int SendCommand(std::span<const std::string_view> args) {
     return kExitUsage;
   }
   if (parsed->help) {
-    fmt::print("{}\n", kSendUsage);
+    fmt::print("{}\n\n{}\n", kSendUsage, kSendHelp);
     return kExitOk;
   }
   std::optional<config::Config> base;
