@@ -13,6 +13,7 @@ inline constexpr int kExitFailure = 1;  // the work failed (e.g. could not start
 inline constexpr int kExitUsage = 2;    // bad flags or a bad config
 
 int RunCommand(std::span<const std::string_view> args);
+int SendCommand(std::span<const std::string_view> args);
 int CheckCommand(std::span<const std::string_view> args);
 int StatusCommand(std::span<const std::string_view> args);
 int VersionCommand(std::span<const std::string_view> args);

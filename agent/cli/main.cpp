@@ -17,13 +17,15 @@ namespace ferry::cli {
 
 void PrintUsage() {
   fmt::print(
-      "ferry {} - ships log files to Amazon Kinesis Data Streams\n"
+      "ferry {} - ships log files to Amazon Kinesis Data Streams and Firehose\n"
       "\n"
       "usage: ferry <command> [options]\n"
       "\n"
       "commands:\n"
       "  run [-c FILE]      run the agent in the foreground until SIGINT or SIGTERM\n"
       "                     (FILE defaults to /etc/ferry/ferry.yaml)\n"
+      "  send (--stream S | --delivery-stream D) [options] [FILE... | -]\n"
+      "                     send files or standard input once, then exit (ferry send --help)\n"
       "  check [-c FILE]    validate a config and print its effective settings, or every error\n"
       "  check --keys       list every config key with its type, default and meaning\n"
       "  status [--state-dir DIR] [--json]\n"
@@ -63,6 +65,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") {
       code = RunCommand(rest);
+    } else if (command == "send") {
+      code = SendCommand(rest);
     } else if (command == "check") {
       code = CheckCommand(rest);
     } else if (command == "status") {

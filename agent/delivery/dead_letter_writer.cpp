@@ -126,6 +126,17 @@ void AppendLine(const DeadLetter& letter, std::string_view time, std::string& ou
   out.push_back('\n');
 }
 
+// Writes all of text to fd (a terminal or pipe: may block the loop briefly, as a log line does).
+bool WriteAll(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
 }  // namespace
 
 // A write job: the lines and the open file are moved in on the loop, the outcome is read back there.
@@ -268,6 +279,13 @@ void DeadLetterWriter::Pump() {
 
 void DeadLetterWriter::OnJobDone(std::unique_ptr<WriteJob> job) {
   file_.emplace(std::move(job->file));
+  if (!job->status.ok() && fallback_fd_ >= 0) {
+    file_error_ = job->status.error().message();
+    if (WriteAll(fallback_fd_, job->text)) {
+      fallen_back_ += job->letters;
+      job->status = Status::Ok();
+    }
+  }
   if (job->status.ok()) written_ += job->letters;
   std::vector<Queued> finished;
   finished.swap(writing_);

@@ -71,6 +71,13 @@ class DeadLetterWriter {
   // complete in the order they were made. Without letters, done(Ok) runs at once.
   void Write(std::span<const DeadLetter> letters, Done done);
 
+  // Lines that cannot be written to the file are written to fd instead (write(2), no sync) and count as
+  // written: `ferry send` gives standard error, so a refused record is never only in memory. -1: none.
+  void set_fallback_fd(int fd) { fallback_fd_ = fd; }
+  std::uint64_t fallen_back() const { return fallen_back_; }  // letters written to the fallback
+  // Why the file could not be written, the last time it could not.
+  const std::string& file_error() const { return file_error_; }
+
   bool idle() const { return !runner_.busy(); }
   // Calls idle_done once no write is running or queued (at once if none is): a flow that closes waits for
   // it, so a writer opened next on the same file does not write beside this one.
@@ -111,6 +118,9 @@ class DeadLetterWriter {
   std::vector<Queued> queued_;
   std::vector<Queued> writing_;  // the running job's Writes
   std::uint64_t written_ = 0;
+  int fallback_fd_ = -1;
+  std::uint64_t fallen_back_ = 0;
+  std::string file_error_;
 };
 
 }  // namespace ferry

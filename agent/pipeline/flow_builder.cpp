@@ -1,5 +1,7 @@
-// FlowBuilder: config keys to module options, and the parts of a file flow.
+// FlowBuilder: config keys to module options, and the parts of a file flow and of a stream flow.
 #include "agent/pipeline/flow_builder.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -109,6 +111,16 @@ Status ValidateFileFlow(const config::FlowOptions& options, const std::string& h
   return Status::Ok();
 }
 
+namespace {
+
+// What a flow's plugins are made and started with: the loop, and the region and account of its destination.
+PluginContext PluginContextOf(const BuildContext& ctx) {
+  return PluginContext{
+      ctx.loop, ctx.clock, ctx.hostname, ctx.log, ctx.environment, ctx.region, ConfiguredAccount(ctx.config)};
+}
+
+}  // namespace
+
 Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const BuildContext& ctx,
                                   std::size_t budget_bytes) {
   const config::Config& config = ctx.config;
@@ -127,9 +139,7 @@ Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const Buil
   t.checkpoint_interval = config.checkpoint_interval;
   t.checkpoint_path = CheckpointPath(config.state_dir, options.name);
 
-  auto plugins =
-      MakePluginStages(options, PluginContext{ctx.loop, ctx.clock, ctx.hostname, ctx.log, ctx.environment,
-                                              ctx.region, ConfiguredAccount(config)});
+  auto plugins = MakePluginStages(options, PluginContextOf(ctx));
   if (!plugins) return plugins.error();
 
   Flow::Parts parts;
@@ -165,6 +175,60 @@ Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const Buil
   keep.dead_letters =
       std::make_unique<DeadLetterWriter>(ctx.loop, (state / "dead-letter").string(), folder_name,
                                          [&clock = ctx.clock] { return clock.UnixSeconds() * 1000; });
+  return parts;
+}
+
+Result<Flow::Parts> BuildStreamFlow(const config::FlowOptions& options, const BuildContext& ctx,
+                                    std::size_t budget_bytes, StreamFlowSpec spec) {
+  const std::string where = fmt::format("flows '{}'", options.name);
+  // The inputs are the source's once it is built; until then, a failure closes them.
+  auto fail = [&spec](Error error) {
+    for (auto& in : spec.inputs) {
+      if (in.fd >= 0) ::close(in.fd);
+    }
+    return error;
+  };
+  auto output = PrepareOutput(options, ctx.hostname);
+  if (!output) return fail(output.error());
+  auto framer = RecordFramer::Create(FramingFor(options, output->max_record_bytes));
+  if (!framer) return fail(Error(ErrorCode::kInvalidArgument, where + ": " + framer.error().message()));
+  auto plugins = MakePluginStages(options, PluginContextOf(ctx));
+  if (!plugins) return fail(plugins.error());
+
+  Flow::Parts parts;
+  parts.name = options.name;
+  parts.plugins = std::move(*plugins);
+  parts.budget = std::make_unique<MemoryBudget>(budget_bytes, ctx.total);
+  parts.output = std::move(*output);
+  struct StreamParts {
+    StreamSourceOptions options;
+    std::vector<StreamInput> inputs;
+    RecordFramer framer;
+    std::function<void(StreamSource&)> on_source;
+  };
+  auto held = std::make_shared<StreamParts>(StreamParts{StreamSourceOptions{options.name, std::nullopt},
+                                                        std::move(spec.inputs), std::move(*framer),
+                                                        std::move(spec.on_source)});
+  parts.source = [held](const SourceContext& s) -> std::unique_ptr<Source> {
+    auto source =
+        std::make_unique<StreamSource>(s.loop, s.log, std::move(held->options), std::move(held->inputs),
+                                       std::move(held->framer), s.budget, s.sink);
+    if (held->on_source) held->on_source(*source);
+    return source;
+  };
+  parts.sender = SenderOptionsFor(ctx.config, ctx.clock, ctx.log);
+
+  Safekeeping& keep = parts.keep;
+  keep.flow = options.name;
+  keep.budget = parts.budget.get();
+  std::filesystem::path path(spec.dead_letter_path);
+  if (path.extension() == ".jsonl") path.replace_extension();
+  std::filesystem::path folder = path.parent_path();
+  if (folder.empty()) folder = ".";
+  keep.dead_letters =
+      std::make_unique<DeadLetterWriter>(ctx.loop, folder.string(), path.filename().string(),
+                                         [&clock = ctx.clock] { return clock.UnixSeconds() * 1000; });
+  keep.dead_letters->set_fallback_fd(spec.dead_letter_fallback_fd);
   return parts;
 }
 

@@ -19,6 +19,7 @@
 #include "agent/core/result.h"
 #include "agent/pipeline/flow.h"
 #include "agent/source/record_framer.h"
+#include "agent/source/stream_source.h"
 
 namespace ferry {
 
@@ -65,6 +66,22 @@ Result<std::vector<PluginStage>> MakePluginStages(const config::FlowOptions& opt
 // Opens the flow's spool, whose replayed records are charged to the flow's budget of budget_bytes.
 Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const BuildContext& ctx,
                                   std::size_t budget_bytes);
+
+// What a flow that reads its inputs once (`ferry send`) is built with, besides its config.
+struct StreamFlowSpec {
+  std::vector<StreamInput> inputs;  // opened (OpenStreamInputs); the source owns them once built
+  // The file refused records go to (".jsonl" is added when the name lacks it), created at the first one.
+  std::string dead_letter_path;
+  int dead_letter_fallback_fd = -1;  // where they go when that file cannot be written; -1: nowhere
+  // Told of the source when the flow makes it; the source lives as long as the flow.
+  std::function<void(StreamSource&)> on_source;
+};
+
+// A flow that reads files or standard input once (`ferry send`): the same framer, plugins and output as a
+// file flow, and no state_dir: no spool, no checkpoints; dead letters go to spec.dead_letter_path. The
+// flow's budget is budget_bytes.
+Result<Flow::Parts> BuildStreamFlow(const config::FlowOptions& options, const BuildContext& ctx,
+                                    std::size_t budget_bytes, StreamFlowSpec spec);
 
 // The framer options of a flow, capped at what its output takes.
 FramerOptions FramingFor(const config::FlowOptions& options, std::size_t output_max_record_bytes);

@@ -2,7 +2,8 @@
 //
 // Generates a log file (seeded, so every run reads the same bytes), then per scenario starts the fast local
 // endpoint (lib/fast_endpoint.mjs, a process of its own; HTTPS for the -https scenarios, with a certificate
-// of a throwaway CA that ferry trusts through aws.ca_file) and `ferry run` from a cold start (fresh
+// of a throwaway CA that ferry trusts through aws.ca_file) and `ferry run` (or, for the send-* scenarios,
+// `ferry send` under /usr/bin/time, its wall time ending when it exits) from a cold start (fresh
 // state_dir, start_at: beginning), samples ferry's RssAnon and RssFile (/proc/<pid>/status) every 10 ms
 // while it runs, waits until the endpoint has counted every line, reads ferry's CPU time
 // (/proc/<pid>/stat utime+stime) and peak RSS (VmHWM) before stopping it, and the endpoint's CPU time.
@@ -15,7 +16,7 @@
 //                                   [--set KEY=VALUE]... [--plugins example]
 // FERRY_BIN defaults to build/ferry. Scenarios: the keys of SCENARIOS below (default: all). --set adds or
 // overrides a config key (see ferryConfig).
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -37,6 +38,10 @@ const SCENARIOS = {
   'kinesis-agg-json-https': { kinesis: { aggregate: true, protocol: 'json' }, tls: true },
   'kinesis-agg-cbor-https': { kinesis: { aggregate: true, protocol: 'cbor' }, tls: true },
   'firehose-https': { firehose: {}, tls: true },
+  // `ferry send -c` with the same flow, of the file named, or of the same bytes on its standard input (a
+  // pipe the benchmark writes); the run ends when ferry send exits.
+  'send-kinesis-agg-json': { kinesis: { aggregate: true, protocol: 'json' }, send: 'file' },
+  'send-kinesis-agg-json-stdin': { kinesis: { aggregate: true, protocol: 'json' }, send: 'stdin' },
 }
 // --plugins NAME: the flow runs this chain. `example` is DESIGN.md §12's (grep drops the health checks; the
 // lines the endpoint must count are the others), for --format text (nginx combined lines).
@@ -290,7 +295,9 @@ function sampleMemory(pid) {
       if (err.code === 'ENOENT' || err.code === 'ESRCH') return // gone: the samples so far stand
       throw err
     }
-    const anonKiB = Number(status.match(/^RssAnon:\s+(\d+)/m)[1])
+    const anon = status.match(/^RssAnon:\s+(\d+)/m)
+    if (!anon) return // exited, not yet reaped (a zombie has no memory lines)
+    const anonKiB = Number(anon[1])
     if (anonKiB > peak.anonKiB) peak = { anonKiB, fileKiB: Number(status.match(/^RssFile:\s+(\d+)/m)[1]) }
   }
   sample()
@@ -347,6 +354,81 @@ async function waitForAllLines({ ferry, endpoint, label, lines, timeoutMs }) {
     settled = true
     clearInterval(progress)
     clearTimeout(timer)
+  }
+}
+
+// The pid of the one child of pid (ferry under /usr/bin/time), once it has been started.
+async function childPid(pid) {
+  for (let i = 0; i < 500; i++) {
+    try {
+      const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()
+      if (children) return Number(children.split(' ')[0])
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+  throw new Error(`no child of ${pid} appeared`)
+}
+
+// `ferry send` under /usr/bin/time, which reports its CPU time and peak RSS once it has exited.
+async function runSendOnce({ bin, scenario, run, workDir, logFile, logBytes, options }) {
+  const runDir = fs.mkdtempSync(path.join(workDir, `${scenario}-${run}-`))
+  const endpoint = await startFastEndpoint({ expectedLines: options.expectedLines, tls: null })
+  let memory = null
+  let child = null
+  try {
+    const endpointCpu0 = cpuSeconds(endpoint.pid)
+    const configPath = path.join(runDir, 'ferry.yaml')
+    fs.writeFileSync(configPath, ferryConfig({ stateDir: path.join(runDir, 'state'), endpoint: endpoint.url, logFile, scenario, sets: options.sets }))
+    checkConfig(bin, configPath, options.sets)
+    const stdin = SCENARIOS[scenario].send === 'stdin'
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
+    const spawnedAt = Date.now()
+    child = spawn('/usr/bin/time', ['-f', 'FERRY_TIME %U %S %M', bin, 'send', '-c', configPath, '--progress', 'never', stdin ? '-' : logFile],
+      { env: { ...env, ...NO_PROXY_ENV }, stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8')
+    child.stderr.on('data', (t) => { stderr += t })
+    const exited = new Promise((resolve) => child.once('close', (code) => resolve({ code, exitedAt: Date.now() })))
+    if (stdin) fs.createReadStream(logFile).pipe(child.stdin)
+    memory = sampleMemory(await childPid(child.pid))
+    const { code, exitedAt } = await exited
+    const peakAnon = memory.stop()
+    const timed = stderr.match(/FERRY_TIME ([\d.]+) ([\d.]+) (\d+)/)
+    if (code !== 0 || !timed) throw new Error(`ferry send exited with ${code}:\n${stderr}`)
+    const done = await endpoint.counts()
+    const endpointCpu = cpuSeconds(endpoint.pid) - endpointCpu0
+    const ferryCpu = Number(timed[1]) + Number(timed[2])
+    const wall = (exitedAt - spawnedAt) / 1000
+    return roundNumbers({
+      scenario,
+      run,
+      lines: options.lines,
+      log_mb: logBytes / MB,
+      wall_s: wall,
+      lines_per_s: options.lines / wall,
+      mb_per_s: logBytes / MB / wall,
+      ferry_cpu_s: ferryCpu,
+      cpu_s_per_gb: ferryCpu / (logBytes / 1e9),
+      lines_per_cpu_s: options.lines / ferryCpu,
+      peak_rss_mib: Number(timed[3]) / 1024,
+      peak_anon_mib: peakAnon.anonKiB / 1024,
+      rss_file_mib: peakAnon.fileKiB / 1024,
+      requests: done.requests,
+      records: done.records,
+      payload_mb: done.payloadBytes / MB,
+      endpoint_cpu_s: endpointCpu,
+      idle_s: done.idleMs / 1000,
+      first_request_s: (done.firstAt - spawnedAt) / 1000,
+      half_lines_s: (done.halfAt - spawnedAt) / 1000,
+      lines_received: done.lines,
+      endpoint_errors: done.errors,
+      connections: done.connections,
+    })
+  } finally {
+    memory?.stop()
+    if (child && child.exitCode === null) child.kill('SIGKILL')
+    await endpoint.stop()
+    fs.rmSync(runDir, { recursive: true, force: true })
   }
 }
 
@@ -484,7 +566,8 @@ if (options.scenarios.some((s) => SCENARIOS[s].tls)) {
 const results = []
 for (const scenario of options.scenarios) {
   for (let run = 1; run <= options.repeat; run++) {
-    const result = await runOnce({ bin, scenario, run, workDir, logFile, logBytes, tls, options })
+    const once = SCENARIOS[scenario].send ? runSendOnce : runOnce
+    const result = await once({ bin, scenario, run, workDir, logFile, logBytes, tls, options })
     if (result.lines_received !== options.expectedLines || result.endpoint_errors) {
       console.error(`  ${scenario} run ${run}: the endpoint counted ${result.lines_received} lines and ${result.endpoint_errors} refused requests`)
     }

@@ -55,7 +55,7 @@ test('--help lists every subcommand; version prints the version', () => {
   for (const flag of ['--help', 'help', '-h']) {
     const r = ferry([flag])
     assert.equal(r.code, 0)
-    for (const cmd of ['run', 'check', 'version']) assert.match(r.stdout, new RegExp(`^  ${cmd} `, 'm'))
+    for (const cmd of ['run', 'send', 'check', 'version']) assert.match(r.stdout, new RegExp(`^  ${cmd} `, 'm'))
   }
   const v = ferry(['version'])
   assert.equal(v.code, 0)

@@ -337,6 +337,28 @@ TEST_CASE("DeadLetterWriter fails with the path when a parent of its folder is a
   CHECK(writer.written() == 0);
 }
 
+TEST_CASE("DeadLetterWriter writes to its fallback when the file cannot be written", "[delivery]") {
+  TestLoop loop;
+  TempDir dir;
+  { std::ofstream(dir / "state") << "not a folder"; }
+  auto writer = Writer(loop, dir / "state/dead-letter");
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  writer.set_fallback_fd(fds[1]);
+  DeadLetter letter = Letter("refused record");
+  auto status = loop.Write(writer, {&letter, 1});
+  ::close(fds[1]);
+  std::string out(4096, '\0');
+  out.resize(static_cast<std::size_t>(std::max<ssize_t>(::read(fds[0], out.data(), out.size()), 0)));
+  ::close(fds[0]);
+  REQUIRE(status.ok());
+  CHECK(writer.written() == 1);
+  CHECK(writer.fallen_back() == 1);
+  CHECK(writer.file_error().find("ENOTDIR") != std::string::npos);
+  CHECK(out.find("\"data\":\"refused record\"") != std::string::npos);
+  CHECK(out.back() == '\n');
+}
+
 TEST_CASE("DeadLetterWriter fails with the path and the errno in a folder it may not write to",
           "[delivery]") {
   TestLoop loop;
