@@ -4,6 +4,7 @@
 #include "plugins/add/add_plugin.h"
 #include "plugins/grep/grep_options.h"
 #include "plugins/json/json_options.h"
+#include "plugins/lambda/lambda_options.h"
 #include "plugins/parse/parse_plugin.h"
 #include "plugins/redact/redact_plugin.h"
 #include "plugins/sample/sample_plugin.h"
@@ -55,8 +56,14 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
     static const BuiltinKind<ThrottleOptions> throttle(
         "throttle", "lets at most rate records per period through, per key; drops and counts the excess",
         &ThrottleFields, &MakeThrottlePlugin);
-    return std::vector<const PluginKind*>{&grep, &redact,     &json,   &parse,
-                                          &add,  &singleline, &sample, &throttle};
+    static const BuiltinKind<LambdaOptions> lambda(
+        "lambda",
+        "runs a Firehose data-transformation function (a handler written for AWS Lambda) as a local "
+        "process: each record goes on with the data it returns (Ok), is dropped (Dropped) or fails "
+        "(ProcessingFailed, error code processing-failed)",
+        &LambdaFields, &MakeLambdaPlugin);
+    return std::vector<const PluginKind*>{&grep,       &redact, &json,     &parse, &add,
+                                          &singleline, &sample, &throttle, &lambda};
   }();
   return kinds;
 }

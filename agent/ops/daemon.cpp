@@ -65,7 +65,7 @@ void Daemon::OnResolved(Status resolved) {
 Status Daemon::BuildFlows() {
   // Every flow is prepared (its spool opened) before any flow exists, so a bad flow stops ferry at once.
   FlowContext ctx{&loop_, *log_, aws_->http(), acks_, clock_};
-  BuildContext build{&loop_, config_, env_.hostname(), *log_, clock_, &budget_};
+  BuildContext build{&loop_, config_, env_.hostname(), *log_, clock_, &budget_, &env_, aws_->region()};
   const std::size_t share = FlowBudgetBytes(config_.memory_limit, config_.flows.size());
   std::vector<Flow::Parts> parts;
   for (const auto& options : config_.flows) {

@@ -238,7 +238,8 @@ PreflightReport Preflight(const config::Config& config, const Environment& env) 
   SystemClock clock;
   auto quiet = std::make_shared<spdlog::logger>("preflight", std::make_shared<spdlog::sinks::null_sink_mt>());
   for (const auto& flow : config.flows) {
-    auto plugins = MakePluginStages(flow, nullptr, clock, env.hostname(), *quiet);
+    auto plugins = MakePluginStages(flow, PluginContext{nullptr, clock, env.hostname(), *quiet, &env,
+                                                        config.aws.region, ConfiguredAccount(config)});
     if (!plugins) {
       for (auto& line : Lines(plugins.error().message())) report.errors.push_back(std::move(line));
     }

@@ -75,6 +75,10 @@ std::string StatusJson(const DaemonFacts& daemon, const std::vector<const Flow*>
         key(name);
         w.Uint64(value);
       }
+      chain.plugin(i).VisitCounters([&](std::string_view name, std::uint64_t value) {
+        key(name);
+        w.Uint64(value);
+      });
       w.EndObject();
     }
     w.EndArray();

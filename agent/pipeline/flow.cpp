@@ -22,7 +22,7 @@ RejectSink DeadLetterSink(DeadLetterWriter* writer, std::string flow, spdlog::lo
     letters.reserve(records.size());
     for (const auto& r : records) {
       sources.push_back(fmt::format("plugin {}", r.plugin));
-      letters.push_back(DeadLetter{flow, sources.back(), "PluginError", r.reason, {}, {}, r.data, 1});
+      letters.push_back(DeadLetter{flow, sources.back(), r.code, r.reason, {}, {}, r.data, 1});
     }
     // The lines are made before Write returns; the disk work runs off the loop and reports later.
     writer->Write(

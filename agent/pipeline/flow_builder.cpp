@@ -62,17 +62,36 @@ Result<FileStages> PrepareFileStages(const config::FlowOptions& options, const s
 
 }  // namespace
 
-Result<std::vector<PluginStage>> MakePluginStages(const config::FlowOptions& options, uv_loop_t* loop,
-                                                  const Clock& clock, const std::string& hostname,
-                                                  spdlog::logger& log) {
+std::string ConfiguredAccount(const config::Config& config) {
+  // arn:aws:iam::123456789012:role/name: the fifth field.
+  std::string_view arn = config.aws.role_arn;
+  for (int field = 0; field < 4; ++field) {
+    const std::size_t colon = arn.find(':');
+    if (colon == std::string_view::npos) return "";
+    arn.remove_prefix(colon + 1);
+  }
+  return std::string(arn.substr(0, arn.find(':')));
+}
+
+Result<std::vector<PluginStage>> MakePluginStages(const config::FlowOptions& options,
+                                                  const PluginContext& ctx) {
   std::vector<PluginStage> stages;
   std::string errors;
-  const plugins::PluginEnv env{loop, clock, options.name, hostname, log};
+  plugins::PluginEnv env{ctx.loop, ctx.clock, options.name, ctx.hostname, ctx.log};
+  env.destination.kind =
+      options.kinesis ? plugins::FlowDestination::Kind::kKinesis : plugins::FlowDestination::Kind::kFirehose;
+  env.destination.name = options.kinesis    ? options.kinesis->stream
+                         : options.firehose ? options.firehose->delivery_stream
+                                            : std::string();
+  env.destination.region = ctx.region;
+  env.destination.account = ctx.account;
+  env.environment = ctx.environment;
   for (const auto& spec : options.plugins) {
     auto made = spec.kind->Make(spec, env);
-    if (!made) {
+    Status started = made && ctx.loop != nullptr ? (*made)->Start() : Status::Ok();
+    if (!made || !started) {
       errors += fmt::format("{}{}{}: {}\n", spec.location, spec.location.empty() ? "" : ": ", spec.path,
-                            made.error().message());
+                            !made ? made.error().message() : started.error().message());
       continue;
     }
     stages.push_back(PluginStage{std::string(spec.kind->name()), std::move(*made), spec.on_error});
@@ -108,7 +127,9 @@ Result<Flow::Parts> BuildFileFlow(const config::FlowOptions& options, const Buil
   t.checkpoint_interval = config.checkpoint_interval;
   t.checkpoint_path = CheckpointPath(config.state_dir, options.name);
 
-  auto plugins = MakePluginStages(options, ctx.loop, ctx.clock, ctx.hostname, ctx.log);
+  auto plugins =
+      MakePluginStages(options, PluginContext{ctx.loop, ctx.clock, ctx.hostname, ctx.log, ctx.environment,
+                                              ctx.region, ConfiguredAccount(config)});
   if (!plugins) return plugins.error();
 
   Flow::Parts parts;

@@ -14,6 +14,7 @@
 
 #include "agent/config/config.h"
 #include "agent/core/corrected_clock.h"
+#include "agent/core/environment.h"
 #include "agent/core/memory_budget.h"
 #include "agent/core/result.h"
 #include "agent/pipeline/flow.h"
@@ -28,8 +29,24 @@ struct BuildContext {
   const std::string& hostname;
   spdlog::logger& log;
   CorrectedClock& clock;
-  MemoryBudget* total;  // the daemon's sum over every flow's budget (may be null)
+  MemoryBudget* total;                       // the daemon's sum over every flow's budget (may be null)
+  const Environment* environment = nullptr;  // ferry's, for the plugins' child processes
+  std::string region = {};                   // the region the daemon resolved, for the plugins
 };
+
+// What every flow's plugins are made with, besides the flow's own options.
+struct PluginContext {
+  uv_loop_t* loop;  // null in `ferry check`: plugins are made and thrown away, never started
+  const Clock& clock;
+  const std::string& hostname;
+  spdlog::logger& log;
+  const Environment* environment = nullptr;
+  std::string region = {};   // empty when not known
+  std::string account = {};  // empty when the config names none
+};
+
+// The AWS account the config names (that of aws.role_arn), or empty.
+std::string ConfiguredAccount(const config::Config& config);
 
 // The share of memory_limit each of `flows` flows gets.
 std::size_t FlowBudgetBytes(std::size_t memory_limit, std::size_t flows);
@@ -38,12 +55,11 @@ std::size_t FlowBudgetBytes(std::size_t memory_limit, std::size_t flows);
 // (ops/preflight.h), so it refuses what `ferry run` would.
 Status ValidateFileFlow(const config::FlowOptions& options, const std::string& hostname);
 
-// The flow's plugins, made from their specs in order. Errors (one line per plugin that cannot be made)
-// begin with the plugin's place in the config file and its key path. Makes nothing run: `ferry check` makes
-// them too (with a null loop) and throws them away.
-Result<std::vector<PluginStage>> MakePluginStages(const config::FlowOptions& options, uv_loop_t* loop,
-                                                  const Clock& clock, const std::string& hostname,
-                                                  spdlog::logger& log);
+// The flow's plugins, made from their specs in order, and started (Plugin::Start) when there is a loop.
+// Errors (one line per plugin that cannot be made or started) begin with the plugin's place in the config
+// file and its key path. With a null loop (`ferry check`) nothing runs: they are made and thrown away.
+Result<std::vector<PluginStage>> MakePluginStages(const config::FlowOptions& options,
+                                                  const PluginContext& ctx);
 
 // A flow that tails files (`ferry run`): its checkpoints, spool and dead letters live under state_dir.
 // Opens the flow's spool, whose replayed records are charged to the flow's budget of budget_bytes.

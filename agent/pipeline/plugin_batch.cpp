@@ -34,15 +34,23 @@ std::span<char> PluginBatch::ReplaceBuffer(std::size_t i, std::size_t n) {
   return {bytes, n};
 }
 
-void PluginBatch::Fail(std::size_t i, std::string reason) {
+void PluginBatch::Fail(std::size_t i, std::string reason, std::string code) {
   Decide(i, Verdict::kFail);
   if (misused_) return;
-  if (reasons_.empty()) reasons_.resize(verdicts_.size());
+  if (reasons_.empty()) {
+    reasons_.resize(verdicts_.size());
+    codes_.resize(verdicts_.size());
+  }
   reasons_[i] = std::move(reason);
+  codes_[i] = std::move(code);
 }
 
 std::string_view PluginBatch::reason(std::size_t i) const {
   return i < reasons_.size() ? std::string_view(reasons_[i]) : std::string_view();
+}
+
+std::string_view PluginBatch::code(std::size_t i) const {
+  return i < codes_.size() ? std::string_view(codes_[i]) : std::string_view();
 }
 
 void PluginBatch::Done() {

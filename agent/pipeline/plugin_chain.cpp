@@ -159,8 +159,11 @@ BatchRef PluginChain::Apply(Stage& stage, PluginBatch& work) {
                                : v == Verdict::kUndecided ? "the plugin gave no verdict"
                                : work.reason(i).empty()   ? "the plugin failed"
                                                           : work.reason(i);
-        // The reason's text lives in work, which goes away: Reject copies it.
-        rejected.push_back(RejectedRecord{stage.config.name, why, records[i].data});
+        const std::string_view code = v == Verdict::kFail && !work.misused_ && !work.code(i).empty()
+                                          ? work.code(i)
+                                          : PluginBatch::kDefaultFailureCode;
+        // The reason's and the code's texts live in work, which goes away: Reject copies them.
+        rejected.push_back(RejectedRecord{stage.config.name, why, records[i].data, code});
         ++c.dead_lettered;
         break;
       }
@@ -203,9 +206,10 @@ void PluginChain::Reject(BatchRef batch, std::vector<RejectedRecord> records, St
     counters_.dead_letter_failures += n;
     return;
   }
-  // The texts the records point at (reasons, the size message) must live until the write is done.
+  // The texts the records point at (reasons, codes, the size message) must live until the write is done;
+  // reserved whole, so the views stay put.
   auto texts = std::make_shared<std::vector<std::string>>();
-  texts->reserve(n);
+  texts->reserve(2 * n);
   for (auto& r : records) {
     if (stage == nullptr) {
       texts->push_back(fmt::format("{} bytes after the plugins; the destination takes at most {}",
@@ -214,6 +218,7 @@ void PluginChain::Reject(BatchRef batch, std::vector<RejectedRecord> records, St
       texts->emplace_back(r.reason);
     }
     r.reason = texts->back();
+    if (r.code != PluginBatch::kDefaultFailureCode) r.code = texts->emplace_back(r.code);
   }
   ++rejecting_;
   std::weak_ptr<bool> alive = alive_;

@@ -43,6 +43,7 @@ struct RejectedRecord {
   std::string_view plugin;  // the stage's name, or "plugins" for the size check after the chain
   std::string_view reason;
   std::string_view data;  // the record's bytes (views into the batch held by the caller)
+  std::string_view code = PluginBatch::kDefaultFailureCode;  // the dead letter's error_code
 };
 // Writes rejected records durably (the flow's dead-letter file) and calls done with the outcome, now or
 // later. The views stay valid until done runs.
@@ -83,6 +84,7 @@ class PluginChain : public BatchSink {
   std::size_t size() const { return stages_.size(); }
   std::string_view name(std::size_t stage) const { return stages_[stage]->config.name; }
   const PluginCounters& counters(std::size_t stage) const { return stages_[stage]->counters; }
+  const Plugin& plugin(std::size_t stage) const { return *stages_[stage]->config.plugin; }
   const ChainCounters& counters() const { return counters_; }
   // Records acknowledged by the chain (dropped, or dead-lettered), over every stage.
   std::uint64_t dropped() const;
