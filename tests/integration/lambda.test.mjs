@@ -82,11 +82,13 @@ function linesOf(records) {
   return out
 }
 
+// Polls predicate until it holds; fails naming `what` (a text, or a function giving one) and ferry's log.
 async function until(predicate, what, ferry, timeoutMs = WAIT_MS) {
   const deadline = Date.now() + timeoutMs
+  const text = () => (typeof what === 'function' ? what() : what)
   while (!(await predicate())) {
-    if (ferry.exitStatus) assert.fail(`ferry exited while waiting for ${what}\n${ferryOutputForHumans(ferry)}`)
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}\n${ferryOutputForHumans(ferry)}`)
+    if (ferry.exitStatus) assert.fail(`ferry exited while waiting for ${text()}\n${ferryOutputForHumans(ferry)}`)
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${text()}\n${ferryOutputForHumans(ferry)}`)
     await sleep(100)
   }
 }
@@ -234,11 +236,11 @@ const FAULTS = [
   },
   {
     name: 'hang',
-    plugin: (bin) => lambdaYaml([PYTHON_EXE, `${bin}/ferry-lambda-python`, `${HANDLERS}/hang.py:on_marker`], { batch_records: 1, timeout: '300ms', retries: 1, on_error: 'dead_letter' }),
+    plugin: (bin) => lambdaYaml([PYTHON_EXE, `${bin}/ferry-lambda-python`, `${HANDLERS}/hang.py:on_marker`], { batch_records: 1, timeout: '2s', retries: 1, on_error: 'dead_letter' }),
     count: 200,
     marked: (i) => i === 100,
     marker: 'HANG',
-    reason: /^Lambda\.Timeout: /,
+    reason: /^Lambda\.Timeout: no answer within 2s \(2 attempts\)$/,
   },
   {
     name: 'garbage-text',
@@ -246,6 +248,7 @@ const FAULTS = [
     count: 200,
     marked: (i) => i === 50 || i === 150,
     marker: 'GARBAGE',
+    reason: /^Lambda\.InvalidResponse: the answer is not JSON .*\(2 attempts\)$/,
   },
   {
     name: 'garbage-json',
@@ -253,6 +256,7 @@ const FAULTS = [
     count: 200,
     marked: (i) => i === 60 || i === 160,
     marker: 'GARBAGE',
+    reason: /^Lambda\.InvalidResponse: the answer has no records array \(2 attempts\)$/,
   },
   {
     name: 'omit',
@@ -315,11 +319,13 @@ test('faulty functions: a crash every 100th invocation, a hang, garbage, missing
 
     ferry = startFerry(configPath, { env: pathEnv() })
     const deliveredLines = (f) => linesOf(delivered.get(f.name))
-    const expectedOut = (f) => f.lines.filter((l, i) => !f.marked(i))
-    const expectedDead = (f) => f.lines.filter((l, i) => f.marked(i))
+    const expectedDead = (f) => f.lines.filter((l, i) => i < f.count && f.marked(i))
+    const expectedOut = (f) => f.lines.filter((l, i) => !(i < f.count && f.marked(i)))
     const allThere = () => FAULTS.every((f) => deliveredLines(f).length >= expectedOut(f).length &&
       deadLetters(stateDir, f.name).length >= expectedDead(f).length)
-    await until(allThere, 'every flow to deliver and dead-letter its lines', ferry, 45000)
+    const progress = () => FAULTS.map((f) => `${f.name}: ${deliveredLines(f).length} of ${expectedOut(f).length} delivered, ` +
+      `${deadLetters(stateDir, f.name).length} of ${expectedDead(f).length} dead letters`).join('; ')
+    await until(allThere, () => `every flow to deliver and dead-letter its lines (${progress()})`, ferry, 45000)
 
     // The flows go on: lines written now arrive too (a crashed or killed process was restarted).
     for (const f of FAULTS) {
@@ -327,7 +333,7 @@ test('faulty functions: a crash every 100th invocation, a hang, garbage, missing
       fs.appendFileSync(f.logPath, more.map((l) => l + '\n').join(''))
       f.lines.push(...more)
     }
-    await until(allThere, 'the lines written after the faults', ferry)
+    await until(allThere, () => `the lines written after the faults (${progress()})`, ferry)
     await until(async () => {
       const r = await status(stateDir)
       return FAULTS.every((f) => lambdaOf(r, f.name).records_in >= f.lines.length)
@@ -362,13 +368,22 @@ test('faulty functions: a crash every 100th invocation, a hang, garbage, missing
     assert.ok(crashes >= 2, `${crashes} crashes\n${log}`)
     assert.equal(crash.restarts, crashes, JSON.stringify(crash))
     assert.equal(crash.retries, crashes, JSON.stringify(crash))
-    // The hang: two attempts (retries: 1), each killed at its timeout.
+    // The hang: two attempts (retries: 1), each killed at its timeout and the process restarted. (The
+    // timeout also covers the wrapper's start, so on a loaded machine a first invocation may time out too
+    // and pass on its retry: every timeout but the marked record's last is retried.)
     const hang = lambdaOf(report, 'hang')
-    assert.equal(hang.timeouts, 2, JSON.stringify(hang))
-    assert.equal(hang.retries, 1, JSON.stringify(hang))
+    assert.ok(hang.timeouts >= 2, JSON.stringify(hang))
+    assert.equal(hang.retries, hang.timeouts - 1, JSON.stringify(hang))
+    assert.equal(hang.restarts, hang.timeouts, JSON.stringify(hang))
+    // Garbage: two marked batches, each tried twice; the processes live on (an answer, if a bad one).
     for (const name of ['garbage-text', 'garbage-json']) {
       const g = lambdaOf(report, name)
-      assert.equal(g.retries, 2, JSON.stringify(g)) // two marked batches, each tried twice
+      assert.deepEqual([g.retries, g.restarts, g.timeouts], [2, 0, 0], JSON.stringify(g))
+    }
+    // One record per invocation: one invocation per record and per retry.
+    for (const name of ['hang', 'garbage-text', 'garbage-json']) {
+      const p = lambdaOf(report, name)
+      assert.equal(p.invocations, p.records_in + p.retries, JSON.stringify(p))
     }
     assert.equal(lambdaOf(report, 'failed').processing_failed, expectedDead(FAULTS.find((f) => f.name === 'failed')).length)
     for (const name of ['omit', 'failed']) {
