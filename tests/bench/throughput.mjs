@@ -53,8 +53,14 @@ const PLUGIN_CHAINS = {
   'lambda-node-callback': { yaml: (binDir) => lambdaChain(binDir, 'ferry-lambda-node', 'passthrough_callback.js:handler') },
 }
 const HANDLERS_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'lambda')
+// The Python wrapper runs under the interpreter python3 resolves to: a shim (pyenv) would add its own start
+// to the plugin's CPU time.
 function lambdaChain(binDir, wrapper, handler) {
-  return `[{lambda: {command: [${yamlQuote(path.join(binDir, wrapper))}, ${yamlQuote(path.join(HANDLERS_DIR, handler))}]}}]`
+  const python = wrapper.endsWith('python')
+    ? [execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim()]
+    : []
+  const argv = [...python, path.join(binDir, wrapper), path.join(HANDLERS_DIR, handler)]
+  return `[{lambda: {command: [${argv.map(yamlQuote).join(', ')}]}}]`
 }
 const SEED = 20261126
 const PROGRESS_EVERY_MS = 10000
