@@ -170,7 +170,8 @@ class LambdaPlugin final : public Plugin {
     if (invocation->failures > settings_.retries) {
       log_.error("flow {}: lambda: {} records failed after {} attempts: {}", settings_.instance.flow,
                  invocation->count, invocation->failures, failure);
-      const std::string reason = fmt::format("{} ({} attempts)", failure, invocation->failures);
+      const std::string reason = fmt::format("{} ({} attempt{})", failure, invocation->failures,
+                                             invocation->failures == 1 ? "" : "s");
       PluginBatch& work = *invocation->job->work;
       for (std::size_t k = 0; k < invocation->count; ++k) {
         work.Fail(invocation->first + k, reason, std::string(kProcessingFailed));

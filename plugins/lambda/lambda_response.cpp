@@ -3,7 +3,9 @@
 #include "plugins/lambda/lambda_response.h"
 
 #include <rapidjson/document.h>
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 
 #include <fmt/format.h>
 
@@ -58,12 +60,21 @@ std::size_t WithoutNewline(std::string_view bytes) {
 
 Result<LambdaResponse> ParseLambdaResponse(std::string_view line, std::size_t request_records) {
   rapidjson::Document doc;
-  // Nothing but blanks may follow the value.
-  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
+  // Read by length (a NUL byte is not the end), then nothing but blanks may follow the value.
+  rapidjson::MemoryStream bytes(line.data(), line.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+  doc.ParseStream<rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag, rapidjson::UTF8<>>(in);
   if (doc.HasParseError()) {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("Lambda.InvalidResponse: the answer is not JSON ({} at byte {})",
                              rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()));
+  }
+  const std::size_t end = in.Tell();
+  if (line.find_first_not_of(" \t\r", end) != std::string_view::npos) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("Lambda.InvalidResponse: the answer is not JSON (bytes after the value at byte {})",
+                    end));
   }
   if (!doc.IsObject()) {
     return Error(ErrorCode::kInvalidArgument, "Lambda.InvalidResponse: the answer is not a JSON object");

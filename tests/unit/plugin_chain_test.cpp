@@ -97,12 +97,16 @@ class HeldPlugin : public Plugin {
 
 struct DeadLetters {
   std::vector<std::tuple<std::string, std::string, std::string>> written;  // plugin, reason, data
+  std::vector<std::string> codes;                                          // each written record's error code
   bool fail = false;
   bool hold = false;
   std::vector<std::function<void(Status)>> pending;
   RejectSink Sink() {
     return [this](std::vector<RejectedRecord> records, std::function<void(Status)> done) {
-      for (const auto& r : records) written.emplace_back(r.plugin, r.reason, r.data);
+      for (const auto& r : records) {
+        written.emplace_back(r.plugin, r.reason, r.data);
+        codes.emplace_back(r.code);
+      }
       Status outcome = fail ? Status(Error(ErrorCode::kIo, "disk full")) : Status::Ok();
       if (hold) {
         pending.push_back([done, outcome](Status) { done(outcome); });
@@ -188,6 +192,27 @@ TEST_CASE("PluginChain routes failures by on_error", "[plugin_chain]") {
   }
   out.AckAll();
   CHECK(acks.done.size() == 1);  // whatever happened to the failures, the range finished
+}
+
+TEST_CASE("PluginChain gives dead letters the failure code the plugin chose, PluginError by default",
+          "[plugin_chain]") {
+  RecordingAcks acks;
+  CollectingSink out;
+  DeadLetters dead;
+  dead.hold = true;
+  PluginChain chain(out, 1 << 20, dead.Sink(), nullptr);
+  chain.Add({"lambda", std::make_unique<SyncPlugin>([](PluginBatch& w, std::size_t i, std::string_view) {
+               if (i == 0) w.Fail(i, "Lambda.MissingRecordId", std::string("processing-failed"));
+               if (i == 1) w.Fail(i, "not JSON");
+               if (i == 2) w.Keep(i);
+             }),
+             OnError::kDeadLetter});
+  chain.Accept(MakeBatch(acks, 1, 0, {"a", "b", "c"}));
+  REQUIRE(dead.codes == std::vector<std::string>{"processing-failed", "PluginError"});
+  CHECK(std::get<1>(dead.written[0]) == "Lambda.MissingRecordId");
+  for (auto& done : dead.pending) done(Status::Ok());
+  out.AckAll();
+  CHECK(acks.done.size() == 1);
 }
 
 TEST_CASE("PluginChain treats records without a verdict, and misused verdicts, as failures",
