@@ -335,8 +335,8 @@ test('node: a thrown error, a rejected promise, callback errors, context.fail, a
 })
 
 test('node: ES modules and CommonJS handlers; load failures exit 2 with one clear line', { timeout: 30000 }, async () => {
-  const specs = ['passthrough.mjs:handler', 'wrapper_cases.mjs:handler', 'passthrough_async.js:handler',
-    'passthrough_callback.js:handler', 'waf_drop_default_action.js:handler']
+  const specs = ['passthrough.mjs:handler', 'wrapper_cases.mjs:handler', 'esm_package/handler.js:handler',
+    'passthrough_async.js:handler', 'passthrough_callback.js:handler', 'waf_drop_default_action.js:handler']
   await Promise.all(specs.map(async (spec) => {
     const w = startWrapper(NODE, `${HANDLERS}/${spec}`)
     const ev = event(['{"action":"ALLOW"}', '{"terminatingRuleId":"Default_Action"}'])
@@ -345,6 +345,7 @@ test('node: ES modules and CommonJS handlers; load failures exit 2 with one clea
     if (spec.startsWith('waf')) expected[1].result = 'Dropped'
     assert.deepEqual(a.records, expected, spec)
     if (spec.startsWith('wrapper_cases')) assert.deepEqual([a.module, a.awsRequestId], ['esm', ev.invocationId])
+    if (spec.startsWith('esm_package')) assert.equal(a.module, 'esm-package')
     const ended = await w.end()
     assert.equal(ended.code, 0, spec)
     if (spec.startsWith('waf')) {
