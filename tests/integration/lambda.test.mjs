@@ -4,7 +4,8 @@
 // tests/lambda/: the two blog posts' functions unchanged, one to the tests' Firehose endpoint
 // (lib/firehose_endpoint.mjs) and one to kinesalite, every record transformed or dropped exactly as the
 // function says and nothing else lost; then faulty functions, each in a flow of its own in one ferry: one that
-// crashes every 100th invocation, one that hangs on a marked record (a short timeout), two that answer
+// crashes every 100th invocation, one that hangs on a marked record (a short timeout), one that never
+// answers, two that answer
 // garbage for a marked record (a line that is not JSON; JSON without records), one that leaves marked
 // records out of its answer, one that fails marked records (ProcessingFailed). The plugin's counters in
 // `ferry status --json` and the dead-letter entries must match exactly, and every flow goes on afterwards
@@ -243,6 +244,15 @@ const FAULTS = [
     reason: /^Lambda\.Timeout: no answer within 2s \(2 attempts\)$/,
   },
   {
+    // Never answers: every record fails, and the flow still goes on (lines written later fail the same way).
+    name: 'hang-always',
+    plugin: (bin) => lambdaYaml([PYTHON_EXE, `${bin}/ferry-lambda-python`, `${HANDLERS}/hang.py:always`], { timeout: '2s', retries: 1, on_error: 'dead_letter' }),
+    count: 10,
+    marked: () => true,
+    failsAll: true,
+    reason: /^Lambda\.Timeout: no answer within 2s \(2 attempts\)$/,
+  },
+  {
     name: 'garbage-text',
     plugin: () => lambdaYaml([PYTHON_EXE, `${HANDLERS}/garbage_protocol.py`], { batch_records: 1, retries: 1, on_error: 'dead_letter' }),
     count: 200,
@@ -277,7 +287,7 @@ const FAULTS = [
 ]
 const faultLine = (f, i) => `${f.name} line ${i}${f.marked(i) ? ` ${f.marker}` : ''} ${'x'.repeat(i % 40)}`
 
-test('faulty functions: a crash every 100th invocation, a hang, garbage, missing ids, ProcessingFailed; exact counts, and the flows go on', { timeout: 90000 }, async (t) => {
+test('faulty functions: a crash every 100th invocation, hangs, garbage, missing ids, ProcessingFailed; exact counts, and the flows go on', { timeout: 90000 }, async (t) => {
   const delivered = new Map(FAULTS.map((f) => [f.name, []]))
   const ep = await startFirehoseEndpoint({
     credentials: CREDENTIALS,
@@ -319,8 +329,9 @@ test('faulty functions: a crash every 100th invocation, a hang, garbage, missing
 
     ferry = startFerry(configPath, { env: pathEnv() })
     const deliveredLines = (f) => linesOf(delivered.get(f.name))
-    const expectedDead = (f) => f.lines.filter((l, i) => i < f.count && f.marked(i))
-    const expectedOut = (f) => f.lines.filter((l, i) => !(i < f.count && f.marked(i)))
+    const fails = (f, i) => f.failsAll || (i < f.count && f.marked(i))
+    const expectedDead = (f) => f.lines.filter((l, i) => fails(f, i))
+    const expectedOut = (f) => f.lines.filter((l, i) => !fails(f, i))
     const allThere = () => FAULTS.every((f) => deliveredLines(f).length >= expectedOut(f).length &&
       deadLetters(stateDir, f.name).length >= expectedDead(f).length)
     const progress = () => FAULTS.map((f) => `${f.name}: ${deliveredLines(f).length} of ${expectedOut(f).length} delivered, ` +
@@ -375,6 +386,11 @@ test('faulty functions: a crash every 100th invocation, a hang, garbage, missing
     assert.ok(hang.timeouts >= 2, JSON.stringify(hang))
     assert.equal(hang.retries, hang.timeouts - 1, JSON.stringify(hang))
     assert.equal(hang.restarts, hang.timeouts, JSON.stringify(hang))
+    // Hanging always: the first ten lines in one invocation, the twenty written later in another; each
+    // tried twice. The last kill's restart may still be under way.
+    const always = lambdaOf(report, 'hang-always')
+    assert.deepEqual([always.invocations, always.timeouts, always.retries], [4, 4, 2], JSON.stringify(always))
+    assert.ok(always.restarts === 3 || always.restarts === 4, JSON.stringify(always))
     // Garbage: two marked batches, each tried twice; the processes live on (an answer, if a bad one).
     for (const name of ['garbage-text', 'garbage-json']) {
       const g = lambdaOf(report, name)
