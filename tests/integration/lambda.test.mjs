@@ -3,13 +3,12 @@
 // Role: end to end with the real wrappers (the build copies them next to ferry) and handlers from
 // tests/lambda/: the two blog posts' functions unchanged, one to the tests' Firehose endpoint
 // (lib/firehose_endpoint.mjs) and one to kinesalite, every record transformed or dropped exactly as the
-// function says and nothing else lost; then faulty functions, each in a flow of its own in one ferry: one that
-// crashes every 100th invocation, one that hangs on a marked record (a short timeout), one that never
-// answers, two that answer
-// garbage for a marked record (a line that is not JSON; JSON without records), one that leaves marked
-// records out of its answer, one that fails marked records (ProcessingFailed). The plugin's counters in
-// `ferry status --json` and the dead-letter entries must match exactly, and every flow goes on afterwards
-// (lines written after the faults arrive too).
+// function says and nothing else lost; then faulty functions, each in a flow of its own in one ferry: one
+// that crashes every 100th invocation, one that hangs on a marked record (a short timeout), one that never
+// answers, two that answer garbage for a marked record (a line that is not JSON; JSON without records), one
+// that leaves marked records out of its answer, one that fails marked records (ProcessingFailed). The
+// plugin's counters in `ferry status --json` and the dead-letter entries must match exactly, and every flow
+// goes on afterwards (lines written after the faults arrive too).
 //
 // Run: FERRY_BIN=/path/to/build/ferry node --test tests/integration/lambda.test.mjs
 import { test, after } from 'node:test'
