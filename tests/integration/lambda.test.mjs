@@ -6,9 +6,10 @@
 // function says and nothing else lost; then faulty functions, each in a flow of its own in one ferry: one
 // that crashes every 100th invocation, one that hangs on a marked record (a short timeout), one that never
 // answers, two that answer garbage for a marked record (a line that is not JSON; JSON without records), one
-// that leaves marked records out of its answer, one that fails marked records (ProcessingFailed). The
-// plugin's counters in `ferry status --json` and the dead-letter entries must match exactly, and every flow
-// goes on afterwards (lines written after the faults arrive too).
+// that leaves marked records out of its answer, one that answers ids it was not asked for and one twice, one
+// that fails marked records (ProcessingFailed). The plugin's counters in `ferry status --json` and the
+// dead-letter entries must match exactly, and every flow goes on afterwards (lines written after the faults
+// arrive too).
 //
 // Run: FERRY_BIN=/path/to/build/ferry node --test tests/integration/lambda.test.mjs
 import { test, after } from 'node:test'
@@ -276,6 +277,12 @@ const FAULTS = [
     reason: /^Lambda\.MissingRecordId/,
   },
   {
+    name: 'extra-ids',
+    plugin: (bin) => lambdaYaml([PYTHON_EXE, `${bin}/ferry-lambda-python`, `${HANDLERS}/extra_ids.py:lambda_handler`], { batch_records: 50, on_error: 'dead_letter' }),
+    count: 500,
+    marked: () => false,
+  },
+  {
     name: 'failed',
     plugin: (bin) => lambdaYaml([PYTHON_EXE, `${bin}/ferry-lambda-python`, `${HANDLERS}/processing_failed.py:lambda_handler`], { on_error: 'dead_letter' }),
     count: 1000,
@@ -286,7 +293,7 @@ const FAULTS = [
 ]
 const faultLine = (f, i) => `${f.name} line ${i}${f.marked(i) ? ` ${f.marker}` : ''} ${'x'.repeat(i % 40)}`
 
-test('faulty functions: a crash every 100th invocation, hangs, garbage, missing ids, ProcessingFailed; exact counts, and the flows go on', { timeout: 90000 }, async (t) => {
+test('faulty functions: a crash every 100th invocation, hangs, garbage, missing, unknown and repeated ids, ProcessingFailed; exact counts, and the flows go on', { timeout: 90000 }, async (t) => {
   const delivered = new Map(FAULTS.map((f) => [f.name, []]))
   const ep = await startFirehoseEndpoint({
     credentials: CREDENTIALS,
@@ -401,7 +408,11 @@ test('faulty functions: a crash every 100th invocation, hangs, garbage, missing 
       assert.equal(p.invocations, p.records_in + p.retries, JSON.stringify(p))
     }
     assert.equal(lambdaOf(report, 'failed').processing_failed, expectedDead(FAULTS.find((f) => f.name === 'failed')).length)
-    for (const name of ['omit', 'failed']) {
+    // An unknown and a repeated id in every answer: ignored, counted once per invocation.
+    const extra = lambdaOf(report, 'extra-ids')
+    assert.ok(extra.invocations >= 11, JSON.stringify(extra))
+    assert.deepEqual([extra.unknown_ids, extra.repeated_ids], [extra.invocations, extra.invocations], JSON.stringify(extra))
+    for (const name of ['omit', 'failed', 'extra-ids']) {
       const p = lambdaOf(report, name)
       assert.deepEqual([p.retries, p.restarts, p.timeouts], [0, 0, 0], JSON.stringify(p))
     }
