@@ -112,7 +112,8 @@ void LambdaInstance::OnExit(const process::ChildExit& exit) {
   std::string what = exit.overflowed
                          ? fmt::format("answered more than {} bytes in one line", options_.max_answer_bytes)
                          : exit.Describe();
-  // The handles close on their own; a new process may start from here.
+  const bool overflowed = exit.overflowed;
+  // The handles close on their own (exit goes with them); a new process may start from here.
   child_.reset();
   if (state_ == State::kClosing) {
     FinishClose();
@@ -120,7 +121,7 @@ void LambdaInstance::OnExit(const process::ChildExit& exit) {
   }
   if (busy_) {
     std::string why = !failure_.empty() ? std::move(failure_)
-                      : exit.overflowed ? fmt::format("Lambda.InvalidResponse: {}", what)
+                      : overflowed      ? fmt::format("Lambda.InvalidResponse: {}", what)
                                         : fmt::format("Lambda.FunctionError: {}", what);
     failure_.clear();
     log_.warn("flow {}: lambda[{}] ended during an invocation ({}); restarting it in {}", options_.flow,

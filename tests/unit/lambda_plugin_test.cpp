@@ -9,8 +9,9 @@
 //   failure; a crash on the Nth invocation (restarted, retried, nothing lost); a hang (killed at the
 //   timeout, restarted, retried, then failed; or answered on the retry); a process that exits at once
 //   (restarted with backoff, records failed once retries are spent); a stray line (restarted);
-// - the process's environment and the event's fixed fields; its stderr in ferry's log; Close() stopping a
-//   hung process; `ferry check` and start-up refusing a program that is not there or cannot run;
+// - instances side by side; the process's environment and the event's fixed fields; its stderr in ferry's
+//   log; an answer past the line cap; Close() stopping a hung process; `ferry check` and start-up refusing
+//   a program that is not there or cannot run;
 // - a slow function: batches wait in the chain, charged to the flow's memory budget, so a source that
 //   reads only while the budget has room pauses instead of memory growing.
 // Backoffs and timeouts are short (tens of ms); the whole file runs in a few seconds.
@@ -28,6 +29,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -376,6 +378,23 @@ TEST_CASE("lambda gives the process its environment and the event its fixed fiel
         "arn:aws:firehose:eu-west-1:000000000000:deliverystream/web-stream");
   CHECK(std::string(doc["event"]["region"].GetString()) == "eu-west-1");
   CHECK(std::string(doc["event"]["invocationId"].GetString()).size() == 36);
+}
+
+TEST_CASE("lambda runs instances side by side", "[lambda]") {
+  LambdaRig rig("{ command: " + Command("env") + ", instances: 2, batch_records: 1 }");
+  CHECK(rig.plugin().max_in_flight() == 2);
+  CHECK(rig.Counter("instances_running") == 2);
+  auto out = rig.Run(Lines(4));
+  std::set<std::int64_t> pids;
+  for (const auto& o : out) {
+    REQUIRE(o.verdict == R);
+    rapidjson::Document doc;
+    doc.Parse(o.text.c_str());
+    REQUIRE(doc.IsObject());
+    pids.insert(doc["pid"].GetInt64());
+  }
+  CHECK(pids.size() == 2);  // the first two invocations went out at once, one to each process
+  CHECK(rig.Counter("invocations") == 4);
 }
 
 TEST_CASE("lambda's Close stops a process that hangs and abandons its batch", "[lambda]") {

@@ -111,7 +111,7 @@ def main():
             answer = {"errorType": "ValueError", "errorMessage": "boom", "stackTrace": []}
         elif mode == "env":
             keys = ["AWS_LAMBDA_FUNCTION_NAME", "AWS_REGION", "FERRY_LAMBDA_TIMEOUT_MS", "EXTRA"]
-            text = json.dumps({"env": {k: os.environ.get(k) for k in keys}, "event": {
+            text = json.dumps({"pid": os.getpid(), "env": {k: os.environ.get(k) for k in keys}, "event": {
                 k: v for k, v in event.items() if k != "records"}}).encode()
             answer = records_of(event, lambda i, r, d: ok(r, text))
         else:
