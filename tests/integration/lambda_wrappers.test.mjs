@@ -208,6 +208,16 @@ test('python: a raised exception, an answer JSON cannot carry, sys.exit, a bad r
   assert.equal((await exits.exited).code, 3)
   assert.equal(exits.stdout, '')
 
+  // logging as Lambda sets it up: a handler module's basicConfig() finds the root logger configured, and
+  // logger.info() shows once, in Lambda's format.
+  const logs = startWrapper(PYTHON, `${HANDLERS}/logging_setup.py:lambda_handler`)
+  const logged = event(['x', 'y'])
+  assert.deepEqual((await logs.ask(logged)).records, passedRecords(logged))
+  const logEnd = await logs.end()
+  assert.equal(logEnd.code, 0)
+  assert.deepEqual(logEnd.stderr.split('\n').filter((l) => l.includes('transforming')),
+    [`[INFO]\t${logged.invocationId}\ttransforming 2 records`], logEnd.stderr)
+
   const bad = startWrapper(PYTHON, `${HANDLERS}/passthrough.py:lambda_handler`)
   bad.child.stdin.write('this is not json\n')
   assert.equal(JSON.parse(await bad.next()).errorType, 'Runtime.UnmarshalError')
