@@ -145,6 +145,8 @@ void LambdaInstance::ScheduleRestart() {
 }
 
 void LambdaInstance::ArmTimer(Duration after) {
+  // From now, not from the start of the loop's iteration: a timeout must not start short.
+  uv_update_time(loop_);
   uv_timer_start(
       timer_, [](uv_timer_t* t) { static_cast<LambdaInstance*>(t->data)->OnTimer(); }, Ms(after), 0);
 }
