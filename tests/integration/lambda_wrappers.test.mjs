@@ -11,7 +11,7 @@
 //
 // The wrappers come from the build folder (next to $FERRY_BIN, where the build copies them), or from the
 // source tree when FERRY_BIN is not set. Quick: a few seconds.
-import { test, afterEach } from 'node:test'
+import { test, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -55,10 +55,12 @@ function event(texts, { invocationId = `inv-${++nextId}` } = {}) {
 // Every wrapper a test started; one still running when its test ends (a failed assertion) is killed, so
 // that the runner can exit.
 const running = new Set()
-afterEach(() => {
+const killRunning = () => {
   for (const child of running) child.kill('SIGKILL')
   running.clear()
-})
+}
+afterEach(killRunning)
+after(killRunning) // also after a test that timed out, which afterEach may not see
 
 // Spawns a wrapper. w.ask(event) writes one line and resolves with the next answer line, parsed;
 // w.end() closes stdin and resolves with { code, signal, stdout, stderr } once the process has exited.
