@@ -2,6 +2,7 @@
 #include "plugins/builtin_plugins.h"
 
 #include "plugins/add/add_plugin.h"
+#include "plugins/external/external_options.h"
 #include "plugins/grep/grep_options.h"
 #include "plugins/json/json_options.h"
 #include "plugins/lambda/lambda_options.h"
@@ -62,8 +63,13 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
         "process: each record goes on with the data it returns (Ok), is dropped (Dropped) or fails "
         "(ProcessingFailed, error code processing-failed)",
         &LambdaFields, &MakeLambdaPlugin);
-    return std::vector<const PluginKind*>{&grep,       &redact, &json,     &parse, &add,
-                                          &singleline, &sample, &throttle, &lambda};
+    static const BuiltinKind<ExternalOptions> external(
+        "external",
+        "a plugin built outside ferry (C, C++, Rust): a shared object with the C ABI of ferry/plugin.h, "
+        "loaded at start; process() runs on a worker thread, one batch at a time",
+        &ExternalFields, &MakeExternalPlugin);
+    return std::vector<const PluginKind*>{&grep,       &redact, &json,     &parse,  &add,
+                                          &singleline, &sample, &throttle, &lambda, &external};
   }();
   return kinds;
 }

@@ -57,7 +57,7 @@ Field<FlowOptions> PluginsField() {
       "list of plugins",
       "",
       "what to do with each record before it is sent, in order: grep, redact, json, parse, add, singleline, "
-      "sample, throttle (each item: the plugin's name, then its options)",
+      "sample, throttle, external (each item: the plugin's name, then its options)",
       false,
       [](const YAML::Node& n, const std::string& p, FlowOptions& out, ParseContext& ctx) {
         if (n.IsNull()) return;

@@ -31,6 +31,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,18 @@ class LambdaRig {
     counters_ = Counters();
     plugin_.reset();
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  }
+
+  // Runs the loop until pred holds or timeout passes; returns pred().
+  bool RunUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    uv_timer_t tick;
+    uv_timer_init(&loop_, &tick);
+    uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);
+    while (!pred() && std::chrono::steady_clock::now() < end) uv_run(&loop_, UV_RUN_ONCE);
+    uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    return pred();
   }
 
   std::vector<PluginOutcome> Run(const std::vector<std::string>& records) {
@@ -357,6 +370,9 @@ TEST_CASE("lambda fails the records of a function that exits at once, with backo
 TEST_CASE("lambda restarts a function that writes a line nobody asked for", "[lambda]") {
   LambdaRig rig("{ command: " + Command("stray") + " }");
   CHECK(Texts(rig.Run(Lines(2))) == Lines(2));
+  // The extra line may reach ferry after the answer, in a read of its own: wait for it, or the next
+  // request would be under way when it comes, and it would be taken for that request's answer.
+  REQUIRE(rig.RunUntil([&] { return rig.Counter("restarts") == 1; }, std::chrono::seconds(5)));
   CHECK(Verdicts(rig.Run(Lines(3))) == std::vector<Verdict>(3, R));
   INFO(rig.log());
   CHECK(rig.Counter("restarts") == 1);
