@@ -13,9 +13,9 @@
 // Run from the repo root:
 //   node tests/bench/throughput.mjs [--lines N] [--line-bytes B] [--format json|text]
 //                                   [--scenarios a,b,...] [--repeat N] [--timeout S] [--json FILE]
-//                                   [--set KEY=VALUE]... [--plugins example]
+//                                   [--set KEY=VALUE]... [--plugins NAME]
 // FERRY_BIN defaults to build/ferry. Scenarios: the keys of SCENARIOS below (default: all). --set adds or
-// overrides a config key (see ferryConfig).
+// overrides a config key (see ferryConfig). --plugins: a chain of PLUGIN_CHAINS below.
 import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -51,6 +51,21 @@ const PLUGIN_CHAINS = {
       "{parse: {format: apache_combined}}, {add: {fields: {host: '${hostname}', file: '${file}'}, timestamp: time, record_id: id}}]",
     dropped: (line) => line.includes('"GET /health '),
   },
+  // A Firehose transformation function that returns every record unchanged (tests/lambda/), behind each
+  // wrapper (the build copies them next to ferry): what the lambda protocol and the wrapper cost.
+  'lambda-python': { yaml: (binDir) => lambdaChain(binDir, 'ferry-lambda-python', 'passthrough.py:lambda_handler') },
+  'lambda-node': { yaml: (binDir) => lambdaChain(binDir, 'ferry-lambda-node', 'passthrough_async.js:handler') },
+  'lambda-node-callback': { yaml: (binDir) => lambdaChain(binDir, 'ferry-lambda-node', 'passthrough_callback.js:handler') },
+}
+const HANDLERS_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'lambda')
+// The Python wrapper runs under the interpreter python3 resolves to: a shim (pyenv) would add its own start
+// to the plugin's CPU time.
+function lambdaChain(binDir, wrapper, handler) {
+  const python = wrapper.endsWith('python')
+    ? [execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim()]
+    : []
+  const argv = [...python, path.join(binDir, wrapper), path.join(HANDLERS_DIR, handler)]
+  return `[{lambda: {command: [${argv.map(yamlQuote).join(', ')}]}}]`
 }
 const SEED = 20261126
 const PROGRESS_EVERY_MS = 10000
@@ -281,6 +296,31 @@ function peakRssKiB(pid) {
   return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+)/m)[1])
 }
 
+// User plus system CPU seconds of a process's children and their children (a lambda plugin's processes),
+// those running now.
+function descendantsCpuSeconds(pid) {
+  const parents = new Map()
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+    } catch {} // gone meanwhile
+  }
+  let total = 0
+  const isDescendant = (p) => {
+    for (let q = parents.get(p); q !== undefined && q > 1; q = parents.get(q)) if (q === pid) return true
+    return false
+  }
+  for (const p of parents.keys()) {
+    if (!isDescendant(p)) continue
+    try {
+      total += cpuSeconds(p)
+    } catch {}
+  }
+  return total
+}
+
 // Samples a process's RssAnon every MEMORY_SAMPLE_MS until stop(), which takes a last sample and returns the
 // peak (KiB) with the RssFile of the sample that had it. VmHWM also counts the shared libraries' pages mapped
 // from the page cache; RssAnon is what the process allocated itself. The kernel keeps no peak of it, hence
@@ -452,6 +492,7 @@ async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, tls, op
     const label = `${scenario} run ${run}`
     const done = await waitForAllLines({ ferry, endpoint, label, lines: options.expectedLines, timeoutMs: options.timeoutMs })
     const ferryCpu = cpuSeconds(ferry.pid)
+    const pluginCpu = descendantsCpuSeconds(ferry.pid)
     const peakRss = peakRssKiB(ferry.pid)
     const peakAnon = memory.stop() // at the same time as VmHWM: the shutdown is not measured
     const endpointCpu = cpuSeconds(endpoint.pid) - endpointCpu0
@@ -477,6 +518,7 @@ async function runOnce({ bin, scenario, run, workDir, logFile, logBytes, tls, op
       records: final.records,
       payload_mb: final.payloadBytes / MB,
       endpoint_cpu_s: endpointCpu,
+      plugin_cpu_s: pluginCpu,
       idle_s: done.idleMs / 1000,
       first_request_s: (done.firstAt - spawnedAt) / 1000,
       half_lines_s: (done.halfAt - spawnedAt) / 1000,
@@ -512,6 +554,7 @@ const COLUMNS = [
   ['records', 'records', (v) => String(Math.round(v))],
   ['payload_mb', 'payload MB', (v) => v.toFixed(1)],
   ['endpoint_cpu_s', 'endpoint CPU s', (v) => v.toFixed(2)],
+  ['plugin_cpu_s', 'plugin CPU s', (v) => v.toFixed(2)],
   ['idle_s', 'idle s', (v) => v.toFixed(2)],
 ]
 
@@ -552,7 +595,7 @@ const chain = options.plugins ? PLUGIN_CHAINS[options.plugins] : null
 const { size: logBytes, drops } = generateLog(logFile, { ...options, dropped: chain?.dropped })
 // What the endpoint must count: every line but those the plugins drop.
 options.expectedLines = options.lines - drops
-if (chain) options.sets.push({ key: 'flow.plugins', value: chain.yaml })
+if (chain) options.sets.push({ key: 'flow.plugins', value: typeof chain.yaml === 'function' ? chain.yaml(path.dirname(bin)) : chain.yaml })
 console.error(`${version}: ${options.lines} ${options.format} lines, ${(logBytes / MB).toFixed(1)} MB, in ${logFile}` +
   (chain ? `; plugins ${options.plugins} (${drops} lines dropped by them)` : ''))
 // One throwaway CA and endpoint certificate for every HTTPS run; only ferry's aws.ca_file trusts it.
