@@ -1,5 +1,5 @@
 // LambdaEvent: the one line of JSON the lambda plugin writes to its function per invocation, the event
-// Firehose gives a data-transformation Lambda (plugins/lambda/README.md, /LAMBDA-CONTRACT.md):
+// Firehose gives a data-transformation Lambda (plugins/lambda/README.md, plugins/lambda/PROTOCOL.md):
 //   {"invocationId":"<uuid>","deliveryStreamArn":"<arn>","region":"<region>","records":[
 //     {"recordId":"0","approximateArrivalTimestamp":1700000000123,"data":"<base64>"},...]}\n
 // recordIds are the records' positions in the invocation ("0", "1", ...): unique within it, and matched

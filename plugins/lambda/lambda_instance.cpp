@@ -65,6 +65,7 @@ Status LambdaInstance::Spawn() {
   if (!child) return child.error();
   child_ = std::move(*child);
   child_pid_ = child_->pid();
+  answered_ = false;
   return Status::Ok();
 }
 
@@ -77,7 +78,7 @@ void LambdaInstance::Invoke(std::string request, std::function<void(LambdaAnswer
     Fail(fmt::format("Lambda.FunctionError: cannot write the request: {}", written.error().message()), false);
     return;
   }
-  ArmTimer(options_.timeout);
+  ArmTimer(answered_ ? options_.timeout : options_.timeout + options_.start_allowance);
 }
 
 void LambdaInstance::OnAnswerLine(std::string_view line) {
@@ -89,6 +90,7 @@ void LambdaInstance::OnAnswerLine(std::string_view line) {
     return;
   }
   uv_timer_stop(timer_);
+  answered_ = true;
   backoff_ = options_.backoff_min;
   FinishInvocation(LambdaAnswer{true, std::string(line), {}});
 }
@@ -153,13 +155,18 @@ void LambdaInstance::ArmTimer(Duration after) {
 
 void LambdaInstance::OnTimer() {
   switch (state_) {
-    case State::kRunning:
+    case State::kRunning: {
       if (!busy_) return;
       ++counters_.timeouts;
+      const std::string within = answered_ || options_.start_allowance.count() == 0
+                                     ? FormatDuration(options_.timeout)
+                                     : fmt::format("{} (and {} to start)", FormatDuration(options_.timeout),
+                                                   FormatDuration(options_.start_allowance));
       log_.warn("flow {}: lambda[{}] gave no answer within {}; killing and restarting it", options_.flow,
-                child_pid_, FormatDuration(options_.timeout));
-      Fail(fmt::format("Lambda.Timeout: no answer within {}", FormatDuration(options_.timeout)), true);
+                child_pid_, within);
+      Fail(fmt::format("Lambda.Timeout: no answer within {}", within), true);
       return;
+    }
     case State::kBackoff: {
       Status spawned = Spawn();
       if (!spawned) {

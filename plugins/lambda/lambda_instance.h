@@ -1,12 +1,13 @@
 // LambdaInstance: one running process of a transformation function, which answers one invocation at a
-// time (/LAMBDA-CONTRACT.md).
+// time (plugins/lambda/PROTOCOL.md).
 //
 // - Start() spawns it (agent/process/child_process.h: stdin and stdout piped, stderr read by lines and
 //   logged as "flow <name>: lambda[<pid>]: <line>"). A spawn that fails there is an error for the caller
 //   (ferry stops at start-up); later, a respawn that fails is retried with backoff.
 // - Invoke() writes one request line; done gets the answer line, or why there is none: the process exited
 //   or crashed, closed its stdout, answered past the line cap (it is then killed), or passed the timeout
-//   (its process group is killed). done never runs from inside Invoke().
+//   (its process group is killed; a process's first invocation has start_allowance more, for its start).
+//   done never runs from inside Invoke().
 // - After a failure the process is restarted once it has exited, after a backoff that starts at
 //   backoff_min and doubles to backoff_max, and goes back to backoff_min after an answered invocation. A
 //   process that exits while idle is restarted the same way. events.on_ready runs each time a (re)started
@@ -38,9 +39,12 @@
 namespace ferry::plugins {
 
 struct LambdaInstanceOptions {
-  std::vector<std::string> argv;            // argv[0]: the program's path
-  std::vector<std::string> env;             // "KEY=value", the whole environment
-  Duration timeout{60000};                  // per invocation
+  std::vector<std::string> argv;  // argv[0]: the program's path
+  std::vector<std::string> env;   // "KEY=value", the whole environment
+  Duration timeout{60000};        // per invocation
+  // Added to the timeout of a process's first invocation, which includes its start (an interpreter, the
+  // handler's module): Lambda, too, gives a function's init phase 10 s of its own.
+  Duration start_allowance{10000};
   std::size_t max_answer_bytes = 24 << 20;  // one answer line; past it the process is killed
   Duration backoff_min{100};
   Duration backoff_max{30000};
@@ -116,6 +120,7 @@ class LambdaInstance {
   int child_pid_ = 0;  // for the log, after the child is gone
   uv_timer_t* timer_;  // the invocation's timeout, the restart's backoff, Close's graces (one at a time)
   bool busy_ = false;
+  bool answered_ = false;  // the running process has answered an invocation (it has started)
   std::function<void(LambdaAnswer)> done_;
   std::string failure_;  // why the process is being killed, for the invocation under way
   Duration backoff_;

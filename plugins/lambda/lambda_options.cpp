@@ -81,6 +81,11 @@ const std::vector<config::Field<LambdaOptions>>& LambdaFields() {
           "timeout", &LambdaOptions::timeout, std::chrono::milliseconds(10), std::chrono::minutes(15),
           "longest an invocation may take, like the Lambda setting (at most 15m, Lambda's own limit); past "
           "it the process group is killed and restarted and the invocation tried again"),
+      config::DurationField<LambdaOptions>(
+          "start_timeout", &LambdaOptions::start_timeout, std::chrono::milliseconds(0),
+          std::chrono::minutes(15),
+          "added to the timeout of each process's first invocation, which includes its start (the "
+          "interpreter, the handler's module), as Lambda gives a function's init phase 10 s of its own"),
       config::CountField<LambdaOptions>("batch_records", &LambdaOptions::batch_records, 1, 10000,
                                         "at most this many records per invocation"),
       config::ByteSizeField<LambdaOptions>(

@@ -1,5 +1,5 @@
 // LambdaResponse: the one line a transformation function answers an invocation with, read into one
-// outcome per record of the request (plugins/lambda/README.md, /LAMBDA-CONTRACT.md):
+// outcome per record of the request (plugins/lambda/README.md, plugins/lambda/PROTOCOL.md):
 //   {"records":[{"recordId":"0","result":"Ok","data":"<base64>"},...]}
 // - Ok: the record's new bytes are data decoded, with one trailing "\n" (or "\r\n") taken off: the
 //   function of a Firehose pipeline ends each record with a newline itself, and ferry's packing adds its

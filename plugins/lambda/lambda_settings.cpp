@@ -32,6 +32,7 @@ Result<LambdaSettings> LambdaSettingsFor(const LambdaOptions& options, const Plu
   s.instance.argv = options.command;
   s.instance.argv[0] = std::move(*program);
   s.instance.timeout = options.timeout;
+  s.instance.start_allowance = options.start_timeout;
   s.instance.flow = env.flow;
   s.batch_records = static_cast<std::size_t>(options.batch_records);
   s.batch_bytes = static_cast<std::size_t>(options.batch_bytes);

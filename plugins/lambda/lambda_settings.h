@@ -1,6 +1,6 @@
 // LambdaSettings: what the lambda plugin runs with, resolved from its options and its flow: the program
 // found in PATH (so `ferry check` and start-up refuse one that cannot run, naming it), the process's
-// environment (ferry's, plus the variables of /LAMBDA-CONTRACT.md, plus the `environment` option), the
+// environment (ferry's, plus the variables of plugins/lambda/PROTOCOL.md, plus the `environment` option), the
 // event's deliveryStreamArn and region, and the cap on an answer line.
 #pragma once
 

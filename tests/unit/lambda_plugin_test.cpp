@@ -27,11 +27,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -87,6 +87,7 @@ class LambdaRig {
     settings->instance.backoff_min = std::chrono::milliseconds(10);
     settings->instance.backoff_max = std::chrono::milliseconds(40);
     settings->instance.stop_grace = std::chrono::milliseconds(200);
+    if (options_yaml.find("start_timeout") == std::string::npos) settings->instance.start_allowance = {};
     plugin_ = MakeLambdaPlugin(&loop_, *log_, std::move(*settings));
     Status started = plugin_->Start();
     REQUIRE(started.ok());
@@ -115,7 +116,8 @@ class LambdaRig {
     const auto end = std::chrono::steady_clock::now() + timeout;
     uv_timer_t tick;
     uv_timer_init(&loop_, &tick);
-    uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);
+    uv_timer_start(
+        &tick, [](uv_timer_t*) {}, 5, 5);
     while (!pred() && std::chrono::steady_clock::now() < end) uv_run(&loop_, UV_RUN_ONCE);
     uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
     uv_run(&loop_, UV_RUN_NOWAIT);
@@ -323,6 +325,27 @@ TEST_CASE("lambda restarts a process that crashed and retries its invocation: no
   CHECK(rig.Counter("processing_failed") == 0);
   CHECK(rig.Counter("instances_running") == 1);
   CHECK_THAT(rig.log(), Catch::Contains("ended during an invocation (exit status 3)"));
+}
+
+TEST_CASE("lambda gives a process's first invocation start_timeout more, for its start", "[lambda]") {
+  SECTION("a slow start within it is answered") {
+    LambdaRig rig("{ command: [" + kSed + ", slow_start], timeout: 200ms, start_timeout: 2s, retries: 0 }");
+    CHECK(Texts(rig.Run(Lines(2))) == Lines(2));
+    CHECK(rig.Counter("timeouts") == 0);
+  }
+  SECTION("without it, the same start times out") {
+    LambdaRig rig("{ command: [" + kSed + ", slow_start], timeout: 200ms, start_timeout: 0s, retries: 0 }");
+    auto out = rig.Run(Lines(2));
+    CHECK(Verdicts(out) == std::vector<Verdict>(2, F));
+    CHECK(rig.Counter("timeouts") == 1);
+  }
+  SECTION("a hang is timed out after both, and the reason says so") {
+    LambdaRig rig("{ command: [" + kSed + ", hang], timeout: 200ms, start_timeout: 300ms, retries: 0 }");
+    const auto start = std::chrono::steady_clock::now();
+    auto out = rig.Run(Lines(1));
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(480));
+    CHECK(out[0].reason == "Lambda.Timeout: no answer within 200ms (and 300ms to start) (1 attempt)");
+  }
 }
 
 TEST_CASE("lambda kills a function that hangs, restarts it and retries", "[lambda]") {

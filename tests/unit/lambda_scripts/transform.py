@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A transformation function speaking ferry's lambda protocol raw (LAMBDA-CONTRACT.md), for the unit tests of
+"""A transformation function speaking ferry's lambda protocol raw (plugins/lambda/PROTOCOL.md), for the unit tests of
 plugins/lambda: one JSON event per stdin line, one JSON answer per stdout line. The first argument picks the
 behaviour (MODES, and the ones main() handles itself). Invocations are counted from 1 over the process's life
 (a restarted process counts again). Hangs are sed_passthrough.sh's: python3 may start too slowly on a loaded
