@@ -124,6 +124,48 @@ std::string RegionOf(const std::string& url) {
   return "";
 }
 
+// The keys ferry converts, for the hint after an unknown key (the unused ones are in the tables above).
+constexpr std::string_view kFlowKeys[] = {"filePattern",           "kinesisStream",
+                                          "deliveryStream",        "initialPosition",
+                                          "maxBufferAgeMillis",    "multiLineStartPattern",
+                                          "skipHeaderLines",       "truncatedRecordTerminator",
+                                          "partitionKeyOption",    "aggregatedRecordSizeBytes",
+                                          "dataProcessingOptions", "fileFooterPattern"};
+constexpr std::string_view kGlobalKeys[] = {"flows",
+                                            "awsAccessKeyId",
+                                            "awsSecretAccessKey",
+                                            "assumeRoleARN",
+                                            "assumeRoleExternalId",
+                                            "kinesis.endpoint",
+                                            "kinesis.region",
+                                            "firehose.endpoint",
+                                            "sts.endpoint",
+                                            "shutdownTimeoutMillis",
+                                            "log.level",
+                                            "connectionTimeoutMillis"};
+
+bool SameIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+// " (did you mean kinesisStream?)" when key is a known key spelled in another case, else where the keys
+// are listed.
+template <std::size_t N>
+std::string DidYouMean(std::string_view key, const std::string_view (&known)[N]) {
+  std::vector<std::string_view> all(std::begin(known), std::end(known));
+  for (const auto& unused : UnusedGlobals()) all.push_back(unused.key);
+  for (const auto& unused : UnusedFlowKeys()) all.push_back(unused.key);
+  for (std::string_view candidate : all) {
+    if (SameIgnoringCase(candidate, key)) return fmt::format(" (did you mean {}?)", candidate);
+  }
+  return " (man ferry.yaml, AGENT.JSON, lists them)";
+}
+
 class Converter {
  public:
   Converter(std::string_view text, const std::string& source) : ctx_(text, source), source_(source) {}
@@ -141,6 +183,9 @@ class Converter {
     } else {
       for (std::size_t i = 0; i < flows->items.size(); ++i) Flow(flows->items[i], i);
     }
+    Requires(root, "awsSecretAccessKey", "awsAccessKeyId");
+    Requires(root, "awsAccessKeyId", "awsSecretAccessKey");
+    Requires(root, "assumeRoleExternalId", "assumeRoleARN");
     if (!ctx_.errors().empty()) return Failed();
     AgentJsonConversion out;
     out.yaml = Assemble();
@@ -154,6 +199,18 @@ class Converter {
     std::string all;
     for (const auto& e : ctx_.errors()) all += (all.empty() ? "" : "\n") + e;
     return Error(ErrorCode::kInvalidArgument, all);
+  }
+
+  // A key that means nothing without another (the agent ignores it then; it is a mistake in the file).
+  void Requires(const JsonValue& root, std::string_view needed, std::string_view by) {
+    const JsonValue* given = FindMember(root, by);
+    const JsonValue* other = FindMember(root, needed);
+    auto set = [](const JsonValue* v) {
+      return v != nullptr && !v->IsNull() && !(v->IsString() && v->text.empty());
+    };
+    if (set(given) && !set(other)) {
+      ctx_.Fail(*given, by, fmt::format("{} is required with it", needed));
+    }
   }
 
   void Note(const JsonValue& value, std::string_view key, std::string_view instead) {
@@ -186,7 +243,7 @@ class Converter {
       const std::string service = name.substr(0, name.find('.'));
       Aws(service + "_endpoint", YamlQuote(url), value, name,
           url == text ? name : fmt::format("{} (a host name alone: https)", name));
-      if (region_.empty() && service != "sts") region_from_endpoint_ = RegionOf(url);
+      if (service != "sts" && region_from_endpoint_.empty()) region_from_endpoint_ = RegionOf(url);
     } else if (name == "kinesis.region") {
       if (!ctx_.ReadNonEmptyText(value, name, text)) return;
       region_ = text;
@@ -211,8 +268,9 @@ class Converter {
       }
       Aws("connect_timeout", FormatDuration(Duration(clamped)), value, name, name);
     } else {
-      ctx_.FailAt(key.offset, name,
-                  "unknown key: not one of the Kinesis Agent's keys (man ferry.yaml, AGENT.JSON)");
+      ctx_.FailAt(
+          key.offset, name,
+          fmt::format("unknown key: not one of the Kinesis Agent's keys{}", DidYouMean(name, kGlobalKeys)));
     }
   }
 
@@ -302,10 +360,10 @@ void Converter::Flow(const JsonValue& flow, std::size_t index) {
   } else if (kinesis != nullptr && !kinesis->IsNull()) {
     if (!ReadName(*kinesis, key("kinesisStream"), stream)) return;
   } else {
+    // Reported, and the flow's other keys still checked, so one pass shows every error.
     ctx_.Fail(flow, agent, "needs a destination: kinesisStream or deliveryStream");
-    return;
   }
-  const JsonValue& destination = is_firehose ? *firehose : *kinesis;
+  const JsonValue& destination = is_firehose ? *firehose : kinesis != nullptr ? *kinesis : flow;
   const std::string destination_key = key(is_firehose ? "deliveryStream" : "kinesisStream");
   const std::string section = is_firehose ? "firehose" : "kinesis";
 
@@ -430,8 +488,9 @@ void Converter::Flow(const JsonValue& flow, std::size_t index) {
     } else if (const Unused* unused = FindUnused(UnusedFlowKeys(), k)) {
       ctx_.Warn(v, key(k), k, unused->instead);
     } else {
-      ctx_.FailAt(flow.keys[i].offset, key(k),
-                  "unknown key: not one of the Kinesis Agent's flow keys (man ferry.yaml, AGENT.JSON)");
+      ctx_.FailAt(
+          flow.keys[i].offset, key(k),
+          fmt::format("unknown key: not one of the Kinesis Agent's flow keys{}", DidYouMean(k, kFlowKeys)));
     }
   }
   if (const JsonValue* options = member("dataProcessingOptions")) {
@@ -545,6 +604,16 @@ Result<Config> ParseAgentJson(std::string_view text, const std::string& source_n
     }
   }
   config->locations = std::move(locations);
+  // Plugins are made (and may fail) after parsing: their errors name the processing option they came from.
+  for (auto& flow : config->flows) {
+    for (auto& spec : flow.plugins) {
+      if (const std::string* origin = OriginOf(conversion->origins, spec.path)) {
+        const std::size_t cut = origin->rfind(": ");
+        spec.location = origin->substr(0, cut);
+        spec.path = origin->substr(cut + 2);
+      }
+    }
+  }
   return config;
 }
 

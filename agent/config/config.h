@@ -94,9 +94,9 @@ struct Config {
 // Parses YAML text; source_name is used in error messages. All errors are reported at once, one per line.
 Result<Config> ParseConfig(std::string_view yaml_text, const std::string& source_name);
 // Reads and parses the file at path: a Kinesis Agent agent.json (agent_json.h tells it by its first
-// character, '{') through ParseAgentJson, any other file as ferry.yaml. A path that cannot be read says why, naming it: "<path>: cannot open
-// config file: Permission denied (EACCES)", "<path>: is a directory, not a config file". Pipes and
-// /dev/stdin are read too (`-c <(...)`); at most kMaxConfigBytes.
+// character, '{') through ParseAgentJson, any other file as ferry.yaml. A path that cannot be read says why,
+// naming it: "<path>: cannot open config file: Permission denied (EACCES)", "<path>: is a directory, not a
+// config file". Pipes and /dev/stdin are read too (`-c <(...)`); at most kMaxConfigBytes.
 Result<Config> LoadConfigFile(const std::string& path);
 // The text of the config file at path, read as LoadConfigFile reads it (the same errors).
 Result<std::string> ReadConfigText(const std::string& path);

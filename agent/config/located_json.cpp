@@ -37,6 +37,19 @@ class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeB
   bool StartArray() { return Open(JsonValue::Type::kArray); }
   bool EndArray(rapidjson::SizeType) { return Close(); }
 
+  // Where the reader is, as a key path ("flows[0].filePattern"): each open container's last member.
+  std::string Path() const {
+    std::string path;
+    for (const JsonValue* open : stack_) {
+      if (open->IsObject() && !open->keys.empty()) {
+        path += (path.empty() ? "" : ".") + open->keys.back().name;
+      } else if (open->IsArray() && !open->items.empty()) {
+        path += fmt::format("[{}]", open->items.size() - 1);
+      }
+    }
+    return path.empty() ? "(document)" : path;
+  }
+
   JsonValue& root() { return root_; }
   bool too_deep() const { return too_deep_; }
 
@@ -122,7 +135,7 @@ TextPosition PositionOf(std::string_view text, std::size_t offset) {
 
 Result<JsonValue> ParseLocatedJson(std::string_view text) {
   if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    return Error(ErrorCode::kInvalidArgument, Located(text, nul, "not valid JSON: a NUL byte"));
+    return Error(ErrorCode::kInvalidArgument, Located(text, nul, "(document): not valid JSON: a NUL byte"));
   }
   // Jackson skips a UTF-8 byte-order mark; so do we, keeping offsets into the whole text.
   const std::size_t base = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
@@ -134,7 +147,8 @@ Result<JsonValue> ParseLocatedJson(std::string_view text) {
     const std::string what = builder.too_deep()
                                  ? fmt::format("nested deeper than {} levels", kMaxJsonDepth)
                                  : fmt::format("not valid JSON: {}", rapidjson::GetParseError_En(ok.Code()));
-    return Error(ErrorCode::kInvalidArgument, Located(text, base + ok.Offset(), what));
+    return Error(ErrorCode::kInvalidArgument,
+                 Located(text, base + ok.Offset(), fmt::format("{}: {}", builder.Path(), what)));
   }
   return std::move(builder.root());
 }

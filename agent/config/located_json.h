@@ -52,8 +52,9 @@ struct TextPosition {
 };
 TextPosition PositionOf(std::string_view text, std::size_t offset);
 
-// Parses text. The error (kInvalidArgument) reads "<line>:<column>: <what is wrong>", its position being
-// where the reader stopped.
+// Parses text. The error (kInvalidArgument) reads "<line>:<column>: <key path>: <what is wrong>", its
+// position being where the reader stopped and the key path that of the last key read before it
+// ("flows[0].filePattern"), or "(document)".
 Result<JsonValue> ParseLocatedJson(std::string_view text);
 
 // The value of object's member called name (the first, if repeated), or null.
