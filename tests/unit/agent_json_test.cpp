@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/agent_json_context.h"
 #include "agent/ops/preflight.h"
 #include "plugins/parse/parse_options.h"
 #include "plugins/singleline/singleline_plugin.h"
@@ -325,10 +326,18 @@ TEST_CASE("agent.json: the converted ferry.yaml is the same config", "[agent_jso
 
 TEST_CASE("agent.json: strings that YAML would misread are quoted so they read back exactly",
           "[agent_json]") {
-  const Config config = Parsed(R"J({"flows": [ { "filePattern": "/var/log/it's #1: {x}\u2028\u0085.log",
+  const Config config = Parsed(R"J({"flows": [ { "filePattern": "/var/log/it's #1: {x}\u2028\u0085\ufeff.log",
     "kinesisStream": "s", "multiLineStartPattern": "'\"\\t\n" } ]})J");
-  CHECK(config.flows[0].files[0] == "/var/log/it's #1: {x}\u2028\u0085.log");
+  CHECK(config.flows[0].files[0] == "/var/log/it's #1: {x}\u2028\u0085\ufeff.log");
   CHECK(config.flows[0].multiline->start == "^(?:'\"\\t\n)");
+  // Characters a YAML 1.1 reader takes for line breaks or drops are written as escapes, so the converted
+  // file reads the same in other tools too.
+  auto conversion = ConvertAgentJson(
+      R"J({"flows": [ { "filePattern": "/a/\u2028\u0085\ufeff", "kinesisStream": "s" } ]})J", "agent.json");
+  REQUIRE(conversion.ok());
+  CHECK(conversion->yaml.find(R"(files: ["/a/\u2028\u0085\ufeff"])") != std::string::npos);
+  CHECK(YamlQuote("it's") == "'it''s'");
+  CHECK(YamlQuote("a\tb\"c\\") == R"("a\tb\"c\\")");
 }
 
 }  // namespace
