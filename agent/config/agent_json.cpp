@@ -452,12 +452,8 @@ void Converter::Flow(const JsonValue& flow, std::size_t index) {
       } else if (text == "RANDOM") {
         dest_line("partition_key", "random", v, k, "partitionKeyOption: RANDOM");
       } else {
-        // The agent keys a record by the MD5 of its data; equal records get equal keys either way.
-        dest_line("partition_key", "{ regex: '(?s)^(.{1,256})', fallback: random }", v, k,
-                  "partitionKeyOption: DETERMINISTIC");
-        ctx_.Warn(v, key(k), k,
-                  "ferry keys each record by its first 256 characters, not by the MD5 of its data: equal "
-                  "records still go to the same shard");
+        dest_line("partition_key", "data_md5", v, k,
+                  "partitionKeyOption: DETERMINISTIC (the MD5 of the record)");
       }
     } else if (k == "aggregatedRecordSizeBytes") {
       if (!ctx_.ReadInteger(v, key(k), 0, 1000 << 10, n)) continue;

@@ -88,7 +88,7 @@ TEST_CASE("agent.json: flow keys mapped onto ferry's flow", "[agent_json]") {
   CHECK(app.kinesis->stream == "app");
   CHECK(app.kinesis->max_age == Duration(30000));
   CHECK_FALSE(app.kinesis->aggregate);  // one record per line, as the agent sends
-  CHECK(app.kinesis->partition_key.kind == PartitionKeyOptions::Kind::kRegex);
+  CHECK(app.kinesis->partition_key.kind == PartitionKeyOptions::Kind::kDataMd5);
   // Flows to the same destination get distinct names; the agent's flows have none.
   CHECK(config.flows[1].name == "web");
   CHECK(config.flows[2].name == "web-2");
