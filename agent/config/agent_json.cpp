@@ -7,164 +7,12 @@
 #include <fmt/format.h>
 
 #include "agent/config/agent_json_context.h"
+#include "agent/config/agent_json_keys.h"
 #include "agent/config/agent_processing_options.h"
 #include "agent/core/units.h"
 
 namespace ferry::config {
 namespace {
-
-// What ferry does instead, for the keys it accepts and does not use (or does differently).
-struct Unused {
-  std::string_view key;
-  std::string_view instead;
-};
-
-constexpr std::string_view kThreads =
-    "ferry sends from one event-loop thread with a bounded number of requests in flight, not from a "
-    "thread pool";
-constexpr std::string_view kLogFiles =
-    "ferry logs to stderr (the journal, under systemd), which keeps and rotates the log";
-constexpr std::string_view kLogMetrics =
-    "ferry does not log its metrics periodically: `ferry status` shows them when asked";
-constexpr std::string_view kCloudWatch =
-    "not used: ferry sends no CloudWatch metrics; `ferry status` shows them, and metrics.listen serves them "
-    "as Prometheus text";
-constexpr std::string_view kQueues =
-    "ferry bounds what it holds by memory_limit and the disk spool, not by queue lengths";
-constexpr std::string_view kRetry =
-    "ferry's backoff is retry.backoff_base and retry.backoff_cap, one setting for all flows";
-constexpr std::string_view kBuffer =
-    "ferry fills each request up to the API's limits (500 records; 5MiB for PutRecords, 4MiB for "
-    "PutRecordBatch) and sends it when full or after max_age (maxBufferAgeMillis)";
-constexpr std::string_view kPolling =
-    "ferry is told of file changes by inotify and rescans the globs every scan_interval";
-
-const std::vector<Unused>& UnusedGlobals() {
-  static const std::vector<Unused> keys = {
-      {"checkpointFile",
-       "ferry keeps checkpoints under state_dir (/var/lib/ferry), not in this file: they survive a reboot, "
-       "which /var/run does not"},
-      {"checkpointTimeToLiveDays",
-       "ferry drops a file's checkpoint once the file is gone and all read from it is acknowledged"},
-      {"checkpoints.queryTimeoutSeconds", "ferry's checkpoints are files under state_dir, not a database"},
-      {"checkpoints.connectionTimeoutSeconds",
-       "ferry's checkpoints are files under state_dir, not a database"},
-      {"log.file", kLogFiles},
-      {"log.maxBackupIndex", kLogFiles},
-      {"log.maxFileSize", kLogFiles},
-      {"log.emitMetrics", kLogMetrics},
-      {"log.emitInternalMetrics", kLogMetrics},
-      {"log.statusReportingPeriodSeconds", kLogMetrics},
-      {"maxSendingThreads", kThreads},
-      {"maxSendingThreadsPerCore", kThreads},
-      {"sendingThreadsKeepAliveMillis", kThreads},
-      {"sendingThreadsMaxQueueSize", kThreads},
-      {"maxConnections", kThreads},
-      {"connectionTTLMillis", "ferry keeps its connections alive and reuses them; not configurable"},
-      {"useTcpKeepAlive", "ferry keeps its connections alive and reuses them; not configurable"},
-      {"socketTimeoutMillis", "ferry times out whole requests instead (aws.request_timeout)"},
-      {"useHttpGzip",
-       "ferry does not gzip request bodies (kinesis.compression and firehose.compression compress the "
-       "records themselves, which consumers must then decompress)"},
-      {"userDefinedCredentialsProvider.classname",
-       "ferry cannot load Java classes: credentials come from its provider chain (environment, web "
-       "identity, profile with credential_process, ECS, EC2)"},
-      {"userDefinedCredentialsProvider.location",
-       "ferry cannot load Java classes: credentials come from its provider chain (environment, web "
-       "identity, profile with credential_process, ECS, EC2)"},
-      {"userAgent", "ferry sends its own User-Agent"},
-      {"userAgentOverride", "ferry sends its own User-Agent"},
-  };
-  return keys;
-}
-
-const std::vector<Unused>& UnusedFlowKeys() {
-  static const std::vector<Unused> keys = {
-      {"maxBufferSizeRecords", kBuffer},           {"maxBufferSizeBytes", kBuffer},
-      {"retryInitialBackoffMillis", kRetry},       {"retryMaxBackoffMillis", kRetry},
-      {"publishQueueCapacity", kQueues},           {"waitOnFullPublishQueueMillis", kQueues},
-      {"waitOnEmptyPublishQueueMillis", kQueues},  {"waitOnFullRetryQueueMillis", kQueues},
-      {"minTimeBetweenFilePollsMillis", kPolling}, {"maxTimeBetweenFileTrackerRefreshMillis", kPolling},
-      {"log.emitInternalMetrics", kLogMetrics},
-  };
-  return keys;
-}
-
-const Unused* FindUnused(const std::vector<Unused>& keys, std::string_view key) {
-  for (const auto& unused : keys) {
-    if (unused.key == key) return &unused;
-  }
-  return nullptr;
-}
-
-// An endpoint as the agent takes it (a host name alone means https) as ferry's URL.
-std::string EndpointUrl(const std::string& endpoint) {
-  return endpoint.find("://") == std::string::npos ? "https://" + endpoint : endpoint;
-}
-
-// The region in an AWS endpoint's host name (kinesis.us-west-2.amazonaws.com, vpce-...kinesis.eu-west-1
-// .vpce.amazonaws.com), or "": ferry signs for a region, where the agent's SDK took it from the endpoint.
-std::string RegionOf(const std::string& url) {
-  std::size_t from = url.find("://");
-  from = from == std::string::npos ? 0 : from + 3;
-  const std::string host = url.substr(from, url.find_first_of(":/", from) - from);
-  if (host.find(".amazonaws.com") == std::string::npos) return "";
-  std::size_t start = 0;
-  while (start < host.size()) {
-    const std::size_t end = std::min(host.find('.', start), host.size());
-    const std::string label = host.substr(start, end - start);
-    // A region: letters, then at least two dashes, ending in a digit (us-west-2, us-gov-east-1).
-    if (label.size() >= 9 && std::isdigit(static_cast<unsigned char>(label.back())) &&
-        std::count(label.begin(), label.end(), '-') >= 2 &&
-        std::isalpha(static_cast<unsigned char>(label[0]))) {
-      return label;
-    }
-    start = end + 1;
-  }
-  return "";
-}
-
-// The keys ferry converts, for the hint after an unknown key (the unused ones are in the tables above).
-constexpr std::string_view kFlowKeys[] = {"filePattern",           "kinesisStream",
-                                          "deliveryStream",        "initialPosition",
-                                          "maxBufferAgeMillis",    "multiLineStartPattern",
-                                          "skipHeaderLines",       "truncatedRecordTerminator",
-                                          "partitionKeyOption",    "aggregatedRecordSizeBytes",
-                                          "dataProcessingOptions", "fileFooterPattern"};
-constexpr std::string_view kGlobalKeys[] = {"flows",
-                                            "awsAccessKeyId",
-                                            "awsSecretAccessKey",
-                                            "assumeRoleARN",
-                                            "assumeRoleExternalId",
-                                            "kinesis.endpoint",
-                                            "kinesis.region",
-                                            "firehose.endpoint",
-                                            "sts.endpoint",
-                                            "shutdownTimeoutMillis",
-                                            "log.level",
-                                            "connectionTimeoutMillis"};
-
-bool SameIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
-// " (did you mean kinesisStream?)" when key is a known key spelled in another case, else where the keys
-// are listed.
-template <std::size_t N>
-std::string DidYouMean(std::string_view key, const std::string_view (&known)[N]) {
-  std::vector<std::string_view> all(std::begin(known), std::end(known));
-  for (const auto& unused : UnusedGlobals()) all.push_back(unused.key);
-  for (const auto& unused : UnusedFlowKeys()) all.push_back(unused.key);
-  for (std::string_view candidate : all) {
-    if (SameIgnoringCase(candidate, key)) return fmt::format(" (did you mean {}?)", candidate);
-  }
-  return " (man ferry.yaml, AGENT.JSON, lists them)";
-}
 
 class Converter {
  public:
@@ -221,12 +69,12 @@ class Converter {
     const std::string& name = key.name;
     std::string text;
     if (name == "flows") return;
-    if (const Unused* unused = FindUnused(UnusedGlobals(), name)) {
+    if (const UnusedKey* unused = FindUnusedGlobal(name)) {
       Note(value, name, unused->instead);
     } else if (name.starts_with("cloudwatch.")) {
       bool emit = true;  // false asks for what ferry does anyway: no CloudWatch metrics
       if (name != "cloudwatch.emitMetrics" || !ctx_.ReadBool(value, name, emit) || emit) {
-        Note(value, name, kCloudWatch);
+        Note(value, name, kCloudWatchInstead);
       }
     } else if (name == "awsAccessKeyId" || name == "awsSecretAccessKey" || name == "assumeRoleARN" ||
                name == "assumeRoleExternalId") {
@@ -270,7 +118,7 @@ class Converter {
     } else {
       ctx_.FailAt(
           key.offset, name,
-          fmt::format("unknown key: not one of the Kinesis Agent's keys{}", DidYouMean(name, kGlobalKeys)));
+          fmt::format("unknown key: not one of the Kinesis Agent's keys{}", UnknownKeyHint(name, false)));
     }
   }
 
@@ -417,10 +265,10 @@ void Converter::Flow(const JsonValue& flow, std::size_t index) {
         dest_line("max_age", FormatDuration(Duration(n)), v, k, k);
       }
     } else if (k == "maxBufferSizeRecords") {
-      if (ctx_.ReadInteger(v, key(k), 1, 500, n)) ctx_.Warn(v, key(k), k, kBuffer);
+      if (ctx_.ReadInteger(v, key(k), 1, 500, n)) ctx_.Warn(v, key(k), k, kBufferInstead);
     } else if (k == "maxBufferSizeBytes") {
       if (ctx_.ReadInteger(v, key(k), 1, is_firehose ? 4 << 20 : 5 << 20, n))
-        ctx_.Warn(v, key(k), k, kBuffer);
+        ctx_.Warn(v, key(k), k, kBufferInstead);
     } else if (k == "multiLineStartPattern") {
       if (ctx_.ReadNonEmptyText(v, key(k), text)) {
         head += YamlLine(4, "multiline:");
@@ -481,12 +329,12 @@ void Converter::Flow(const JsonValue& flow, std::size_t index) {
                   "not mapped yet: ferry reads every line of a file; it has no footer that ends a file's "
                   "reading");
       }
-    } else if (const Unused* unused = FindUnused(UnusedFlowKeys(), k)) {
+    } else if (const UnusedKey* unused = FindUnusedFlowKey(k)) {
       ctx_.Warn(v, key(k), k, unused->instead);
     } else {
       ctx_.FailAt(
           flow.keys[i].offset, key(k),
-          fmt::format("unknown key: not one of the Kinesis Agent's flow keys{}", DidYouMean(k, kFlowKeys)));
+          fmt::format("unknown key: not one of the Kinesis Agent's flow keys{}", UnknownKeyHint(k, true)));
     }
   }
   if (const JsonValue* options = member("dataProcessingOptions")) {
