@@ -14,6 +14,13 @@
 namespace ferry::config {
 namespace {
 
+// text fit for a YAML comment: a control character (a line break in a file name) becomes '?'.
+std::string CommentText(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+  return out;
+}
+
 class Converter {
  public:
   Converter(std::string_view text, const std::string& source) : ctx_(text, source), source_(source) {}
@@ -154,14 +161,10 @@ class Converter {
     std::string out = fmt::format(
         "# ferry.yaml converted from the Kinesis Agent config {} (ferry check --convert).\n"
         "# Each key's comment names the agent.json key it came from.\n",
-        source_);
+        CommentText(source_));
     if (!ctx_.warnings().empty()) {
       out += "#\n# agent.json keys ferry does not use, or does differently:\n";
-      for (const auto& note : ctx_.warnings()) {
-        out += "#   ";
-        for (char c : note) out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-        out += "\n";
-      }
+      for (const auto& note : ctx_.warnings()) out += "#   " + CommentText(note) + "\n";
       out += "#\n";
     }
     out += top_;

@@ -336,6 +336,11 @@ TEST_CASE("agent.json: strings that YAML would misread are quoted so they read b
       R"J({"flows": [ { "filePattern": "/a/\u2028\u0085\ufeff", "kinesisStream": "s" } ]})J", "agent.json");
   REQUIRE(conversion.ok());
   CHECK(conversion->yaml.find(R"(files: ["/a/\u2028\u0085\ufeff"])") != std::string::npos);
+  // A file name with a line break stays in its comment.
+  auto odd_name = ConvertAgentJson(R"J({"flows": [ { "filePattern": "/a/b", "kinesisStream": "s" } ]})J",
+                                   "agent\n.json:\nflows: 7");
+  REQUIRE(odd_name.ok());
+  CHECK(ParseConfig(odd_name->yaml, "converted.yaml").ok());
   CHECK(YamlQuote("it's") == "'it''s'");
   CHECK(YamlQuote("a\tb\"c\\") == R"("a\tb\"c\\")");
 }
