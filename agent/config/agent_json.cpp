@@ -353,6 +353,12 @@ void Converter::Flow(const JsonValue& flow, std::size_t index) {
     dest +=
         YamlLine(6, "aggregate: false",
                  "the agent sends one record per line; true: KPL aggregation (consumers must deaggregate)");
+    if (kinesis != nullptr) {
+      ctx_.Warn(*kinesis, destination_key, "kinesisStream",
+                "ferry's Kinesis records carry no line end, the agent's end with a newline: a consumer that "
+                "joins records (a Firehose delivery stream reading the stream into S3) gets the lines run "
+                "together");
+    }
   }
   flows_ += YamlLine(
       2, "- name: " + YamlQuote(name),

@@ -121,7 +121,10 @@ TEST_CASE("agent.json: global keys mapped onto aws and the top level", "[agent_j
   CHECK(config.aws.connect_timeout == Duration(2000));
   CHECK(config.shutdown_timeout == Duration(2500));
   CHECK(config.log_level == "debug");
-  CHECK(config.warnings.empty());
+  // Only what no key here can change: the line ends of Kinesis records.
+  REQUIRE(config.warnings.size() == 1);
+  CHECK(config.warnings[0].find("flows[0].kinesisStream: ferry's Kinesis records carry no line end") !=
+        std::string::npos);
   // kinesis.region wins over the endpoint's region; empty strings are as good as absent, as in the agent.
   const Config region = Parsed(
       R"J({"kinesis.region": "ap-south-1", "kinesis.endpoint": "https://kinesis.us-east-1.amazonaws.com",
@@ -185,6 +188,8 @@ TEST_CASE("agent.json: keys ferry treats differently are warned about once, with
       "agent.json:5:26: maxSendingThreads: ferry sends from one event-loop thread",
       "agent.json:7:78: flows[0].maxBufferSizeRecords: ferry fills each request up to the API's limits",
       "agent.json:7:112: flows[0].aggregatedRecordSizeBytes: ignored for a kinesisStream flow",
+      "agent.json:7:49: flows[0].kinesisStream: ferry's Kinesis records carry no line end, the agent's end "
+      "with a newline",
       "agent.json:9:77: flows[2].partitionKeyOption: ignored for a deliveryStream flow",
       "agent.json:10:38: flows[2].truncatedRecordTerminator: ferry cuts a record over max_record_bytes "
       "without "
@@ -200,7 +205,7 @@ TEST_CASE("agent.json: keys ferry treats differently are warned about once, with
   // emitMetrics false asks for what ferry does anyway.
   CHECK(
       Parsed(
-          R"J({"cloudwatch.emitMetrics": false, "flows": [ { "filePattern": "/a/b", "kinesisStream": "s" } ]})J")
+          R"J({"cloudwatch.emitMetrics": false, "flows": [ { "filePattern": "/a/b", "deliveryStream": "s" } ]})J")
           .warnings.empty());
 }
 
