@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -21,8 +22,9 @@ Result<std::string> ParseConfigFlag(std::span<const std::string_view> args, std:
     } else if (arg.starts_with("--config=")) {
       path = arg.substr(9);
     } else {
-      return Error(ErrorCode::kInvalidArgument,
-                   fmt::format("unknown argument '{}' (usage: ferry {} [-c FILE])", arg, command));
+      return Error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("unknown argument '{}' (usage: ferry {} [-c FILE] [--state-dir DIR])", arg, command));
     }
   }
   return path;
@@ -39,6 +41,24 @@ void PrintLines(std::string_view text, std::string_view prefix) {
 
 std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_view> args,
                                                  std::string_view command) {
+  // --state-dir DIR overrides the config's state_dir: an agent.json has no such key, and a test or a user
+  // without /var/lib may want another.
+  std::vector<std::string_view> rest;
+  std::optional<std::string> state_dir;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--state-dir") {
+      state_dir = i + 1 < args.size() ? std::string(args[++i]) : std::string();
+    } else if (args[i].starts_with("--state-dir=")) {
+      state_dir = std::string(args[i].substr(12));
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  if (state_dir && state_dir->empty()) {
+    PrintLines("--state-dir needs a folder", fmt::format("ferry {}: ", command));
+    return std::nullopt;
+  }
+  args = rest;
   auto path = ParseConfigFlag(args, command);
   if (!path) {
     PrintLines(path.error().message(), fmt::format("ferry {}: ", command));
@@ -48,6 +68,10 @@ std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_vie
   if (!config) {
     PrintLines(config.error().message());
     return std::nullopt;
+  }
+  if (state_dir) {
+    config->state_dir = *state_dir;
+    config->locations.erase("state_dir");
   }
   return std::move(*config);
 }

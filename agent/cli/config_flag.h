@@ -23,6 +23,7 @@ Result<std::string> ParseConfigFlag(std::span<const std::string_view> args, std:
 void PrintLines(std::string_view text, std::string_view prefix = "");
 
 // The config named by args, loaded and validated; every problem is printed to stderr and nothing returned.
+// `--state-dir DIR` among args overrides the config's state_dir.
 std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_view> args,
                                                  std::string_view command);
 

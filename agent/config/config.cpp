@@ -14,6 +14,7 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include "agent/config/agent_json.h"
 #include "agent/config/destination_fields.h"
 #include "agent/config/plugin_fields.h"
 #include "agent/config/schema.h"
@@ -378,7 +379,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, const std::string& source
   return config;
 }
 
-Result<Config> LoadConfigFile(const std::string& path) {
+Result<std::string> ReadConfigText(const std::string& path) {
   // Not std::ifstream: it opens a directory without complaint and then reads nothing ("the config is
   // empty"), and its failures carry no reason.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -411,7 +412,14 @@ Result<Config> LoadConfigFile(const std::string& path) {
     }
   }
   ::close(fd);
-  return ParseConfig(text, path);
+  return text;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  auto text = ReadConfigText(path);
+  if (!text) return text.error();
+  if (LooksLikeAgentJson(*text)) return ParseAgentJson(*text, path);
+  return ParseConfig(*text, path);
 }
 
 std::string LocatedKey(const Config& config, std::string_view key) {

@@ -77,6 +77,9 @@ struct Config {
   // "file:line:column". Keys left at their defaults are absent. For errors found after parsing
   // (ops/preflight.h), which are located like the parser's own.
   std::map<std::string, std::string, std::less<>> locations;
+  // What the loader noticed but did not refuse, one line each ("file:line:col: key: ..."): the keys of a
+  // Kinesis Agent agent.json that ferry treats differently (agent_json.h). Preflight reports them.
+  std::vector<std::string> warnings;
   std::string state_dir = "/var/lib/ferry";
   std::string log_level = "info";
   Duration shutdown_timeout{10000};
@@ -90,10 +93,13 @@ struct Config {
 
 // Parses YAML text; source_name is used in error messages. All errors are reported at once, one per line.
 Result<Config> ParseConfig(std::string_view yaml_text, const std::string& source_name);
-// Reads and parses the file at path. A path that cannot be read says why, naming it: "<path>: cannot open
-// config file: Permission denied (EACCES)", "<path>: is a directory, not a config file". Pipes and
-// /dev/stdin are read too (`-c <(...)`); at most kMaxConfigBytes.
+// Reads and parses the file at path: a Kinesis Agent agent.json (agent_json.h tells it by its first
+// character, '{') through ParseAgentJson, any other file as ferry.yaml. A path that cannot be read says why,
+// naming it: "<path>: cannot open config file: Permission denied (EACCES)", "<path>: is a directory, not a
+// config file". Pipes and /dev/stdin are read too (`-c <(...)`); at most kMaxConfigBytes.
 Result<Config> LoadConfigFile(const std::string& path);
+// The text of the config file at path, read as LoadConfigFile reads it (the same errors).
+Result<std::string> ReadConfigText(const std::string& path);
 inline constexpr std::size_t kMaxConfigBytes = std::size_t{4} << 20;
 
 // "file:line:column: key" when the key was given in the config's file, else "key": how errors about a key

@@ -35,17 +35,20 @@ Field<KinesisOptions> PartitionKeyField() {
   using Kind = PartitionKeyOptions::Kind;
   return Field<KinesisOptions>{
       "partition_key",
-      "random | template | {field|regex, fallback}",
+      "random | data_md5 | template | {field|regex, fallback}",
       "random",
-      "random per record; a fixed key or template with ${hostname} ${flow} ${file}; or {field: a.b} of a "
-      "JSON "
-      "record, or {regex: '(...)'}, with a fallback (default random) when it is missing",
+      "random per record; data_md5: the MD5 of the record's bytes (equal records share a shard; the "
+      "Kinesis Agent's DETERMINISTIC); a fixed key or template with ${hostname} ${flow} ${file}; or "
+      "{field: a.b} of a JSON record, or {regex: '(...)'}, with a fallback (default random) when it is "
+      "missing",
       false,
       [](const YAML::Node& n, const std::string& p, KinesisOptions& out, ParseContext& ctx) {
         PartitionKeyOptions key;
         if (n.IsScalar()) {
           if (!ReadString(n, p, ctx, key.text)) return;
-          key.kind = key.text == "random" ? Kind::kRandom : Kind::kTemplate;
+          key.kind = key.text == "random"     ? Kind::kRandom
+                     : key.text == "data_md5" ? Kind::kDataMd5
+                                              : Kind::kTemplate;
         } else if (n.IsMap()) {
           int kinds = 0;
           for (const auto& entry : n) {
@@ -81,6 +84,8 @@ Field<KinesisOptions> PartitionKeyField() {
         e << YAML::Key << "partition_key" << YAML::Value;
         if (key.kind == Kind::kRandom) {
           e << "random";
+        } else if (key.kind == Kind::kDataMd5) {
+          e << "data_md5";
         } else if (key.kind == Kind::kTemplate) {
           e << YAML::DoubleQuoted << key.text;
         } else {

@@ -254,8 +254,22 @@ struct PartitionKeyPolicy::Impl {
         return Captured(JsonField(record), file_path, arena);
       case Kind::kRegex:
         return Captured(RegexCapture(record), file_path, arena);
+      case Kind::kDataMd5:
+        return DataMd5(record, arena);
     }
     return Random(arena);
+  }
+
+  // Equal records get equal keys, so they go to the same shard; hex is valid UTF-8 and 32 characters.
+  static std::string_view DataMd5(std::string_view record, Arena& arena) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const HashKey md5 = HashKeyOf(record);
+    char* key = arena.Allocate(32);
+    for (int i = 0; i < 16; ++i) {
+      key[i] = kHex[(md5.high >> (60 - 4 * i)) & 0xF];
+      key[16 + i] = kHex[(md5.low >> (60 - 4 * i)) & 0xF];
+    }
+    return {key, 32};
   }
 
   std::string_view Random(Arena& arena) {
@@ -349,6 +363,7 @@ Result<PartitionKeyPolicy> PartitionKeyPolicy::Create(const PartitionKeySpec& sp
   impl->kind = spec.kind;
   switch (spec.kind) {
     case Kind::kRandom:
+    case Kind::kDataMd5:
       break;
     case Kind::kTemplate: {
       auto parsed = KeyTemplate::Parse(spec.text, context, "partition key template");

@@ -39,6 +39,8 @@ namespace ferry::kinesis {
 //   string field is unescaped; a number keeps its JSON text ("42", "-1.5e3").
 // kRegex: an RE2 pattern with exactly one capturing group, or with a group named `key` ((?P<key>...))
 //   among several.
+// kDataMd5: the MD5 of the record's bytes as 32 lowercase hex digits (the Kinesis Agent's DETERMINISTIC
+//   partitionKeyOption): equal records share a shard. Never falls back.
 // fallback: used when the field or capture is missing or cannot be a key (empty, or invalid UTF-8 within
 //   its first 256 characters), and for ${file} keys a path cannot make: "random", or a template as above.
 //   A fallback template with ${file} that cannot make a key either falls back to random.

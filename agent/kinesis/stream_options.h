@@ -18,6 +18,7 @@ struct PartitionKeyOptions {
     kTemplate,   // `text` with ${hostname}, ${flow} and ${file} replaced; no ${...} at all: a fixed key
     kJsonField,  // the string or number at the dotted path `text` of a record that is a JSON object
     kRegex,      // the capture of an RE2 pattern, searched for anywhere in the record
+    kDataMd5,    // the MD5 of the record's bytes in hex (the Kinesis Agent's DETERMINISTIC)
   };
   Kind kind = Kind::kRandom;
   std::string text;  // the template, the field path, or the regex
@@ -29,8 +30,8 @@ struct StreamOptions {
   std::string stream;
   Duration max_age{1000};  // a record waits at most this long before its request is sent
   PartitionKeyOptions partition_key;
-  std::string explicit_hash_key;  // decimal; empty: none
-  bool aggregate = true;          // KPL aggregation per predicted shard
+  std::string explicit_hash_key;                 // decimal; empty: none
+  bool aggregate = true;                         // KPL aggregation per predicted shard
   std::uint64_t aggregate_max_bytes = 50 << 10;  // the KPL's default
   std::uint64_t aggregate_max_records = 1000;
   Duration shard_map_refresh{60000};  // ListShards again this often (and when a prediction was wrong)

@@ -223,6 +223,7 @@ void WarnAboutReadableSecrets(const config::Config& config, std::vector<std::str
 
 PreflightReport Preflight(const config::Config& config, const Environment& env) {
   PreflightReport report;
+  report.warnings = config.warnings;  // the loader's: keys of an agent.json that ferry treats differently
   WarnAboutReadableSecrets(config, report.warnings);
 
   if (auto options = aws::AwsHttpOptions(config.aws, env); !options) {

@@ -14,7 +14,8 @@
 //   keeps in it, where they exist, writable;
 // - every flow as `run` builds it (pipeline/flow.h PrepareStages: globs, patterns, partition keys with the
 //   real host name, framing).
-// And it warns (never refuses) when the config file holds a secret (aws.secret_access_key,
+// It passes on the config's own warnings (Config::warnings: the keys of an agent.json ferry treats
+// differently). And it warns (never refuses) when the config file holds a secret (aws.secret_access_key,
 // aws.session_token, a password in aws.proxy) and every user may read it.
 //
 // Errors name the key and, where the key was given in the config file, its file:line:column, like the

@@ -608,6 +608,9 @@ TEST_CASE("Kinesis partition keys: random, templates, fields and regexes, with t
   auto regex = Parse(head + "      partition_key: {regex: 'user=(\\w+)'}\n").flows[0].kinesis->partition_key;
   CHECK(regex.kind == Kind::kRegex);
   CHECK(regex.fallback == "random");
+  auto md5 = Parse(head + "      partition_key: data_md5\n");
+  CHECK(md5.flows[0].kinesis->partition_key.kind == Kind::kDataMd5);
+  CHECK(DescribeConfig(md5).find("partition_key: data_md5\n") != std::string::npos);
   CHECK(OneError(head + "      partition_key: \"${host}\"\n") ==
         "ferry.yaml:6:22: flows[0].kinesis.partition_key: partition key template \"${host}\" uses unknown "
         "variable "

@@ -72,6 +72,19 @@ TEST_CASE("Random keys are 16 hex digits in the arena, different each record", "
   CHECK(policy.ExplicitHashKey().empty());
 }
 
+TEST_CASE("data_md5 keys are the MD5 of the record in hex: equal records, equal keys", "[partition_key]") {
+  auto policy = Make(Spec(Kind::kDataMd5, ""));
+  CHECK(policy.kind() == Kind::kDataMd5);
+  Arena arena;
+  // RFC 1321's test suite.
+  CHECK(policy.KeyFor("", "/var/log/a.log", arena) == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(policy.KeyFor("abc", "/var/log/a.log", arena) == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(policy.KeyFor("message digest", "/var/log/b.log", arena) == "f96b697d7cb7938d525a2f31aaf161d0");
+  // Any bytes make a valid key.
+  CHECK(policy.KeyFor(std::string_view("\xFF\x00\xC3", 3), "/var/log/a.log", arena).size() == 32);
+  CHECK(policy.fallbacks() == 0);
+}
+
 TEST_CASE("A template without variables is a fixed key owned by the policy", "[partition_key]") {
   auto policy = Make(Spec(Kind::kTemplate, "web"));
   Arena arena;
