@@ -24,6 +24,8 @@ packages=(
   catch2                 # unit tests (v2, single header)
   clang-14 libclang-rt-14-dev  # libFuzzer targets
   tinyproxy              # proxy tests: a real HTTP CONNECT proxy
+  python3                # ferry-lambda-python and the lambda tests' transformation functions
+  bsdutils               # `script`: ferry send's progress line drawn in a pseudo-terminal
 )
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
