@@ -10,8 +10,7 @@
 namespace ferry::config {
 
 const std::string_view kCloudWatchInstead =
-    "not used: ferry sends no CloudWatch metrics; `ferry status` shows them, and metrics.listen serves them "
-    "as Prometheus text";
+    "not used: ferry sends no CloudWatch metrics; `ferry status` shows its counters";
 
 const std::string_view kBufferInstead =
     "ferry fills each request up to the API's limits (500 records; 5MiB for PutRecords, 4MiB for "
