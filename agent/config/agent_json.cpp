@@ -292,8 +292,9 @@ void Converter::Flow(const JsonValue& flow, std::size_t index) {
         flow_line("oversize", "truncate", v, k, "truncatedRecordTerminator: records over the limit are cut");
         if (text != "\n") {
           ctx_.Warn(v, key(k), k,
-                    "ferry cuts a record over max_record_bytes without adding a terminator (ferry's records "
-                    "carry no line end; Firehose records end with a newline); `ferry status` counts them");
+                    "ferry cuts a record over max_record_bytes and ends it with a newline like every other "
+                    "record (kinesis.record_newline; Firehose records always end with one), not with this "
+                    "terminator; `ferry status` counts them");
         }
       }
     } else if (k == "partitionKeyOption") {
@@ -353,12 +354,7 @@ void Converter::Flow(const JsonValue& flow, std::size_t index) {
     dest +=
         YamlLine(6, "aggregate: false",
                  "the agent sends one record per line; true: KPL aggregation (consumers must deaggregate)");
-    if (kinesis != nullptr) {
-      ctx_.Warn(*kinesis, destination_key, "kinesisStream",
-                "ferry's Kinesis records carry no line end, the agent's end with a newline: a consumer that "
-                "joins records (a Firehose delivery stream reading the stream into S3) gets the lines run "
-                "together");
-    }
+    dest += YamlLine(6, "record_newline: true", "the agent's records end with the line's newline");
   }
   flows_ += YamlLine(
       2, "- name: " + YamlQuote(name),

@@ -27,9 +27,11 @@ std::string_view ParseFormatFor(std::string_view log_format) {
 // Why an option has no plugin yet, and what to write instead.
 std::string_view NotMapped(std::string_view name) {
   if (name == "ADDMETADATA") {
-    return "ADDMETADATA is not mapped yet: the agent wraps each line as {\"ts\",\"metadata\",\"data\"}, "
-           "which no ferry plugin does; ferry's `add` plugin adds fields (host, file, time, static values) "
-           "to the record instead: write the flow in ferry.yaml (ferry check --convert) with `add`";
+    return "ADDMETADATA is not mapped yet: the agent makes each line a new JSON object, "
+           "{\"ts\":\"<UTC, ms>\",\"metadata\":<the metadata value, any JSON, null if none>,"
+           "\"data\":\"<the line as a JSON string>\"} in that order, and no ferry plugin wraps a line so: "
+           "`add` appends fields with string values to a JSON record, or key=value pairs before a text line; "
+           "if that shape will do, write the flow in ferry.yaml (ferry check --convert) with `add`";
   }
   if (name == "ADDEC2METADATA") {
     return "ADDEC2METADATA is not mapped yet: ferry has no plugin that reads the EC2 instance metadata; "

@@ -154,6 +154,10 @@ const std::vector<Field<KinesisOptions>>& KinesisFields() {
       BoolField<KinesisOptions>("one_request_per_shard", &KinesisOptions::one_request_per_shard,
                                 "at most one request in flight per shard, so each shard keeps the order "
                                 "records were read in"),
+      BoolField<KinesisOptions>("record_newline", &KinesisOptions::record_newline,
+                                "each record ends with a newline, inside aggregates too (as the Kinesis "
+                                "Agent's did), so consumers that join records get lines; it counts against "
+                                "the record limits"),
   };
   return fields;
 }

@@ -72,7 +72,7 @@ Aggregator::Cost Aggregator::Measure(std::string_view partition_key, std::string
     }
     message += kKeyBytes + VarintBytes(cost.explicit_hash_key_index);
   }
-  message += DelimitedBytes(data_bytes);
+  message += DelimitedBytes(data_bytes + NewlineBytes());
   cost.bytes += DelimitedBytes(message);
   return cost;
 }
@@ -81,7 +81,7 @@ bool Aggregator::Fits(std::string_view partition_key, std::string_view explicit_
                       std::size_t data_bytes) const {
   if (records_.size() >= options_.max_records) return false;
   // Also keeps the sums below from overflowing for absurd sizes.
-  if (data_bytes >= options_.max_bytes) return false;
+  if (data_bytes + NewlineBytes() >= options_.max_bytes) return false;
   std::size_t outer_key = empty() ? partition_key.size() : partition_keys_.front().size();
   Cost cost = Measure(partition_key, explicit_hash_key, data_bytes);
   return encoded_bytes() + cost.bytes + outer_key <= options_.max_bytes;
@@ -140,6 +140,7 @@ Status Aggregator::Finish(std::span<char> out) const {
     // buffer, then its data, copied once. (protozero's sized submessage would do the same, but 1.7.1
     // leaves the parent writer marked busy afterwards and trips its own assertion in debug builds.)
     std::array<char, kMaxRecordHeadBytes> head;
+    const std::string_view newline("\n", NewlineBytes());
     for (const Entry& r : records_) {
       std::size_t n = 0;
       n += PutVarint(head.data() + n,
@@ -152,8 +153,8 @@ Status Aggregator::Finish(std::span<char> out) const {
       }
       n += PutVarint(head.data() + n,
                      protozero::tag_and_type(kData, protozero::pbf_wire_type::length_delimited));
-      n += PutVarint(head.data() + n, r.data.size());
-      writer.add_bytes_vectored(kRecords, std::string_view(head.data(), n), r.data);
+      n += PutVarint(head.data() + n, r.data.size() + newline.size());
+      writer.add_bytes_vectored(kRecords, std::string_view(head.data(), n), r.data, newline);
     }
   } catch (const std::length_error&) {
     return Error(ErrorCode::kInternal, "KPL aggregate overran its computed size");

@@ -34,6 +34,9 @@ struct AggregatorOptions {
   // Most user records in one aggregate. The KPL sets no count limit; tiny lines would then pack by the
   // thousand, and one throttled PutRecords entry re-sends all of them.
   std::size_t max_records = 1000;
+  // Each record's data is written with a '\n' after it (kinesis.record_newline); the byte counts in
+  // Fits and encoded_bytes, and first_data() and ForEachRecord give the data without it.
+  bool record_newline = false;
 };
 
 class Aggregator {
@@ -98,6 +101,7 @@ class Aggregator {
   };
   Cost Measure(std::string_view partition_key, std::string_view explicit_hash_key,
                std::size_t data_bytes) const;
+  std::size_t NewlineBytes() const { return options_.record_newline ? 1 : 0; }
 
   AggregatorOptions options_;
   std::vector<std::string_view> partition_keys_;  // the tables, in first-use order

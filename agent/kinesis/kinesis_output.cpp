@@ -61,8 +61,12 @@ Result<KinesisOutput::Parts> KinesisOutput::Prepare(const StreamOptions& k, cons
   packing.limits.max_records = k.aggregate_max_records;
   // Half of max_age in the aggregators and half in the request collector: a record waits at most max_age.
   packing.max_age = Duration(std::max<Duration::rep>(k.max_age.count() / 2, 1));
+  packing.record_newline = k.record_newline;
+  // The newline is part of the record that is compressed and sent, so a record is one byte shorter.
+  const std::size_t newline = k.record_newline ? 1 : 0;
   return Parts{std::move(*keys), packing,
-               LargestCompressibleInput(compression, static_cast<std::size_t>(k.max_record_size) - key_room)};
+               LargestCompressibleInput(compression, static_cast<std::size_t>(k.max_record_size) - key_room) -
+                   newline};
 }
 
 Protocol KinesisOutput::ChooseProtocol(StreamOptions::Protocol protocol,

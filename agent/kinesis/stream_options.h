@@ -43,6 +43,9 @@ struct StreamOptions {
   std::uint64_t rate_limit = 100;           // percent of each shard's write limits; 0: no limiting
   std::uint64_t max_record_size = 1 << 20;  // the stream's MaxRecordSize (1 MiB unless raised, up to 10)
   bool one_request_per_shard = false;       // keeps each shard's records in order
+  // Each user record's data ends with '\n', inside an aggregate too (the Kinesis Agent's records did), so
+  // a consumer that joins records gets lines; the newline counts against the record limits.
+  bool record_newline = false;
 };
 
 }  // namespace ferry::kinesis

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@ namespace ferry::kinesis {
 StreamPacker::StreamPacker(uv_loop_t* loop, RequestCollector& collector, PartitionKeyPolicy keys,
                            PackingOptions options, MemoryBudget* budget)
     : loop_(loop), collector_(collector), keys_(std::move(keys)), options_(options), budget_(budget) {
+  options_.limits.record_newline = options_.record_newline;
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
   if (!keys_.ExplicitHashKey().empty()) {
@@ -97,6 +99,12 @@ std::string_view StreamPacker::PredictedShard(const Slot& slot, Batch& batch) {
 void StreamPacker::Raw(std::string_view data, std::string_view key, std::string_view hash_key, BatchRef batch,
                        std::string_view predicted) {
   ++counters_.raw_records;
+  if (options_.record_newline) {
+    char* with_newline = batch->arena().Allocate(data.size() + 1);
+    if (!data.empty()) std::memcpy(with_newline, data.data(), data.size());
+    with_newline[data.size()] = '\n';
+    data = {with_newline, data.size() + 1};
+  }
   counters_.kinesis_bytes += data.size();
   WireRecord record{data, key, std::move(batch), 1, hash_key, predicted};
   collector_.Add(std::move(record));

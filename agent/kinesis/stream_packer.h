@@ -56,8 +56,11 @@ inline constexpr std::size_t kMaxLargeRequestBytes = 10 << 20;
 
 struct PackingOptions {
   bool aggregate = true;
-  AggregatorOptions limits;
-  Duration max_age{500};  // an aggregate is handed on after this long at the latest
+  AggregatorOptions limits;  // its record_newline is this struct's
+  Duration max_age{500};     // an aggregate is handed on after this long at the latest
+  // Every user record ends with '\n' (kinesis.record_newline): a raw record is copied once, with it, into
+  // its batch's arena; an aggregate writes it after each record's data.
+  bool record_newline = false;
 };
 
 struct PackerCounters {
@@ -65,7 +68,7 @@ struct PackerCounters {
   std::uint64_t aggregates = 0;          // aggregated Kinesis records made
   std::uint64_t aggregated_records = 0;  // user records inside them
   std::uint64_t raw_records = 0;         // user records sent as records of their own
-  std::uint64_t user_bytes = 0;          // record data of user records
+  std::uint64_t user_bytes = 0;          // record data of user records (without record_newline's)
   std::uint64_t kinesis_bytes = 0;       // data of the Kinesis records made (aggregates and raw)
   std::uint64_t resent_records = 0;      // user records sent again after their aggregate was misplaced
 };

@@ -1,11 +1,13 @@
 // Fuzz target: PartitionKeyPolicy::KeyFor on arbitrary records and file paths. The first byte picks the
-// policy (a JSON field, a regex capture or a ${file} template, each with a fixed fallback key), the second
-// where the file path ends and the record begins. The record is copied into an allocation of its exact
-// size, so a read past its end (simdjson needs padding the record does not have) is caught by
-// AddressSanitizer. Checks that every key is 1 to 256 characters of valid UTF-8 and that it is the key the
-// rules give, against oracles that share no code with the policy: rapidjson for JSON records it accepts,
-// RE2 called directly for captures, simdjson's UTF-8 validator for the cut. Single-threaded, like
+// policy (a JSON field, a regex capture or a ${file} template, each with a fixed fallback key, or
+// data_md5), the second where the file path ends and the record begins. The record is copied into an
+// allocation of its exact size, so a read past its end (simdjson needs padding the record does not have) is
+// caught by AddressSanitizer. Checks that every key is 1 to 256 characters of valid UTF-8 and that it is the
+// key the rules give, against oracles that share no code with the policy: rapidjson for JSON records it
+// accepts, RE2 called directly for captures, simdjson's UTF-8 validator for the cut, OpenSSL's one-shot MD5
+// for data_md5 (the policy hashes through HashKeyOf and writes the hex itself). Single-threaded, like
 // libFuzzer's driver.
+#include <openssl/evp.h>
 #include <re2/re2.h>
 #include <simdjson.h>
 
@@ -114,6 +116,21 @@ void CheckRegex(std::string_view key, std::string_view record, const re2::RE2& r
   return Expect(key, std::string_view(submatches[group].data(), submatches[group].size()));
 }
 
+// data_md5: the MD5 of the whole record as 32 lowercase hex digits, whatever the record holds.
+void CheckDataMd5(std::string_view key, std::string_view record) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(record.data(), record.size(), digest, &length, EVP_md5(), nullptr) != 1 || length != 16)
+    std::abort();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string want;
+  for (unsigned int i = 0; i < length; ++i) {
+    want += kHex[digest[i] >> 4];
+    want += kHex[digest[i] & 0xF];
+  }
+  if (key != want) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -132,7 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                           R"re("id":"([^"]*)")re"};
   constexpr std::size_t kFieldCount = sizeof kFields / sizeof kFields[0];
   constexpr std::size_t kPatternCount = sizeof kPatterns / sizeof kPatterns[0];
-  const std::size_t choice = data[0] % (kFieldCount + kPatternCount + 1);
+  // The last choice, data_md5, came last, so the seeds keep the policies they were written for.
+  const std::size_t choice = data[0] % (kFieldCount + kPatternCount + 2);
 
   PartitionKeySpec spec;
   spec.fallback = std::string(kFallback);
@@ -142,9 +160,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (choice < kFieldCount + kPatternCount) {
     spec.kind = Kind::kRegex;
     spec.text = kPatterns[choice - kFieldCount];
-  } else {
+  } else if (choice == kFieldCount + kPatternCount) {
     spec.kind = Kind::kTemplate;
     spec.text = "${file}";
+  } else {
+    spec.kind = Kind::kDataMd5;
   }
   auto created = PartitionKeyPolicy::Create(spec, {"host", "flow"});
   if (!created.ok()) std::abort();
@@ -163,8 +183,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else if (spec.kind == Kind::kRegex) {
       re2::RE2 re(spec.text);
       CheckRegex(key, record, re);
-    } else {
+    } else if (spec.kind == Kind::kTemplate) {
       Expect(key, path);
+    } else {
+      CheckDataMd5(key, record);
     }
   }
   return 0;

@@ -7,8 +7,9 @@
 // Then end to end: the Kinesis Agent's own example config (configuration/example/agent.json: a CSVTOJSON
 // flow read from the end of its file and a LOGTOJSON COMMONAPACHELOG flow read from the start), with only
 // its file patterns, kinesis.endpoint (kinesalite) and kinesis.region changed, runs under `ferry run`:
-// every line arrives once, as the agent would have sent it (one record per line, JSON with the agent's
-// field names), and the lines LOGTOJSON cannot parse are dropped, as the agent drops them.
+// every line arrives once, as the agent would have sent it (one record per line, compact JSON with the
+// agent's field names, ending with one newline as the agent's converters end it), and the lines LOGTOJSON
+// cannot parse are dropped, as the agent drops them.
 //
 // Run: FERRY_BIN=/path/to/ferry node --test tests/integration/agent_json.test.mjs
 import { test } from 'node:test'
@@ -123,7 +124,15 @@ test("the Kinesis Agent's example agent.json runs end to end: every line once", 
       assert.equal(stopped.stderr.split(`: ${key}: `).length - 1, 1, `${key} warned once\n${stopped.stderr}`)
     }
 
-    const apacheRecords = (await readAll(client, agent.flows[1].kinesisStream)).map((r) => JSON.parse(r.data.toString('utf8')))
+    // The agent's records: `{...}\n`, the JSON compact and the line's newline after it (record_newline).
+    const records = async (stream) => (await readAll(client, stream)).map((r) => {
+      const data = r.data.toString('utf8')
+      assert.ok(data.endsWith('}\n'), `ends with one newline: ${JSON.stringify(data)}`)
+      const rec = JSON.parse(data)
+      assert.equal(data, JSON.stringify(rec) + '\n')
+      return rec
+    })
+    const apacheRecords = await records(agent.flows[1].kinesisStream)
     assert.equal(apacheRecords.length, apache.length)
     const byIndex = new Map()
     for (const rec of apacheRecords) {
@@ -139,7 +148,7 @@ test("the Kinesis Agent's example agent.json runs end to end: every line once", 
       })
     }
 
-    const csvRecords = (await readAll(client, agent.flows[0].kinesisStream)).map((r) => JSON.parse(r.data.toString('utf8')))
+    const csvRecords = await records(agent.flows[0].kinesisStream)
     assert.equal(csvRecords.length, csv.length)
     const ids = csvRecords.map((r) => Number(r.field1)).sort((a, b) => a - b)
     assert.deepEqual(ids, csv)

@@ -88,6 +88,7 @@ TEST_CASE("agent.json: flow keys mapped onto ferry's flow", "[agent_json]") {
   CHECK(app.kinesis->stream == "app");
   CHECK(app.kinesis->max_age == Duration(30000));
   CHECK_FALSE(app.kinesis->aggregate);  // one record per line, as the agent sends
+  CHECK(app.kinesis->record_newline);   // each ending with the line's newline, as the agent's did
   CHECK(app.kinesis->partition_key.kind == PartitionKeyOptions::Kind::kDataMd5);
   // Flows to the same destination get distinct names; the agent's flows have none.
   CHECK(config.flows[1].name == "web");
@@ -121,10 +122,8 @@ TEST_CASE("agent.json: global keys mapped onto aws and the top level", "[agent_j
   CHECK(config.aws.connect_timeout == Duration(2000));
   CHECK(config.shutdown_timeout == Duration(2500));
   CHECK(config.log_level == "debug");
-  // Only what no key here can change: the line ends of Kinesis records.
-  REQUIRE(config.warnings.size() == 1);
-  CHECK(config.warnings[0].find("flows[0].kinesisStream: ferry's Kinesis records carry no line end") !=
-        std::string::npos);
+  // Every key here is mapped exactly: nothing to warn about (the records' newline is record_newline).
+  CHECK(config.warnings.empty());
   // kinesis.region wins over the endpoint's region; empty strings are as good as absent, as in the agent.
   const Config region = Parsed(
       R"J({"kinesis.region": "ap-south-1", "kinesis.endpoint": "https://kinesis.us-east-1.amazonaws.com",
@@ -188,12 +187,9 @@ TEST_CASE("agent.json: keys ferry treats differently are warned about once, with
       "agent.json:5:26: maxSendingThreads: ferry sends from one event-loop thread",
       "agent.json:7:78: flows[0].maxBufferSizeRecords: ferry fills each request up to the API's limits",
       "agent.json:7:112: flows[0].aggregatedRecordSizeBytes: ignored for a kinesisStream flow",
-      "agent.json:7:49: flows[0].kinesisStream: ferry's Kinesis records carry no line end, the agent's end "
-      "with a newline",
       "agent.json:9:77: flows[2].partitionKeyOption: ignored for a deliveryStream flow",
       "agent.json:10:38: flows[2].truncatedRecordTerminator: ferry cuts a record over max_record_bytes "
-      "without "
-      "adding a terminator",
+      "and ends it with a newline like every other record",
       "agent.json:11:81: flows[2].dataProcessingOptions[0].jsonFormat: ferry writes each record as compact "
       "JSON",
   };

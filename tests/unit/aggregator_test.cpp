@@ -394,5 +394,48 @@ TEST_CASE("Aggregator after Reset encodes as a fresh one", "[aggregator]") {
   CHECK(first_bytes == Finished(Replay(first, {})));
 }
 
+TEST_CASE("Aggregator with record_newline ends each record with a newline, counted exactly", "[aggregator]") {
+  // Sizes whose newline crosses a varint boundary of the data's length (127 + 1, 16383 + 1).
+  std::vector<UserRecord> records;
+  std::vector<UserRecord> with_newlines;  // what a plain aggregator must be given for the same bytes
+  std::mt19937_64 rng(20261205);
+  const std::vector<std::size_t> sizes = {0, 1, 126, 127, 128, 16382, 16383, 16384, 40, 300};
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    UserRecord r{"key" + std::to_string(i % 3), i % 2 == 0 ? "" : std::to_string(rng()), {}};
+    r.data.resize(sizes[i]);
+    for (char& ch : r.data) ch = static_cast<char>(rng());
+    records.push_back(r);
+    r.data += '\n';
+    with_newlines.push_back(std::move(r));
+  }
+  const AggregatorOptions newline{.max_bytes = 1 << 20, .max_records = 1000, .record_newline = true};
+  Aggregator growing(newline);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const UserRecord& r = records[i];
+    growing.Add(r.partition_key, r.explicit_hash_key, r.data);
+    const std::span<const UserRecord> prefix(records.data(), i);
+    // The same bytes as the records given with their newlines, and Fits exact to the byte with them.
+    const std::string encoded = Finished(growing);
+    CHECK(encoded == Finished(Replay(std::span(with_newlines.data(), i + 1), {.max_bytes = 1 << 20})));
+    const std::size_t counted = encoded.size() + records[0].partition_key.size();
+    AggregatorOptions exact = newline;
+    exact.max_bytes = counted;
+    AggregatorOptions short_by_one = newline;
+    short_by_one.max_bytes = counted - 1;
+    CHECK(Replay(prefix, exact).Fits(r.partition_key, r.explicit_hash_key, r.data.size()));
+    CHECK_FALSE(Replay(prefix, short_by_one).Fits(r.partition_key, r.explicit_hash_key, r.data.size()));
+  }
+  CHECK(Decode(Finished(growing)).UserRecords() == with_newlines);
+  // What is sent raw or again one by one is the data alone: the packer adds the newline there.
+  CHECK(growing.first_data() == records[0].data);
+  std::size_t n = 0;
+  growing.ForEachRecord([&](std::string_view, std::string_view data) { CHECK(data == records[n++].data); });
+  // The newline counts against a lone record's room too: one byte less than without it.
+  Aggregator small(AggregatorOptions{.max_bytes = 1000, .max_records = 1000, .record_newline = true});
+  CHECK(small.Fits("k", "", 1000 - 33));
+  CHECK_FALSE(small.Fits("k", "", 1000 - 32));
+  CHECK_FALSE(small.Fits("k", "", 999));
+}
+
 }  // namespace
 }  // namespace ferry::kinesis

@@ -187,7 +187,7 @@ TEST_CASE("An unknown key in a second flow's kinesis section has the full path",
         "ferry.yaml:10:7: flows[1].kinesis.max_agee: unknown key (known keys here: stream, max_age, "
         "partition_key, explicit_hash_key, aggregate, "
         "aggregate_max_bytes, aggregate_max_records, shard_map_refresh, protocol, compression, "
-        "rate_limit, max_record_size, one_request_per_shard)");
+        "rate_limit, max_record_size, one_request_per_shard, record_newline)");
 }
 
 // ---- wrong types
@@ -701,6 +701,22 @@ TEST_CASE("Kinesis protocol, compression and rate options", "[config]") {
         "ferry.yaml:6:17: flows[0].kinesis.protocol: 'xml' is not one of: auto, json, cbor");
 }
 
+TEST_CASE("Kinesis record_newline: off by default, parsed and printed back", "[config]") {
+  const std::string head = "flows:\n  - name: a\n    files: /a.log\n    kinesis:\n      stream: s\n";
+  const Config plain = Parse(head);
+  CHECK_FALSE(plain.flows[0].kinesis->record_newline);
+  CHECK(YAML::Load(DescribeConfig(plain))["flows"][0]["kinesis"]["record_newline"].as<std::string>() ==
+        "false");
+  const Config on = Parse(head + "      record_newline: true\n");
+  CHECK(on.flows[0].kinesis->record_newline);
+  // What `ferry check` prints is read back into the same setting.
+  const std::string printed = DescribeConfig(on);
+  CHECK(YAML::Load(printed)["flows"][0]["kinesis"]["record_newline"].as<std::string>() == "true");
+  CHECK(Parse(printed).flows[0].kinesis->record_newline);
+  CHECK(OneError(head + "      record_newline: maybe\n")
+            .starts_with("ferry.yaml:6:23: flows[0].kinesis.record_newline: "));
+}
+
 TEST_CASE("spool and retry take their defaults", "[config]") {
   const Config c = Parse(kFlow);
   CHECK(c.spool.mode == SpoolOptions::Mode::kOnFailure);
@@ -830,6 +846,7 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
                           "flows[].kinesis.compression",
                           "flows[].kinesis.rate_limit",
                           "flows[].kinesis.one_request_per_shard",
+                          "flows[].kinesis.record_newline",
                           "flows[].kinesis.max_record_size",
                           "aws.firehose_endpoint",
                           "flows[].firehose",
@@ -853,7 +870,7 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
   for (std::size_t at = 0; at < keys.size(); at = keys.find('\n', at) + 1) {
     if (keys.compare(at, 18, "flows[].plugins[].") != 0) ++config_keys;
   }
-  CHECK(config_keys == 68);
+  CHECK(config_keys == 69);
 }
 
 }  // namespace

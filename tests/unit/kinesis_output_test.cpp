@@ -69,6 +69,19 @@ TEST_CASE("Records are capped at the stream's limit, less the key and room for c
         LargestCompressibleInput(Compression::kGzip, kMaxRecordBytes - PartitionKeyPolicy::kMaxKeyBytes));
   CHECK(parts->max_record_bytes < kMaxRecordBytes - PartitionKeyPolicy::kMaxKeyBytes - 4000);
   CHECK(parts->packing.limits.max_bytes == LargestCompressibleInput(Compression::kGzip, kMaxRecordBytes));
+
+  // record_newline: the newline is sent with the record, so the record is one byte shorter.
+  k.record_newline = true;
+  parts = KinesisOutput::Prepare(k, "flow", "host");
+  REQUIRE(parts.ok());
+  CHECK(parts->packing.record_newline);
+  CHECK(parts->max_record_bytes ==
+        LargestCompressibleInput(Compression::kGzip, kMaxRecordBytes - PartitionKeyPolicy::kMaxKeyBytes) - 1);
+  k = kinesis::StreamOptions{};
+  k.record_newline = true;
+  parts = KinesisOutput::Prepare(k, "flow", "host");
+  REQUIRE(parts.ok());
+  CHECK(parts->max_record_bytes == kMaxRecordBytes - RandomPartitionKeys::kKeyBytes - 1);
 }
 
 TEST_CASE("A bad partition key stops preparation with the key's error", "[kinesis_output]") {

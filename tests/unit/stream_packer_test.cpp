@@ -1235,6 +1235,87 @@ TEST_CASE("StreamPacker counters match what it sent", "[stream_packer]") {
   CHECK(h.sink.calls.size() == 25);
 }
 
+// ---- record_newline ----
+
+PackingOptions WithNewline(PackingOptions options) {
+  options.record_newline = true;
+  return options;
+}
+
+TEST_CASE("StreamPacker with record_newline ends every user record with a newline, raw", "[stream_packer]") {
+  Harness h(WithNewline(Packing(/*aggregate=*/false)), JsonKey(), FourShards());
+  const std::vector<std::string> lines = {JsonLine("a", "1"), "", JsonLine("b", "2")};
+  h.Send(7, 100, lines);
+  auto records = h.FlushAll();
+  REQUIRE(records.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(records[i].data == lines[i] + "\n");
+  CHECK(records[1].partition_key.size() == RandomPartitionKeys::kKeyBytes);  // not a JSON record: fallback
+  // user_bytes are the lines', kinesis_bytes what went out, newlines included.
+  CheckCounters(h.counters(), records, 3, lines[0].size() + lines[2].size());
+  CHECK(h.counters().kinesis_bytes == lines[0].size() + lines[2].size() + 3);
+  AckAll(records);
+  CHECK(h.sink.calls.size() == 1);
+}
+
+TEST_CASE("StreamPacker with record_newline ends every user record with a newline, aggregated or not",
+          "[stream_packer]") {
+  // Per-record keys and shared random keys; records from tiny to too large to aggregate (over 400 bytes,
+  // the newline counted), aggregates of at most 4.
+  for (const bool shared : {false, true}) {
+    INFO((shared ? "shared random keys" : "keys per record"));
+    auto map = FourShards();
+    Harness h(WithNewline(Packing(true, 400, 4)), shared ? RandomKeys() : JsonKey(), map);
+    std::minstd_rand random(shared ? 12 : 13);
+    std::vector<std::string> expected;
+    std::uint64_t bytes = 0;
+    for (SourceId b = 0; b < 25; ++b) {
+      std::vector<std::string> lines;
+      const std::size_t n = 1 + random() % 8;
+      for (std::size_t i = 0; i < n; ++i) {
+        std::string payload(random() % 500, static_cast<char>('a' + random() % 26));
+        lines.push_back(
+            JsonLine("key" + std::to_string(random() % 9), payload + std::to_string(expected.size())));
+        expected.push_back(lines.back() + "\n");
+        bytes += lines.back().size();
+      }
+      h.Send(b, b * 100000, lines);
+    }
+    auto records = h.FlushAll();
+    for (const auto& w : records) {
+      if (IsAggregate(w.data)) CHECK(w.size() <= 400);
+    }
+    auto data = DataOf(Expand(records, map.get()));
+    std::sort(data.begin(), data.end());
+    std::sort(expected.begin(), expected.end());
+    CHECK(data == expected);
+    CheckCounters(h.counters(), records, expected.size(), bytes);
+    CHECK(h.counters().aggregates > 0);
+    CHECK(h.counters().raw_records > 0);
+    AckAll(records);
+    CHECK(h.sink.calls.size() == 25);
+  }
+}
+
+TEST_CASE(
+    "StreamPacker with record_newline sends a misplaced aggregate's records again with one newline each",
+    "[stream_packer]") {
+  Harness h(WithNewline(Packing()), JsonKey(), FourShards());
+  std::vector<std::string> lines;
+  for (int i = 0; i < 3; ++i) lines.push_back(JsonLine("same-key", "payload " + std::to_string(i)));
+  h.Send(1, 0, lines);
+  auto records = h.FlushAll();
+  REQUIRE(records.size() == 1);
+  REQUIRE(IsAggregate(records[0].data));
+  h.requests.clear();
+  h.packer().Redirected(std::move(records[0]));
+  records.clear();
+  auto again = h.Collected();
+  REQUIRE(again.size() == 3);
+  for (std::size_t i = 0; i < again.size(); ++i) CHECK(again[i].data == lines[i] + "\n");
+  AckAll(again);
+  CHECK(h.sink.calls.size() == 1);
+}
+
 // ---- closing ----
 
 TEST_CASE("StreamPacker Close runs its callback once the loop runs", "[stream_packer]") {
