@@ -120,8 +120,14 @@ std::string_view TrimJsonSpace(std::string_view text) {
   return text.substr(0, end);
 }
 
+// Appends rather than `"\"" + std::string(text)`: gcc 12 at -O3 reports a false -Wrestrict on the latter.
 std::string Quoted(std::string_view text) {
-  return "\"" + std::string(text) + "\"";
+  std::string quoted;
+  quoted.reserve(text.size() + 2);
+  quoted += '"';
+  quoted += text;
+  quoted += '"';
+  return quoted;
 }
 
 // Looks paths up by string_view, so a lookup costs no allocation.
