@@ -35,7 +35,6 @@ std::vector<TopKey> DecodeTopKeys(std::string_view bytes) {
         keys.push_back({Action::kReverse});
         break;
       case '?':
-      case 'h':
         keys.push_back({Action::kHelp});
         break;
       default:
