@@ -37,12 +37,30 @@ std::string_view CutRight(std::string_view text, std::size_t columns) {
   return text;
 }
 
-// Names and paths are chosen by whoever writes configs and logs: control characters would garble the
-// terminal.
+// Names and paths are chosen by whoever writes configs and logs: control characters (C0, DEL and C1, which
+// some terminals obey in UTF-8 too) and bytes that are not UTF-8 would garble the terminal or the columns.
+// Each becomes '?', as ls shows them.
 std::string Printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = c < 0x80                 ? 1
+                         : c >= 0xC2 && c <= 0xDF ? 2
+                         : c >= 0xE0 && c <= 0xEF ? 3
+                         : c >= 0xF0 && c <= 0xF4 ? 4
+                                                  : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    for (std::size_t k = 1; valid && k < length; ++k) valid = Continuation(text[i + k]);
+    if (valid && length == 1 && (c < 0x20 || c == 0x7f)) valid = false;
+    if (valid && length == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) valid = false;
+    if (!valid) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
   }
   return out;
 }

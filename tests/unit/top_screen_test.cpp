@@ -106,15 +106,16 @@ TEST_CASE("RenderTopScreen: not reachable, no flows, no file behind, the keys li
   CHECK(RenderTopScreen(state, {10, 1}) == Lines{"ferry 1.2."});
 }
 
-TEST_CASE("RenderTopScreen: control characters in names and paths are shown as '?'", "[top]") {
+TEST_CASE("RenderTopScreen: control characters and bytes that are not UTF-8 are shown as '?'", "[top]") {
   TopView view = SampleView();
   view.flows[0].name = "w\x1b[2Jb";
-  view.lagging_files = {{"w\x1b[2Jb", "/tmp/\x07x.log", 5}};
+  // BEL, a byte that starts no UTF-8 sequence, C1 CSI (U+009B) and a lone continuation byte; then an é.
+  view.lagging_files = {{"w\x1b[2Jb", "/tmp/\x07x\xff\xc2\x9b\x9b\xc3\xa9.log", 5}};
   TopScreenState state{"", &view, "", {}, false, std::chrono::seconds(1)};
   Lines lines = RenderTopScreen(state, {80, 9});
   REQUIRE(lines.size() == 9);
   CHECK(lines[3].starts_with("w?[2Jb "));
-  CHECK(lines[7] == "       5 B  w?[2Jb  /tmp/?x.log");
+  CHECK(lines[7] == "       5 B  w?[2Jb  /tmp/?x????\u00e9.log");
   for (const auto& line : lines) CHECK(line.find('\x1b') == std::string::npos);
 }
 
