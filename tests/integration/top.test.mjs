@@ -9,7 +9,7 @@
 //   - it survives the daemon's restart (the screen says "not reachable", then shows the flows again) and
 //     Ctrl-C quits it with the terminal restored;
 //   - with no daemon, q exits 1; SIGTERM ends it with 128+15, the terminal restored;
-//   - `ferry top | cat` exits 2 with one line on stderr.
+//   - `ferry top | cat` exits 2 with one line on stderr, and so do a bad flag or interval.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -202,4 +202,20 @@ test('ferry top refuses when standard output is not a terminal', () => {
   assert.equal(r.status, 2)
   assert.equal(r.stdout, '')
   assert.equal(r.stderr, 'ferry top: standard output is not a terminal (for a report, use ferry status)\n')
+})
+
+test('ferry top names a bad flag or interval and exits 2', () => {
+  const cases = [
+    [['--interval', '5ms'], 'ferry top: --interval 5ms is out of range (100ms to 1h)\n'],
+    [['--interval', 'soon'], /^ferry top: --interval: .*soon/],
+    [['--interval'], 'ferry top: --interval needs a duration\n'],
+    [['--bogus'], "ferry top: unknown argument '--bogus' (usage: ferry top [-c FILE | --state-dir DIR] [--interval DURATION])\n"],
+    [['-c', path.join(tmp, 'none.yaml')], /^ferry top: .*none\.yaml/],
+  ]
+  for (const [args, message] of cases) {
+    const r = spawnSync(ferryBinary(), ['top', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`)
+    if (typeof message === 'string') assert.equal(r.stderr, message)
+    else assert.match(r.stderr, message)
+  }
 })
