@@ -32,8 +32,13 @@ void PrintUsage() {
       "  check --keys       list every config key with its type, default and meaning\n"
       "  check --convert FILE\n"
       "                     print the ferry.yaml equivalent to a Kinesis Agent agent.json\n"
-      "  status [--state-dir DIR] [--json]\n"
-      "                     ask the ferry running with DIR (default /var/lib/ferry) for its status\n"
+      "  status [-c FILE | --state-dir DIR] [--json]\n"
+      "                     ask the ferry running with DIR (default /var/lib/ferry, or FILE's state_dir)\n"
+      "                     for its status\n"
+      "  top [-c FILE | --state-dir DIR] [--interval 1s]\n"
+      "                     a live view of that ferry in the terminal: rates, lag, spool, retries and\n"
+      "                     errors per flow, the files most behind; keys: q quit, s or 1-5 or left/right\n"
+      "                     sort column, r reverse, ? keys\n"
       "  version            print the version\n"
       "  help               print this help (also -h, --help)\n",
       kVersion);
@@ -75,6 +80,8 @@ int main(int argc, char** argv) {
       code = CheckCommand(rest);
     } else if (command == "status") {
       code = StatusCommand(rest);
+    } else if (command == "top") {
+      code = TopCommand(rest);
     } else if (command == "version" || command == "--version") {
       code = VersionCommand(rest);
     } else if (command == "help" || command == "-h" || command == "--help") {

@@ -1,13 +1,13 @@
-// `ferry status [--state-dir DIR] [--json]`: ask the ferry running with DIR for its status over the status
-// socket, and print it as a report (or as the JSON it sent).
+// `ferry status [-c FILE | --state-dir DIR] [--json]`: ask the ferry running with DIR (or FILE's state_dir)
+// for its status over the status socket, and print it as a report (or as the JSON it sent).
 #include <cstdio>
-#include <filesystem>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "agent/cli/commands.h"
-#include "agent/config/config.h"
+#include "agent/cli/config_flag.h"
+#include "agent/cli/status_socket_flag.h"
 #include "agent/ops/status_client.h"
 #include "agent/ops/status_report_format.h"
 #include "agent/ops/status_server.h"
@@ -15,49 +15,33 @@
 namespace ferry::cli {
 namespace {
 
-constexpr std::string_view kUsage = "usage: ferry status [--state-dir DIR] [--json]";
+constexpr std::string_view kUsage = "usage: ferry status [-c FILE | --state-dir DIR] [--json]";
 
 // As long as the daemon keeps a client (StatusServerLimits::client_timeout).
 constexpr Duration kReplyTimeout = StatusServerLimits{}.client_timeout;
 
-struct StatusArgs {
-  std::string state_dir = config::Config{}.state_dir;
-  bool json = false;
-};
-
-Result<StatusArgs> ParseStatusArgs(std::span<const std::string_view> args) {
-  StatusArgs out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "--json") {
-      out.json = true;
-    } else if (arg == "--state-dir") {
-      if (i + 1 == args.size()) return Error(ErrorCode::kInvalidArgument, "--state-dir needs a directory");
-      out.state_dir = args[++i];
-    } else if (arg.starts_with("--state-dir=")) {
-      out.state_dir = arg.substr(12);
-    } else {
-      return Error(ErrorCode::kInvalidArgument, fmt::format("unknown argument '{}' ({})", arg, kUsage));
-    }
-  }
-  if (out.state_dir.empty()) return Error(ErrorCode::kInvalidArgument, "--state-dir needs a directory");
-  return out;
-}
-
 }  // namespace
 
 int StatusCommand(std::span<const std::string_view> args) {
-  auto parsed = ParseStatusArgs(args);
-  if (!parsed) {
-    fmt::print(stderr, "ferry status: {}\n", parsed.error().message());
+  auto target = ParseStatusSocketFlags(args);
+  if (!target) {
+    PrintLines(target.error().message(), "ferry status: ");
     return kExitUsage;
   }
-  std::string socket_path = (std::filesystem::path(parsed->state_dir) / kStatusSocketName).string();
+  bool json = false;
+  for (std::string_view arg : target->rest) {
+    if (arg != "--json") {
+      fmt::print(stderr, "ferry status: unknown argument '{}' ({})\n", arg, kUsage);
+      return kExitUsage;
+    }
+    json = true;
+  }
+  const std::string& socket_path = target->socket_path;
   auto reply = FetchStatus(socket_path, kReplyTimeout);
   if (!reply) {
     const Error& e = reply.error();
     if (e.code() == ErrorCode::kNotFound) {
-      fmt::print(stderr, "ferry status: no ferry is running with state_dir {} ({})\n", parsed->state_dir,
+      fmt::print(stderr, "ferry status: no ferry is running with state_dir {} ({})\n", target->state_dir,
                  e.message());
     } else {
       fmt::print(stderr, "ferry status: {}\n", e.message());
@@ -70,7 +54,7 @@ int StatusCommand(std::span<const std::string_view> args) {
     fmt::print(stderr, "ferry status: {}: {}\n", socket_path, report.error().message());
     return kExitFailure;
   }
-  const std::string& out = parsed->json ? *reply : *report;
+  const std::string& out = json ? *reply : *report;
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
 }
