@@ -16,7 +16,7 @@ namespace ferry::cli {
 int RunCommand(std::span<const std::string_view> args) {
   auto config = LoadConfigFromArgs(args, "run");
   if (!config) return kExitUsage;
-  auto log = MakeStderrLogger(config->log_level);
+  auto log = MakeStderrLogger(config->log_level, config->log_format);
   Environment env = Environment::FromProcess();
   const PreflightReport report = Preflight(*config, env);
   for (const auto& warning : report.warnings) log->warn("{}", warning);

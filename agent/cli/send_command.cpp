@@ -74,7 +74,7 @@ int SendCommand(std::span<const std::string_view> args) {
   auto log = plan.progress ? MakeLogger(std::make_shared<ProgressLineSink>(
                                             STDERR_FILENO, std::make_shared<spdlog::sinks::stderr_sink_mt>()),
                                         config->log_level)
-                           : MakeStderrLogger(config->log_level);
+                           : MakeStderrLogger(config->log_level, config->log_format);
   RetainHeap(config->memory_limit);
   SendSession session(std::move(*config), Environment::FromProcess(), log, std::move(plan));
   auto outcome = session.Run();

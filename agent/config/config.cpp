@@ -267,6 +267,23 @@ const std::vector<Field<Config>>& TopFields() {
           [](YAML::Emitter& e, const Config& in) {
             e << YAML::Key << "log_level" << YAML::Value << in.log_level;
           }},
+      Field<Config>{
+          "log_format", "text | json", Config{}.log_format,
+          "how log lines are written to stderr: text, or json (one object per line with time, level, "
+          "flow, file and message, for journald or a log collector)",
+          false,
+          [](const YAML::Node& n, const std::string& p, Config& out, ParseContext& ctx) {
+            std::string value;
+            if (!ReadString(n, p, ctx, value)) return;
+            if (value != "text" && value != "json") {
+              ctx.Fail(n, p, fmt::format("'{}' is not one of: text, json", value));
+              return;
+            }
+            out.log_format = value;
+          },
+          [](YAML::Emitter& e, const Config& in) {
+            e << YAML::Key << "log_format" << YAML::Value << in.log_format;
+          }},
       DurationField<Config>("shutdown_timeout", &Config::shutdown_timeout,
                             "on SIGTERM, how long requests in flight may take before ferry exits"),
       DurationField<Config>(

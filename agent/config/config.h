@@ -82,6 +82,7 @@ struct Config {
   std::vector<std::string> warnings;
   std::string state_dir = "/var/lib/ferry";
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json (ops/json_log_sink.h)
   Duration shutdown_timeout{10000};
   Duration checkpoint_interval = TailerOptions{}.checkpoint_interval;
   std::uint64_t memory_limit = 4ULL << 20;

@@ -18,6 +18,9 @@ struct WireRecord {
   // Where the destination keeps order and meters writes (Kinesis: the shard the packer predicted from its
   // map); empty: none, the record may land anywhere.
   std::string_view lane{};
+  // What the user records inside would cost, each sent as a record of its own (billing_units.h: Kinesis PUT
+  // payload units, Firehose billed bytes), set by the packer; 0: not known (read back from the spool).
+  std::uint64_t unaggregated_units = 0;
 
   // Bytes this record counts against request limits (PutRecords counts data and partition key).
   std::size_t size() const { return data.size() + partition_key.size(); }

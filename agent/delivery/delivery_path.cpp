@@ -156,8 +156,11 @@ void DeliveryPath::WriteDeadLetters(std::span<const WireRecord> records, const s
   // The letters are formatted before Write returns; the records need not wait for the disk.
   keep_.dead_letters->Write(letters, [this, done = std::move(done)](Status written) {
     if (!written) {
-      log_.error("flow {}: cannot write dead letters: {}; the records stay queued", keep_.flow,
-                 written.error().message());
+      // A full or read-only disk refuses every write alike: a line per kind a minute, counted.
+      if (auto note = dead_letter_failures_.Admit(written.error().message(), uv_now(loop_))) {
+        log_.error("flow {}: cannot write dead letters: {}; the records stay queued{}", keep_.flow,
+                   written.error().message(), *note);
+      }
     }
     done(std::move(written));
   });

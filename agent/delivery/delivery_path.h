@@ -25,6 +25,7 @@
 
 #include <spdlog/logger.h>
 
+#include "agent/core/repeat_filter.h"
 #include "agent/delivery/compressing_destination.h"
 #include "agent/delivery/output.h"
 #include "agent/delivery/payload_compression.h"
@@ -97,6 +98,7 @@ class DeliveryPath {
   bool sender_drained_ = false;
   std::size_t undelivered_ = 0;  // at the drain: given up by the sender, or routed and refused after it
   std::function<void(std::size_t)> on_drained_;
+  RepeatFilter dead_letter_failures_;  // write failures: once a minute per kind (core/repeat_filter.h)
 };
 
 }  // namespace ferry

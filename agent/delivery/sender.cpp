@@ -180,6 +180,16 @@ void Sender::Send(std::shared_ptr<Request> request) {
   sent_.insert(*id);
 }
 
+void Sender::Bill(const WireRecord& record) {
+  counters_.billed_units += options_.billing(record.data.size());
+  if (record.unaggregated_units != 0) {
+    counters_.billed_units_unaggregated += record.unaggregated_units;
+  } else {
+    const std::size_t users = std::max<std::uint32_t>(record.user_records, 1);
+    counters_.billed_units_unaggregated += users * options_.billing(record.data.size() / users);
+  }
+}
+
 void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
   RequestOutcome outcome = destination_.ReadResponse(response, request.records.size());
   if (outcome.failed) {
@@ -197,6 +207,7 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
     if (code.empty()) {
       ++counters_.records_sent;
       counters_.user_records_sent += record.user_records;
+      if (options_.billing != nullptr) Bill(record);
       const std::string* lane = i < outcome.record_lanes.size() ? &outcome.record_lanes[i] : nullptr;
       if (on_other_lane_ && !record.lane.empty() && lane != nullptr && !lane->empty() &&
           *lane != record.lane) {

@@ -45,6 +45,7 @@
 #include "agent/core/repeat_filter.h"
 #include "agent/core/result.h"
 #include "agent/core/units.h"
+#include "agent/delivery/billing_units.h"
 #include "agent/delivery/destination.h"
 #include "agent/delivery/error_class.h"
 #include "agent/delivery/retry_options.h"
@@ -71,6 +72,8 @@ struct SenderOptions {
   // third larger than its records). A request waits while its body would not fit, unless nothing is in
   // flight.
   MemoryBudget* budget = nullptr;
+  // How the endpoint bills an acknowledged record (billing_units.h); null: not counted.
+  BillingRule billing = nullptr;
 };
 
 struct SenderCounters {
@@ -87,6 +90,11 @@ struct SenderCounters {
   std::uint64_t records_dead_lettered = 0;      // user records written to the dead-letter file
   std::uint64_t requests_split = 0;             // requests refused as a whole and sent again in halves
   std::map<std::string, std::uint64_t> errors;  // by error code, requests and records alike
+  // With SenderOptions::billing: the units the acknowledged records are billed, and what their user records
+  // would be billed sent one per record (WireRecord::unaggregated_units; for a record that does not know,
+  // read back from the spool, an estimate: its user records each billed for an equal share of its data).
+  std::uint64_t billed_units = 0;
+  std::uint64_t billed_units_unaggregated = 0;
 };
 
 class Sender {
@@ -163,6 +171,8 @@ class Sender {
   void ArmThrottleTimer(std::uint64_t delay);
   void Send(std::shared_ptr<Request> request);
   void OnResponse(Request& request, const net::HttpResponse& response);
+  // Adds an acknowledged record to the billing counters.
+  void Bill(const WireRecord& record);
   void OnRequestFailed(Request&& request, const RequestOutcome& outcome);
   // The destination could not build the request (Destination::BuildRequest failed): retried after a backoff.
   void NotBuilt(Request&& request, const Error& error);

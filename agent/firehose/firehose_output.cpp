@@ -6,10 +6,17 @@
 #include <fmt/format.h>
 
 #include "agent/core/callback_join.h"
+#include "agent/delivery/billing_units.h"
 #include "agent/firehose/firehose_destination.h"
 
 namespace ferry::firehose {
 namespace {
+
+SenderOptions Billed(SenderOptions options) {
+  options.billing = &FirehoseBilledBytes;
+  return options;
+}
+
 }  // namespace
 
 FirehoseOutput::Parts FirehoseOutput::Prepare(const DeliveryOptions& f) {
@@ -31,8 +38,8 @@ FirehoseOutput::FirehoseOutput(uv_loop_t* loop, spdlog::logger& log, net::HttpCl
     : path_(loop, log, http,
             std::make_unique<FirehoseDestination>(f.delivery_stream, std::move(endpoint), credentials, clock),
             f.compression, kRequestLimits,
-            Duration(std::max<Duration::rep>(f.max_age.count() - parts.packing.max_age.count(), 1)), sender,
-            std::move(keep)),
+            Duration(std::max<Duration::rep>(f.max_age.count() - parts.packing.max_age.count(), 1)),
+            Billed(sender), std::move(keep)),
       packer_(loop, path_.collector(), parts.packing, &budget) {}
 
 void FirehoseOutput::Drain(Duration timeout, std::function<void(std::size_t)> on_drained) {
@@ -54,13 +61,16 @@ std::string FirehoseOutput::Summary() const {
 
 void FirehoseOutput::AppendCounters(std::vector<Counter>& out) const {
   const FirehosePackerCounters& p = packer_.counters();
-  out.insert(out.end(), {
-                            {"firehose_records", p.wire_records},
-                            {"firehose_bytes", p.wire_bytes},
-                            {"packed_across_batches", p.cross_batch},
-                            {"oversize_pieces", p.oversize_split},
-                            {"firehose_records_sent", path_.sender().counters().records_sent},
-                        });
+  out.insert(out.end(),
+             {
+                 {"firehose_records", p.wire_records},
+                 {"firehose_bytes", p.wire_bytes},
+                 {"packed_across_batches", p.cross_batch},
+                 {"oversize_pieces", p.oversize_split},
+                 {"firehose_records_sent", path_.sender().counters().records_sent},
+                 {"billed_bytes", path_.sender().counters().billed_units},
+                 {"billed_bytes_unaggregated", path_.sender().counters().billed_units_unaggregated},
+             });
   path_.AppendCounters(out);
 }
 

@@ -2,6 +2,7 @@
 #include "agent/firehose/record_packer.h"
 
 #include "agent/core/uv_handle.h"
+#include "agent/delivery/billing_units.h"
 
 #include <algorithm>
 #include <cstring>
@@ -66,6 +67,7 @@ void FirehosePacker::Take(const BatchRef& batch, std::string_view line) {
   ++parts_.back().records;
   lines_.push_back(line);
   bytes_ += line.size() + 1;
+  unaggregated_bytes_ += FirehoseBilledBytes(line.size() + 1);
 }
 
 void FirehosePacker::ClosePack() {
@@ -95,6 +97,8 @@ void FirehosePacker::ClosePack() {
     *at++ = '\n';
   }
   WireRecord wire = Packed({out, bytes_}, std::move(owner), acks);
+  wire.unaggregated_units = unaggregated_bytes_;
+  unaggregated_bytes_ = 0;
   ++counters_.wire_records;
   counters_.wire_bytes += bytes_;
   lines_.clear();
@@ -121,7 +125,9 @@ void FirehosePacker::SendInPieces(const BatchRef& batch, std::string_view line) 
   for (const Record& piece : holder->records()) {
     ++counters_.wire_records;
     counters_.wire_bytes += piece.data.size();
-    collector_.Add(Packed(piece.data, holder, 1));
+    WireRecord wire = Packed(piece.data, holder, 1);
+    wire.unaggregated_units = FirehoseBilledBytes(piece.data.size());  // a line alone goes in pieces too
+    collector_.Add(std::move(wire));
   }
 }
 

@@ -115,6 +115,7 @@ class FirehosePacker : public BatchSink {
   };
   std::vector<Part> parts_;
   std::size_t bytes_ = 0;
+  std::uint64_t unaggregated_bytes_ = 0;  // what the open pack's lines would be billed, one record each
 };
 
 }  // namespace ferry::firehose

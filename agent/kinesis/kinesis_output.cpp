@@ -7,6 +7,7 @@
 
 #include "agent/core/callback_join.h"
 #include "agent/core/uv_handle.h"
+#include "agent/delivery/billing_units.h"
 #include "agent/kinesis/partition_keys.h"
 #include "agent/kinesis/shard_rate_limiter.h"
 #include "agent/kinesis/stream_destination.h"
@@ -37,6 +38,7 @@ ShardMapLoaderOptions LoaderOptionsFor(const SenderOptions& sender) {
 
 SenderOptions SenderOptionsFor(SenderOptions options, SendGate* gate) {
   options.gate = gate;
+  options.billing = &KinesisPayloadUnits;
   return options;
 }
 }  // namespace
@@ -212,6 +214,8 @@ void KinesisOutput::AppendCounters(std::vector<Counter>& out) const {
                             {"user_bytes", p.user_bytes},
                             {"kinesis_bytes", p.kinesis_bytes},
                             {"kinesis_records_sent", s.records_sent},
+                            {"put_payload_units", s.billed_units},
+                            {"put_payload_units_unaggregated", s.billed_units_unaggregated},
                             {"throttle_waits", s.throttle_waits},
                             {"throttle_wait_ms", s.throttle_wait_ms},
                             {"shard_waits", s.lane_waits},

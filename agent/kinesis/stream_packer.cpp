@@ -2,6 +2,7 @@
 #include "agent/kinesis/stream_packer.h"
 
 #include "agent/core/uv_handle.h"
+#include "agent/delivery/billing_units.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -84,6 +85,7 @@ void StreamPacker::AddTo(Slot& slot, std::string_view key, std::string_view hash
   }
   if (slot.aggregator.empty()) slot.since = uv_now(loop_);
   slot.aggregator.Add(key, hash_key, record.data);
+  slot.unaggregated_units += KinesisPayloadUnits(record.data.size() + (options_.record_newline ? 1 : 0));
   if (!slot.parents.empty() && slot.parents.back().first.get() == batch.get()) {
     ++slot.parents.back().second;
   } else {
@@ -107,6 +109,7 @@ void StreamPacker::Raw(std::string_view data, std::string_view key, std::string_
   }
   counters_.kinesis_bytes += data.size();
   WireRecord record{data, key, std::move(batch), 1, hash_key, predicted};
+  record.unaggregated_units = KinesisPayloadUnits(data.size());
   collector_.Add(std::move(record));
 }
 
@@ -148,10 +151,12 @@ void StreamPacker::Flush(Slot& slot) {
     counters_.aggregated_records += agg.records();
     counters_.kinesis_bytes += bytes;
     WireRecord record{{buf, bytes}, key, std::move(out), users, agg.first_explicit_hash_key(), predicted};
+    record.unaggregated_units = slot.unaggregated_units;
     collector_.Add(std::move(record));
   }
   slot.aggregator.Reset();
   slot.parents.clear();
+  slot.unaggregated_units = 0;
 }
 
 void StreamPacker::Redirected(WireRecord&& aggregate) {

@@ -113,7 +113,8 @@ class StreamPacker : public BatchSink {
     Aggregator aggregator;
     std::vector<std::pair<BatchRef, std::uint32_t>> parents;  // batches its records came from, in order
     std::uint64_t since = 0;                                  // loop time of its first record
-    std::string key;  // random keys: this shard's shared key (empty if none was found)
+    std::string key;                       // random keys: this shard's shared key (empty if none was found)
+    std::uint64_t unaggregated_units = 0;  // its records' PUT payload units, each sent raw
   };
 
   // predicted: the shard the record goes to when the map says (so rate limits and order apply to it).

@@ -22,6 +22,7 @@ namespace {
 
 constexpr std::uint64_t kStatsIntervalMs = 60'000;
 constexpr std::uint64_t kHeapTrimIntervalMs = 15'000;
+constexpr Duration kServiceStatusInterval{5'000};  // STATUS= for `systemctl status`
 
 }  // namespace
 
@@ -121,6 +122,9 @@ Status Daemon::Run() {
   uv_timer_init(&loop_, &heap_timer_);
   heap_timer_.data = this;
   started_at_ = uv_now(&loop_);
+  notifier_ = std::make_unique<ServiceNotifier>(
+      &loop_, *log_, NotifyTargetFromEnvironment(env_, static_cast<long>(::getpid())));
+  notifier_->StartWatchdog();
 
   if (Status opened = Open(); !opened) {
     Fail(std::move(opened));
@@ -159,6 +163,10 @@ void Daemon::StartFlows() {
   flows_.StartAll();
   // After the flows took their start positions (start_at: end): a line written once this is logged is read.
   log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_.state_dir);
+  notifier_->Ready();
+  notifier_->StartStatus(kServiceStatusInterval, [this] {
+    return status_line_.Next(SumServiceFigures(flows_.List()), uv_now(&loop_));
+  });
 }
 
 void Daemon::Fail(Status failure) {
@@ -180,6 +188,7 @@ void Daemon::BeginShutdown(int signum) {
     return;
   }
   stopping_ = true;
+  notifier_->Stopping();
   if (!started_) {
     log_->info("signal {}: stopping before the flows started", signum);
     CloseAll();
@@ -203,6 +212,7 @@ void Daemon::CloseAll() {
     CloseHandle(&stats_timer_);
     CloseHandle(&heap_timer_);
     if (status_) status_->Close([] {});
+    if (notifier_) notifier_->Close({});
   };
   // The HTTP client goes first: aborting its transfers settles every request callback before the
   // senders' handles close.

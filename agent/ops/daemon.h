@@ -4,7 +4,9 @@
 // runs until SIGINT or SIGTERM, then shuts down in order: stop reading, send what was read (for at most
 // shutdown_timeout), stop the HTTP client, close every handle, and return. A stop signal before the flows
 // have started abandons the look-ups and closes what is open. SIGHUP is answered with a log line (reload
-// is not there yet) and changes nothing: it must not end the daemon.
+// is not there yet) and changes nothing: it must not end the daemon. Under systemd (NOTIFY_SOCKET) it
+// reports through ServiceNotifier: READY=1 once every flow has started, a STATUS= summary every few
+// seconds, STOPPING=1 when shutdown begins, and watchdog pings from the loop when WatchdogSec is set.
 // Construct, Run() once, destroy; all on one thread.
 #pragma once
 
@@ -25,6 +27,8 @@
 #include "agent/core/heap_retention.h"
 #include "agent/core/memory_budget.h"
 #include "agent/net/http_client.h"
+#include "agent/ops/service_notifier.h"
+#include "agent/ops/service_status_line.h"
 #include "agent/ops/state_lock.h"
 #include "agent/ops/status_server.h"
 #include "agent/pipeline/flow_builder.h"
@@ -84,6 +88,9 @@ class Daemon {
   HeapTrimPolicy heap_trim_;
   bool stopping_ = false;
   std::size_t undelivered_ = 0;
+  // systemd (Type=notify): READY=1 once the flows have started, STATUS= lines, STOPPING=1, watchdog pings.
+  std::unique_ptr<ServiceNotifier> notifier_;
+  ServiceStatusLine status_line_;
 };
 
 }  // namespace ferry

@@ -2,7 +2,7 @@
 // `ferry run`) and escapes each message with EscapeLogText (core/log_escape.h) before the pattern is
 // applied, so a value from outside (a file name with a newline, an endpoint's multi-line error, a terminal
 // escape sequence) can never start a line of its own or forge one: one call, one line. ferry's own text is
-// plain ASCII and passes unchanged and uncopied.
+// plain ASCII and passes unchanged and uncopied. Field marks (core/log_fields.h) are taken out first.
 //
 // Thread rules: EscapingSink holds no state of its own beyond the wrapped sink; it is as thread-safe as
 // that sink (spdlog's *_mt sinks lock).
@@ -34,12 +34,14 @@ class EscapingSink final : public spdlog::sinks::sink {
 // The pattern of ferry's log lines: "2024-05-01T12:00:00.123+00:00 info <message>".
 inline constexpr const char* kLogPattern = "%Y-%m-%dT%H:%M:%S.%e%z %l %v";
 
-// A logger named "ferry" that writes to stderr through an EscapingSink with kLogPattern, at level
-// (trace, debug, info, warn, error).
-std::shared_ptr<spdlog::logger> MakeStderrLogger(const std::string& level);
+// A logger named "ferry" that writes to stderr at level (trace, debug, info, warn, error), in format
+// (log_format): "text" through an EscapingSink with kLogPattern, "json" through a JsonLogSink
+// (ops/json_log_sink.h).
+std::shared_ptr<spdlog::logger> MakeStderrLogger(const std::string& level,
+                                                 const std::string& format = "text");
 
 // The same over any sink (tests capture the lines this way).
 std::shared_ptr<spdlog::logger> MakeLogger(std::shared_ptr<spdlog::sinks::sink> sink,
-                                           const std::string& level);
+                                           const std::string& level, const std::string& format = "text");
 
 }  // namespace ferry

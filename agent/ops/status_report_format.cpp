@@ -124,9 +124,51 @@ void AppendFileTable(std::string& out, const Value* files) {
   }
 }
 
+// 1234567 as "1,234,567".
+std::string Thousands(std::uint64_t n) {
+  std::string digits = fmt::format("{}", n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+const Value* Counter(const Value* counters, const char* name) {
+  const Value* v = Member(counters, name);
+  return v != nullptr && v->IsUint64() ? v : nullptr;
+}
+
+// "  billing: 1,204 PUT payload units for 120,400 lines (120,400 if sent one per line: 99.0% saved)" for a
+// flow whose output counts what AWS bills (Kinesis PUT payload units, Firehose billed bytes); nothing for
+// one that does not.
+void AppendBilling(std::string& out, const Value* counters) {
+  const char* unit = "PUT payload units";
+  const Value* billed = Counter(counters, "put_payload_units");
+  const Value* alone = Counter(counters, "put_payload_units_unaggregated");
+  if (billed == nullptr) {
+    unit = "bytes billed";
+    billed = Counter(counters, "billed_bytes");
+    alone = Counter(counters, "billed_bytes_unaggregated");
+  }
+  const Value* lines = Counter(counters, "records_sent");
+  if (billed == nullptr || alone == nullptr || lines == nullptr) return;
+  const std::uint64_t b = billed->GetUint64(), a = alone->GetUint64();
+  out += fmt::format("  billing: {} {} for {} lines", Thousands(b), unit, Thousands(lines->GetUint64()));
+  if (a > 0) {
+    // Aggregates can cost more than their records alone (two records of 25,600 bytes: 2 units, 3 together).
+    const double saved = 100.0 * (static_cast<double>(a) - static_cast<double>(b)) / static_cast<double>(a);
+    out += fmt::format(" ({} if sent one per line: {:.1f}% {})", Thousands(a), saved >= 0 ? saved : -saved,
+                       saved >= 0 ? "saved" : "more");
+  }
+  out += '\n';
+}
+
 void AppendFlow(std::string& out, const Value& flow) {
   out += fmt::format("flow {}\n", Scalar(Member(&flow, "name")));
   AppendWrapped(out, "  ", Pairs(Member(&flow, "counters")));
+  AppendBilling(out, Member(&flow, "counters"));
   AppendWrapped(out, "  errors: ", Pairs(Member(&flow, "errors")));
   if (const Value* plugins = Member(&flow, "plugins"); plugins != nullptr && plugins->IsArray()) {
     for (const Value& plugin : plugins->GetArray()) {

@@ -1,6 +1,7 @@
 // FileTailer: discovery and identity, rotation decisions, timers, descriptors, and handle lifetimes.
 #include "agent/source/file_tailer.h"
 
+#include "agent/core/log_fields.h"
 #include "agent/core/uv_handle.h"
 #include "agent/source/tailed_file.h"
 
@@ -110,7 +111,7 @@ bool FileTailer::WarnOnce(const std::string& path, const std::string& message) {
   auto [it, fresh] = warned_.try_emplace(path, message);
   if (!fresh && it->second == message) return false;
   it->second = message;
-  log_.warn("flow {}: {}: {}", options_.flow, path, message);
+  log_.warn("flow {}: {}: {}", options_.flow, LogFile{path}, message);
   return true;
 }
 
@@ -118,7 +119,7 @@ void FileTailer::Report(const std::string& path, ScanProblemKind kind, const std
   if (kind == ScanProblemKind::kVanished) {
     // Rotation deletes files all the time: worth a count and an info line, not a warning.
     ++counters_.vanished;
-    log_.info("flow {}: {}: {}", options_.flow, path, message);
+    log_.info("flow {}: {}: {}", options_.flow, LogFile{path}, message);
     return;
   }
   if (!WarnOnce(path, message + "; not read")) return;
@@ -178,7 +179,8 @@ void FileTailer::Scan() {
     } else if (!file->gone) {
       file->gone = true;
       file->gone_at = Now();
-      log_.info("flow {}: {} is gone or renamed out of the globs; draining it", options_.flow, file->path);
+      log_.info("flow {}: {} is gone or renamed out of the globs; draining it", options_.flow,
+                LogFile{file->path});
     }
   }
   if (!lost.empty()) FollowLost(lost);
@@ -251,7 +253,7 @@ void FileTailer::Discover(const FoundFile& found, bool first_scan) {
   }
   File& file = *it->second;
   if (file.path != found.path) {
-    log_.info("flow {}: {} was renamed to {}; following it", options_.flow, file.path, found.path);
+    log_.info("flow {}: {} was renamed to {}; following it", options_.flow, LogFile{file.path}, found.path);
     if (by_path_[file.path] == key) by_path_.erase(file.path);
     file.path = found.path;
     ++counters_.renames;
@@ -358,9 +360,9 @@ bool FileTailer::Decide(File& file, bool first_scan) {
   file.source = OpenSource(start.offset);
   Changed();
   if (start.reason == StartReason::kShrunkWhileAway || start.reason == StartReason::kContentChanged) {
-    log_.warn("flow {}: {}: {}", options_.flow, file.path, ToString(start.reason));
+    log_.warn("flow {}: {}: {}", options_.flow, LogFile{file.path}, ToString(start.reason));
   } else {
-    log_.info("flow {}: reading {} from offset {} ({})", options_.flow, file.path, start.offset,
+    log_.info("flow {}: reading {} from offset {} ({})", options_.flow, LogFile{file.path}, start.offset,
               ToString(start.reason));
   }
   return true;
@@ -397,7 +399,8 @@ bool FileTailer::Reopen(File& file) {
   }
   ::close(fd);
   // Same inode, other content: the file was deleted and its inode reused; nothing of it is left to resume.
-  log_.info("flow {}: {} changed identity while closed (inode reused); rescanning", options_.flow, file.path);
+  log_.info("flow {}: {} changed identity while closed (inode reused); rescanning", options_.flow,
+            LogFile{file.path});
   Forget(file.key, /*content_gone=*/true);
   ScheduleScan();
   return false;
@@ -453,7 +456,7 @@ void FileTailer::Tick() {
     }
   }
   for (const auto& key : done) {
-    log_.info("flow {}: {} drained; closing it at offset {}", options_.flow, files_[key]->path,
+    log_.info("flow {}: {} drained; closing it at offset {}", options_.flow, LogFile{files_[key]->path},
               files_[key]->offset);
     Forget(key);
   }

@@ -65,6 +65,7 @@
 #include "agent/core/batch_sink.h"
 #include "agent/core/clock.h"
 #include "agent/core/memory_budget.h"
+#include "agent/core/repeat_filter.h"
 #include "agent/source/discovery.h"
 #include "agent/source/file_status.h"
 #include "agent/source/record_framer.h"
@@ -239,6 +240,8 @@ class FileTailer : public Source {
   // not reported by the latest scan is dropped.
   std::map<std::string, std::string> warned_;
   std::set<std::string> reported_in_scan_;
+  // Read errors (a failing disk fails every read of every file alike): a line per kind a minute, counted.
+  RepeatFilter read_failures_;
 
   bool first_start_ = true;  // no checkpoint file existed
   bool scanned_once_ = false;

@@ -1,4 +1,5 @@
 // FileTailer's figures: per-file counts summed per flow, the content check, and the status of every file.
+#include "agent/core/log_fields.h"
 #include "agent/source/content_check.h"
 #include "agent/source/file_tailer.h"
 #include "agent/source/tailed_file.h"
@@ -27,7 +28,8 @@ void FileTailer::Count(File& file, std::uint64_t bytes, const FramingCounters& f
   if (add.oversize_records > 0 && !file.oversize_warned) {
     file.oversize_warned = true;
     log_.warn("flow {}: {}: a record is longer than max_record_bytes; it is {} (counted as oversize_records)",
-              options_.flow, file.path, framing.truncated_records > 0 ? "truncated" : "split into pieces");
+              options_.flow, LogFile{file.path},
+              framing.truncated_records > 0 ? "truncated" : "split into pieces");
   }
 }
 
@@ -49,7 +51,7 @@ void FileTailer::CheckContent(File& file, const std::vector<Record>& records, st
   log_.warn(
       "flow {}: {}: a record ending at offset {} holds {}; such records are shipped unchanged and counted "
       "(nul_records, invalid_utf8_records)",
-      options_.flow, file.path, found.first_end_offset,
+      options_.flow, LogFile{file.path}, found.first_end_offset,
       found.nul_records > 0 ? "NUL bytes" : "bytes that are not UTF-8");
 }
 

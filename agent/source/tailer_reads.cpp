@@ -8,6 +8,7 @@
 
 #include "agent/checkpoint/fingerprint.h"
 #include "agent/core/errno_text.h"
+#include "agent/core/log_fields.h"
 #include "agent/source/file_tailer.h"
 
 #include <algorithm>
@@ -104,8 +105,11 @@ std::size_t FileTailer::ReadChunk(File& file) {
   if (n <= 0) {
     if (n < 0) {
       ++counters_.read_errors;
-      log_.error("flow {}: {}: read failed at offset {}: {}", options_.flow, file.path, file.offset,
-                 ErrnoText(errno));
+      const std::string why = ErrnoText(errno);
+      if (auto note = read_failures_.Admit(why, Now())) {
+        log_.error("flow {}: {}: read failed at offset {}: {}{}", options_.flow, LogFile{file.path},
+                   file.offset, why, *note);
+      }
     }
     return 0;
   }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/core/log_fields.h"
 #include "agent/source/file_tailer.h"
 #include "agent/source/start_position.h"
 #include "agent/source/tailed_file.h"
@@ -16,7 +17,7 @@
 namespace ferry {
 
 void FileTailer::HandleTruncation(File& file, const std::string& what) {
-  log_.warn("flow {}: {} {}; reading it again from 0", options_.flow, file.path, what);
+  log_.warn("flow {}: {} {}; reading it again from 0", options_.flow, LogFile{file.path}, what);
   ++counters_.truncations;
   CountRotation(file);
   file.skip_hole = true;

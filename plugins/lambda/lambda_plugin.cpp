@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/callback_join.h"
+#include "agent/core/repeat_filter.h"
 #include "plugins/lambda/invocation_ids.h"
 #include "plugins/lambda/lambda_event.h"
 #include "plugins/lambda/lambda_instance.h"
@@ -168,8 +169,11 @@ class LambdaPlugin final : public Plugin {
   void Retry(const InvocationRef& invocation, std::string failure) {
     ++invocation->failures;
     if (invocation->failures > settings_.retries) {
-      log_.error("flow {}: lambda: {} records failed after {} attempts: {}", settings_.instance.flow,
-                 invocation->count, invocation->failures, failure);
+      // A function that fails every invocation would otherwise write a line per batch read.
+      if (auto note = failures_.Admit("failed " + failure, uv_now(loop_))) {
+        log_.error("flow {}: lambda: {} records failed after {} attempts: {}{}", settings_.instance.flow,
+                   invocation->count, invocation->failures, failure, *note);
+      }
       const std::string reason = fmt::format("{} ({} attempt{})", failure, invocation->failures,
                                              invocation->failures == 1 ? "" : "s");
       PluginBatch& work = *invocation->job->work;
@@ -181,8 +185,11 @@ class LambdaPlugin final : public Plugin {
       return;
     }
     ++retries_;
-    log_.warn("flow {}: lambda: an invocation of {} records failed ({}); trying again ({} of {} retries)",
-              settings_.instance.flow, invocation->count, failure, invocation->failures, settings_.retries);
+    if (auto note = failures_.Admit("retry " + failure, uv_now(loop_))) {
+      log_.warn("flow {}: lambda: an invocation of {} records failed ({}); trying again ({} of {} retries){}",
+                settings_.instance.flow, invocation->count, failure, invocation->failures, settings_.retries,
+                *note);
+    }
     queue_.push_front(invocation);
     Dispatch();
   }
@@ -220,6 +227,7 @@ class LambdaPlugin final : public Plugin {
   std::uint64_t unknown_ids_ = 0;
   std::uint64_t repeated_ids_ = 0;
   std::uint64_t processing_failed_ = 0;
+  RepeatFilter failures_;  // failure lines: once a minute per kind, with a count (core/repeat_filter.h)
 };
 
 }  // namespace

@@ -4,7 +4,8 @@
 // terminal escape sequence is tailed: its name appears escaped, and no line of the log is one ferry did
 // not write. An endpoint that refuses every request for 10 s with a long, many-line error (an auth
 // outage) costs a handful of log lines, not one (or twenty) per failed request, and every line arrives
-// once the endpoint takes them again. Both against the tests' own PutRecords endpoint.
+// once the endpoint takes them again. With log_format: json, every line is a JSON object with the flow and
+// the file as fields, whatever the file's name holds. All against the tests' own PutRecords endpoint.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
@@ -60,6 +61,47 @@ test('a file name with a line break and an escape sequence cannot forge a log li
     assert.ok(!stderr.includes('\u001b'), 'an escape sequence reached the log')
     // The file is named in the log, escaped: "\n" and "\x1b" as text.
     assert.ok(stderr.includes(`evil\\n${forged}\\x1b[31m.log`), stderr)
+  } finally {
+    if (ferry.exitStatus === null) ferry.kill('SIGKILL')
+    await ep.stop()
+  }
+})
+
+test('log_format: json writes one valid JSON object per line, with the flow and the file as fields', async () => {
+  const ep = await startPutRecordsEndpoint()
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-log-'))
+  temps.push(tmp)
+  // A name with a line break, a byte that is not UTF-8 and an escape sequence.
+  const dir = path.join(tmp, 'logs')
+  fs.mkdirSync(dir)
+  const name = Buffer.concat([Buffer.from('evil\n"q"'), Buffer.from([0xff]), Buffer.from('\u001b[31m.log')])
+  const lines = generateLines(100, { longLines: [] })
+  fs.writeFileSync(Buffer.concat([Buffer.from(dir + '/'), name]), fileContents(lines))
+  const configPath = path.join(tmp, 'ferry.yaml')
+  writeConfig(configPath, { stateDir: path.join(tmp, 'state'), endpoint: ep.endpoint, stream: 's', files: [path.join(dir, '*.log')] })
+  fs.appendFileSync(configPath, 'log_format: json\n')
+  const ferry = startFerry(configPath)
+  try {
+    await waitUntil(() => ep.accepted.length >= lines.length, 20000, 'every line', ferry)
+    const { code, stderr } = await stopFerry(ferry)
+    assert.equal(code, 0, stderr)
+    const objects = logLines(stderr).map((line) => {
+      assert.ok(!/[\u0000-\u001f]/.test(line), `a raw control character in ${JSON.stringify(line)}`)
+      return JSON.parse(line)
+    })
+    assert.ok(objects.length >= 3, stderr)
+    for (const o of objects) {
+      assert.match(o.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+      assert.ok(['trace', 'debug', 'info', 'warn', 'error', 'critical'].includes(o.level), o.level)
+      assert.equal(typeof o.message, 'string')
+    }
+    assert.ok(objects.some((o) => o.message.startsWith('ferry started')), stderr)
+    // The file's line: its flow and its path as fields (the bad byte as U+FFFD), the message as text logs it.
+    const reading = objects.find((o) => o.message.startsWith('flow e2e: reading '))
+    assert.ok(reading, stderr)
+    assert.equal(reading.flow, 'e2e')
+    assert.equal(reading.file, `${dir}/evil\n"q"\ufffd\u001b[31m.log`)
+    assert.ok(reading.message.includes(`${dir}/evil\\n"q"\\xff\\x1b[31m.log`), reading.message)
   } finally {
     if (ferry.exitStatus === null) ferry.kill('SIGKILL')
     await ep.stop()

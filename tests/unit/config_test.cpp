@@ -158,7 +158,8 @@ TEST_CASE("max_record_bytes accepts 1B to 10MiB", "[config]") {
 
 TEST_CASE("An unknown top-level key names its position and the known keys", "[config]") {
   CHECK(OneError(std::string(kFlow) + "bogus: 1\n") ==
-        "ferry.yaml:5:1: bogus: unknown key (known keys here: state_dir, log_level, shutdown_timeout, "
+        "ferry.yaml:5:1: bogus: unknown key (known keys here: state_dir, log_level, log_format, "
+        "shutdown_timeout, "
         "checkpoint_interval, memory_limit, spool, retry, aws, flows)");
 }
 
@@ -259,6 +260,13 @@ TEST_CASE("start_at must be end or beginning", "[config]") {
 TEST_CASE("log_level must be a known level", "[config]") {
   CHECK(OneError("log_level: loud\n" + std::string(kFlow)) ==
         "ferry.yaml:1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error");
+}
+
+TEST_CASE("log_format is text or json, text by default", "[config]") {
+  CHECK(Parse(std::string(kFlow)).log_format == "text");
+  CHECK(Parse("log_format: json\n" + std::string(kFlow)).log_format == "json");
+  CHECK(OneError("log_format: xml\n" + std::string(kFlow)) ==
+        "ferry.yaml:1:13: log_format: 'xml' is not one of: text, json");
 }
 
 TEST_CASE("Bad durations and sizes name the value and the units", "[config]") {
@@ -371,7 +379,7 @@ TEST_CASE("Every error in a config is reported, one per line", "[config]") {
   CHECK(errors ==
         std::vector<std::string>{
             "ferry.yaml:1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error",
-            "ferry.yaml:2:1: bogus: unknown key (known keys here: state_dir, log_level, "
+            "ferry.yaml:2:1: bogus: unknown key (known keys here: state_dir, log_level, log_format, "
             "shutdown_timeout, checkpoint_interval, memory_limit, spool, retry, aws, flows)",
             "ferry.yaml:4:11: aws.region: expected a string, found a list",
             "ferry.yaml:8:12: flows[0].files: expected a list of strings, found a mapping",
@@ -808,6 +816,7 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
   std::string keys = DescribeKeys();
   for (const char* key : {"state_dir",
                           "log_level",
+                          "log_format",
                           "shutdown_timeout",
                           "memory_limit",
                           "aws",
@@ -870,7 +879,7 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
   for (std::size_t at = 0; at < keys.size(); at = keys.find('\n', at) + 1) {
     if (keys.compare(at, 18, "flows[].plugins[].") != 0) ++config_keys;
   }
-  CHECK(config_keys == 69);
+  CHECK(config_keys == 70);
 }
 
 }  // namespace

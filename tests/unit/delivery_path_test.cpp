@@ -270,5 +270,24 @@ TEST_CASE("A spool that refused records says it takes them again once what it he
   CHECK(log.find("the spool takes records again") != std::string::npos);
 }
 
+TEST_CASE("Dead letters that cannot be written are logged once a minute with a count, not once each",
+          "[delivery][dead_letter]") {
+  SlowSync spool_sync{0};
+  PathHarness h(/*always=*/false, spool_sync, SlowSync::AlwaysFailing(0));
+  h.endpoint.refuse = {"B0", "B1", "B2", "B3"};
+  for (const char* label : {"B0", "B1", "B2", "B3"}) h.Send(label);
+  // Each refused record's dead letter fails; it is spilled instead, and the spool takes it.
+  CHECK(h.Run([&] { return h.records.acked().size() == 4; }) == 0);
+  const std::string log = h.log_text();
+  std::size_t lines = 0;
+  for (std::size_t at = log.find("cannot write dead letters"); at != std::string::npos;
+       at = log.find("cannot write dead letters", at + 1)) {
+    ++lines;
+  }
+  INFO(log);
+  CHECK(lines == 1);
+  CHECK(h.spool->counters().entries_written >= 1);
+}
+
 }  // namespace
 }  // namespace ferry

@@ -276,6 +276,25 @@ TEST_CASE("Packer sends a line longer than Firehose's record limit in pieces ack
   CHECK(h.sink.calls == std::vector<Call>{{3, 0, 7 + huge.size() + 1 + 6}});
 }
 
+TEST_CASE("Packer marks each record with what its lines would be billed one record each", "[firehose]") {
+  Harness h(Limit(8'000));
+  const std::string long_line(5'119, 'l');  // 5,120 bytes with its newline: one step alone
+  const std::string longer(5'120, 'm');     // 5,121 with its newline: two steps
+  h.Send(1, 0, {"a", long_line, longer});
+  h.Send(2, 0, {"b"});
+  const std::string huge(kMaxRecordBytes + 10, 'h');
+  h.Send(3, 0, {huge});
+  auto records = h.FlushAll();
+  REQUIRE(records.size() == 4);
+  CHECK(records[0].user_records == 2);  // "a", long_line: the next does not fit 8,000 bytes
+  CHECK(records[0].unaggregated_units == 5'120 + 5'120);
+  CHECK(records[1].user_records == 2);  // longer, "b" from another batch
+  CHECK(records[1].unaggregated_units == 10'240 + 5'120);
+  // A line too long for one record goes in pieces even alone: each piece is billed as it is.
+  CHECK(records[2].unaggregated_units == kMaxRecordBytes);
+  CHECK(records[3].unaggregated_units == 5'120);
+}
+
 TEST_CASE("Packer's packed records fill PutRecordBatch requests to the limits", "[firehose]") {
   SECTION("500 records") {
     Harness h(Limit(10));

@@ -304,6 +304,22 @@ TEST_CASE("lambda retries an invocation the function failed, then fails its reco
   }
 }
 
+TEST_CASE("lambda logs a function that fails every invocation once a minute, with a count", "[lambda]") {
+  LambdaRig rig("{ command: " + Command("not_json") + ", batch_records: 1, retries: 1 }");
+  auto out = rig.Run(Lines(4));
+  CHECK(Verdicts(out) == std::vector<Verdict>{F, F, F, F});
+  CHECK(rig.Counter("invocations") == 8);
+  const std::string log = rig.log();
+  auto count = [&log](const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  INFO(log);
+  CHECK(count("trying again") == 1);          // four retries, one line
+  CHECK(count("records failed after") == 1);  // four records given up, one line
+}
+
 TEST_CASE("lambda kills a function whose answer passes the cap", "[lambda]") {
   // batch_bytes 1KiB: the cap is its floor, 1 MiB; the function answers 2 MiB.
   LambdaRig rig("{ command: " + Command("huge") + ", batch_bytes: 1KiB, retries: 0 }");

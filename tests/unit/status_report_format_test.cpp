@@ -150,5 +150,31 @@ TEST_CASE("FormatStatusReport: bad JSON and non-objects are protocol errors", "[
   }
 }
 
+TEST_CASE("FormatStatusReport: a billing line for flows whose outputs count what AWS bills", "[status]") {
+  const char* json = R"({"ferry": "0.1.0", "pid": 1, "uptime_seconds": 1,
+    "flows": [ {"name": "k", "counters": {"records_sent": 120400, "put_payload_units": 1204,
+                                          "put_payload_units_unaggregated": 120400}},
+               {"name": "f", "counters": {"records_sent": 3, "billed_bytes": 5120,
+                                          "billed_bytes_unaggregated": 15360}},
+               {"name": "worse", "counters": {"records_sent": 2, "put_payload_units": 3,
+                                              "put_payload_units_unaggregated": 2}},
+               {"name": "new", "counters": {"records_sent": 0, "billed_bytes": 0, "billed_bytes_unaggregated": 0}},
+               {"name": "old", "counters": {"records_sent": 5}} ] })";
+  auto report = FormatStatusReport(json);
+  REQUIRE(report.ok());
+  auto lines = Lines(*report);
+  std::vector<std::string> billing;
+  for (const auto& line : lines) {
+    if (line.starts_with("  billing:")) billing.push_back(line);
+  }
+  CHECK(billing == std::vector<std::string>{
+                       "  billing: 1,204 PUT payload units for 120,400 lines (120,400 if sent one per line: "
+                       "99.0% saved)",
+                       "  billing: 5,120 bytes billed for 3 lines (15,360 if sent one per line: 66.7% saved)",
+                       "  billing: 3 PUT payload units for 2 lines (2 if sent one per line: 50.0% more)",
+                       "  billing: 0 bytes billed for 0 lines",
+                   });
+}
+
 }  // namespace
 }  // namespace ferry

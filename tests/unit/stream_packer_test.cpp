@@ -1242,6 +1242,30 @@ PackingOptions WithNewline(PackingOptions options) {
   return options;
 }
 
+TEST_CASE("StreamPacker marks each record with its user records' PUT payload units sent raw",
+          "[stream_packer]") {
+  // 25,599 bytes and its newline fill one unit exactly; 25,600 and its newline start a second.
+  const std::string one_unit(25'599, 'a'), two_units(25'600, 'b');
+  SECTION("aggregated") {
+    Harness h(WithNewline(Packing(true, 200 * 1024)), FixedKey("web"), FourShards());
+    h.Send(1, 0, {one_unit, two_units, "c"});
+    auto records = h.FlushAll();
+    REQUIRE(records.size() == 1);
+    REQUIRE(IsAggregate(records[0].data));
+    CHECK(records[0].user_records == 3);
+    CHECK(records[0].unaggregated_units == 1 + 2 + 1);
+  }
+  SECTION("raw") {
+    Harness h(WithNewline(Packing(false)), FixedKey("web"), FourShards());
+    h.Send(1, 0, {one_unit, two_units, ""});
+    auto records = h.FlushAll();
+    REQUIRE(records.size() == 3);
+    CHECK(records[0].unaggregated_units == 1);
+    CHECK(records[1].unaggregated_units == 2);
+    CHECK(records[2].unaggregated_units == 1);  // an empty record still costs a unit
+  }
+}
+
 TEST_CASE("StreamPacker with record_newline ends every user record with a newline, raw", "[stream_packer]") {
   Harness h(WithNewline(Packing(/*aggregate=*/false)), JsonKey(), FourShards());
   const std::vector<std::string> lines = {JsonLine("a", "1"), "", JsonLine("b", "2")};
