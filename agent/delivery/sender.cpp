@@ -197,6 +197,7 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
     if (code.empty()) {
       ++counters_.records_sent;
       counters_.user_records_sent += record.user_records;
+      counters_.record_bytes_sent += record.data.size();
       const std::string* lane = i < outcome.record_lanes.size() ? &outcome.record_lanes[i] : nullptr;
       if (on_other_lane_ && !record.lane.empty() && lane != nullptr && !lane->empty() &&
           *lane != record.lane) {
