@@ -32,6 +32,7 @@ Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::l
 
 Daemon::~Daemon() {
   status_.reset();
+  metrics_.reset();
   aws_.reset();
   if (!loop_ready_) return;
   if (std::string open = CloseLoop(&loop_); !open.empty())
@@ -52,7 +53,8 @@ Status Daemon::Open() {
   status_ = std::make_unique<StatusServer>(
       &loop_, *log_, (std::filesystem::path(config_.state_dir) / kStatusSocketName).string(),
       [this] { return StatusSnapshot(); });
-  return status_->Start();
+  if (Status started = status_->Start(); !started) return started;
+  return OpenMetrics();
 }
 
 void Daemon::OnResolved(Status resolved) {
@@ -203,6 +205,7 @@ void Daemon::CloseAll() {
     CloseHandle(&stats_timer_);
     CloseHandle(&heap_timer_);
     if (status_) status_->Close([] {});
+    if (metrics_) metrics_->Close([] {});
   };
   // The HTTP client goes first: aborting its transfers settles every request callback before the
   // senders' handles close.

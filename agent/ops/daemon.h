@@ -25,6 +25,7 @@
 #include "agent/core/heap_retention.h"
 #include "agent/core/memory_budget.h"
 #include "agent/net/http_client.h"
+#include "agent/ops/metrics_server.h"
 #include "agent/ops/state_lock.h"
 #include "agent/ops/status_server.h"
 #include "agent/pipeline/flow_builder.h"
@@ -59,6 +60,9 @@ class Daemon {
   void CloseAll();
   void LogStats();
   std::string StatusSnapshot() const;
+  // The metrics endpoint, when the config has a metrics section (daemon_metrics.cpp).
+  Status OpenMetrics();
+  std::string MetricsSnapshot() const;
 
   config::Config config_;
   Environment env_;
@@ -73,6 +77,7 @@ class Daemon {
   FlowSet flows_;
   std::optional<StateLock> lock_;
   std::unique_ptr<StatusServer> status_;
+  std::unique_ptr<MetricsServer> metrics_;
   std::uint64_t started_at_ = 0;  // loop time
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
