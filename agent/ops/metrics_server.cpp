@@ -28,6 +28,7 @@ struct MetricsServer::Client {
   std::string reply;
   int open_handles = 0;
   bool answering = false;
+  bool lingering = false;  // answered; reading what the client still sends until its end
   bool closing = false;
 
   explicit Client(std::size_t max_head) : head(max_head) {}
@@ -144,6 +145,20 @@ Status MetricsServer::Start() {
   return Status::Ok();
 }
 
+int MetricsServer::StartReading(Client& client) {
+  // Into the client's own buffer: a read holds no more than it, whatever the client sends.
+  return uv_read_start(
+      AsStream(&client.tcp),
+      [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+        auto* c = static_cast<Client*>(h->data);
+        *buf = uv_buf_init(c->read_buf, sizeof c->read_buf);
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+        auto* c = static_cast<Client*>(s->data);
+        c->server->OnRead(*c, nread);
+      });
+}
+
 void MetricsServer::Accept() {
   Client& c = clients_.emplace_back(limits_.max_head_bytes);
   c.server = this;
@@ -179,21 +194,31 @@ void MetricsServer::Accept() {
         self->CloseClient(*client);
       },
       static_cast<std::uint64_t>(limits_.request_timeout.count()), 0);
-  int rc = uv_read_start(
-      AsStream(&c.tcp),
-      [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
-        auto* client = static_cast<Client*>(h->data);
-        *buf = uv_buf_init(client->read_buf, sizeof client->read_buf);
+  if (StartReading(c) < 0) CloseClient(c);
+}
+
+void MetricsServer::Linger(Client& client) {
+  // Closing a socket with unread input makes the kernel send a reset, which can destroy the answer
+  // before the client has read it (a refused 1 MiB request line still arriving). So what is left is read
+  // and thrown away until the client's end, for at most linger_timeout (RFC 9112 §9.6).
+  client.lingering = true;
+  uv_timer_start(
+      &client.timer,
+      [](uv_timer_t* t) {
+        auto* c = static_cast<Client*>(t->data);
+        c->server->CloseClient(*c);
       },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
-        auto* client = static_cast<Client*>(s->data);
-        client->server->OnRead(*client, nread);
-      });
-  if (rc < 0) CloseClient(c);
+      static_cast<std::uint64_t>(limits_.linger_timeout.count()), 0);
+  if (StartReading(client) < 0) CloseClient(client);
 }
 
 void MetricsServer::OnRead(Client& client, ssize_t nread) {
-  if (client.closing || client.answering) return;
+  if (client.closing) return;
+  if (client.lingering) {
+    if (nread < 0) CloseClient(client);  // the client's end (or an error): done
+    return;
+  }
+  if (client.answering) return;
   if (nread < 0) {
     CloseClient(client);  // EOF or an error before the head was complete: nobody to answer
     return;
@@ -232,9 +257,13 @@ void MetricsServer::Answer(Client& client) {
       c->server->CloseClient(*c);  // UV_ECANCELED: closing already; others: the client went away
       return;
     }
-    int rc = uv_shutdown(&c->shutdown, req->handle, [](uv_shutdown_t* sreq, int) {
+    int rc = uv_shutdown(&c->shutdown, req->handle, [](uv_shutdown_t* sreq, int status) {
       auto* client = static_cast<Client*>(sreq->handle->data);
-      client->server->CloseClient(*client);
+      if (status < 0) {
+        client->server->CloseClient(*client);
+        return;
+      }
+      client->server->Linger(*client);
     });
     if (rc < 0) c->server->CloseClient(*c);
   });

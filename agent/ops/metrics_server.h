@@ -6,8 +6,8 @@
 // Bounds, so a slow or hostile client cannot hold ferry up or grow its memory: at most max_clients
 // connections (a connection beyond that is closed at once, unanswered); a request head of at most
 // max_head_bytes (431 beyond; http_request_head.h); a client has request_timeout to send its head and
-// then write_timeout to take the answer, else it is dropped. Per client that is max_head_bytes plus one
-// answer held.
+// then write_timeout to take the answer, else it is dropped; after the answer its further input is
+// discarded for at most linger_timeout. Per client that is max_head_bytes plus one answer held.
 //
 // Thread rules: loop thread only. The render callback runs on the loop, once per GET or HEAD of /metrics,
 // and must not throw. The process must ignore SIGPIPE (ferry's main does).
@@ -35,6 +35,9 @@ struct MetricsServerLimits {
   std::size_t max_head_bytes = 8192;
   Duration request_timeout = std::chrono::seconds(5);
   Duration write_timeout = std::chrono::seconds(5);
+  // After the answer, what the client still sends is read and discarded until its end, for at most this
+  // long, so that closing does not reset the connection and destroy the answer in flight.
+  Duration linger_timeout = std::chrono::seconds(2);
 };
 
 struct MetricsServerCounters {
@@ -69,8 +72,10 @@ class MetricsServer {
   struct Client;
 
   void Accept();
+  int StartReading(Client& client);
   void OnRead(Client& client, ssize_t nread);
   void Answer(Client& client);
+  void Linger(Client& client);
   void CloseClient(Client& client);
   void FinishCloseIfDone();
 

@@ -23,6 +23,11 @@ import { generateLines, fileContents, compareRecords, describeMismatch } from '.
 const run = promisify(execFile)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+// A process's resident memory (/proc/<pid>/statm, pages).
+function residentBytes(pid) {
+  return Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096
+}
+
 // A port free a moment ago (the kernel's pick for port 0).
 async function freePort() {
   const server = net.createServer()
@@ -228,6 +233,7 @@ test('slowloris, a 1 MiB request line and too many connections do not hold ferry
   }, 50)
   t.after(() => clearInterval(writer))
 
+  const rssBefore = residentBytes(ferry.pid)
   // Slowloris: 6 connections that send a header byte every 200 ms and never end the head.
   const slow = []
   for (let i = 0; i < 6; i++) {
@@ -261,7 +267,7 @@ test('slowloris, a 1 MiB request line and too many connections do not hold ferry
   await sleep(1000)
   const closedAtOnce = flood.filter((f) => f.closedMs !== null && f.closedMs < 1000).length
   assert.ok(closedAtOnce >= 40 - 16 + 6, `only ${closedAtOnce} of 40 connections beyond the limit closed at once`)
-  const rss = (await scrape(port).catch(() => null))?.get('process_resident_memory_bytes')
+  const rssDuring = residentBytes(ferry.pid)
 
   // Held connections are dropped at their 5 s deadline: a scrape is answered again, and they are gone.
   let answered = null
@@ -273,7 +279,11 @@ test('slowloris, a 1 MiB request line and too many connections do not hold ferry
   assert.ok(answered.get('ferry_metrics_refused_connections_total') >= 24)
   await sleep(500)
   for (const s of slow) assert.ok(s.closedAt !== null && s.closedAt - s.opened < 7000, 'a slowloris connection was not dropped at its deadline')
-  if (rss) t.diagnostic(`resident memory under the attack: ${(rss / 1048576).toFixed(1)} MiB`)
+  t.diagnostic(
+    `resident memory before the attack ${(rssBefore / 1048576).toFixed(1)} MiB, with 16 connections held and ` +
+      `24 refused ${(rssDuring / 1048576).toFixed(1)} MiB`,
+  )
+  assert.ok(rssDuring - rssBefore < 16 << 20, 'the attack grew ferry by 16 MiB or more')
 
   // Every line got through meanwhile.
   while (written < lines.length) await sleep(50)
