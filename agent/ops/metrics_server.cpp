@@ -189,8 +189,7 @@ void MetricsServer::Accept() {
         auto* client = static_cast<Client*>(t->data);
         MetricsServer* self = client->server;
         ++self->counters_.timeouts;
-        self->log_.debug("metrics: a client {} in time; dropped",
-                         client->answering ? "did not take its answer" : "did not send its request");
+        self->log_.debug("metrics: a client did not send its request in time; dropped");
         self->CloseClient(*client);
       },
       static_cast<std::uint64_t>(limits_.request_timeout.count()), 0);
@@ -202,6 +201,7 @@ void MetricsServer::Linger(Client& client) {
   // before the client has read it (a refused 1 MiB request line still arriving). So what is left is read
   // and thrown away until the client's end, for at most linger_timeout (RFC 9112 §9.6).
   client.lingering = true;
+  std::string().swap(client.reply);  // written: a lingering client holds no answer
   uv_timer_start(
       &client.timer,
       [](uv_timer_t* t) {
