@@ -19,6 +19,7 @@
 #include "agent/config/plugin_fields.h"
 #include "agent/config/schema.h"
 #include "agent/core/errno_text.h"
+#include "agent/ops/listen_address.h"
 #include "agent/source/discovery.h"
 
 namespace ferry::config {
@@ -127,6 +128,30 @@ const std::vector<Field<RetryOptions>>& RetryFields() {
       DurationField<RetryOptions>("slow_retry", &RetryOptions::slow_retry, Duration(1000), Duration(3600000),
                                   "retry interval for errors only an operator can fix: missing stream, "
                                   "denied access, KMS (1s to 1h)"),
+  };
+  return fields;
+}
+
+const std::vector<Field<MetricsOptions>>& MetricsFields() {
+  static const std::vector<Field<MetricsOptions>> fields = {
+      Field<MetricsOptions>{
+          "listen", "host:port", MetricsOptions{}.listen,
+          "address of the Prometheus endpoint (/metrics); ':9145' is the loopback too: only an address "
+          "written out (0.0.0.0:9145, [::]:9145, a host's IP) lets other hosts scrape",
+          false,
+          [](const YAML::Node& n, const std::string& p, MetricsOptions& out, ParseContext& ctx) {
+            std::string value;
+            if (!ReadString(n, p, ctx, value)) return;
+            auto address = ParseListenAddress(value);
+            if (!address) {
+              ctx.Fail(n, p, address.error().message());
+              return;
+            }
+            out.listen = address->ToString();
+          },
+          [](YAML::Emitter& e, const MetricsOptions& in) {
+            e << YAML::Key << "listen" << YAML::Value << in.listen;
+          }},
   };
   return fields;
 }
@@ -298,6 +323,10 @@ const std::vector<Field<Config>>& TopFields() {
                            &Config::spool, &SpoolFields),
       SectionField<Config>("retry", "backoff between attempts to send", &Config::retry, &RetryFields),
       SectionField<Config>("aws", "AWS region, credentials and endpoints", &Config::aws, &AwsFields),
+      SectionField<Config>("metrics",
+                           "Prometheus metrics endpoint; off unless this section is given (`metrics: {}` "
+                           "serves on 127.0.0.1:9145)",
+                           &Config::metrics, &MetricsFields),
       Field<Config>{"flows", "list of flows", "",
                     "each flow tails files and ships their lines to one destination", true,
                     [](const YAML::Node& n, const std::string& p, Config& out, ParseContext& ctx) {
@@ -458,6 +487,7 @@ std::string DescribeKeys() {
   DescribeFields(out, "spool", SpoolFields());
   DescribeFields(out, "retry", RetryFields());
   DescribeFields(out, "aws", AwsFields());
+  DescribeFields(out, "metrics", MetricsFields());
   DescribeFields(out, "flows[]", FlowFields());
   DescribeFields(out, "flows[].multiline", MultilineFields());
   DescribeFields(out, "flows[].kinesis", KinesisFields());

@@ -68,6 +68,13 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 1ULL << 30;  // per flow; when full, records wait in memory and then in the files
 };
 
+// The Prometheus endpoint (ops/metrics_server.h): off unless the `metrics` section is given.
+struct MetricsOptions {
+  // host:port, [ipv6]:port or :port (ops/listen_address.h). An empty host is the loopback: other hosts
+  // can scrape only where an address such as 0.0.0.0 is written out.
+  std::string listen = "127.0.0.1:9145";
+};
+
 // Backoff between attempts: the sender's own options (delivery/retry_options.h).
 using RetryOptions = ferry::RetryOptions;
 
@@ -89,6 +96,7 @@ struct Config {
   SpoolOptions spool;
   RetryOptions retry;
   AwsOptions aws;
+  std::optional<MetricsOptions> metrics;  // none: no metrics endpoint
   std::vector<FlowOptions> flows;
 };
 

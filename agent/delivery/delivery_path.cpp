@@ -248,6 +248,7 @@ void DeliveryPath::AppendCounters(std::vector<Output::Counter>& out) const {
   const SenderCounters& s = sender_.counters();
   out.insert(out.end(), {
                             {"records_sent", s.user_records_sent},
+                            {"record_bytes_sent", s.record_bytes_sent},
                             {"records_unsent", sender_.unsent_user_records()},
                             {"requests", s.requests},
                             {"request_failures", s.request_failures},

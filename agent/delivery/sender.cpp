@@ -208,6 +208,7 @@ void Sender::OnResponse(Request& request, const net::HttpResponse& response) {
       ++counters_.records_sent;
       counters_.user_records_sent += record.user_records;
       if (options_.billing != nullptr) Bill(record);
+      counters_.record_bytes_sent += record.data.size();
       const std::string* lane = i < outcome.record_lanes.size() ? &outcome.record_lanes[i] : nullptr;
       if (on_other_lane_ && !record.lane.empty() && lane != nullptr && !lane->empty() &&
           *lane != record.lane) {

@@ -80,6 +80,7 @@ struct SenderCounters {
   std::uint64_t requests = 0;
   std::uint64_t records_sent = 0;       // records acknowledged by the endpoint (aggregates count once)
   std::uint64_t user_records_sent = 0;  // the user records inside them
+  std::uint64_t record_bytes_sent = 0;  // data bytes of the records acknowledged (as sent: aggregated/packed)
   std::uint64_t records_retried = 0;
   std::uint64_t request_failures = 0;           // whole requests that failed
   std::uint64_t payload_bytes = 0;              // request bodies sent

@@ -33,6 +33,7 @@ Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::l
 
 Daemon::~Daemon() {
   status_.reset();
+  metrics_.reset();
   aws_.reset();
   if (!loop_ready_) return;
   if (std::string open = CloseLoop(&loop_); !open.empty())
@@ -53,7 +54,8 @@ Status Daemon::Open() {
   status_ = std::make_unique<StatusServer>(
       &loop_, *log_, (std::filesystem::path(config_.state_dir) / kStatusSocketName).string(),
       [this] { return StatusSnapshot(); });
-  return status_->Start();
+  if (Status started = status_->Start(); !started) return started;
+  return OpenMetrics();
 }
 
 void Daemon::OnResolved(Status resolved) {
@@ -213,6 +215,7 @@ void Daemon::CloseAll() {
     CloseHandle(&heap_timer_);
     if (status_) status_->Close([] {});
     if (notifier_) notifier_->Close({});
+    if (metrics_) metrics_->Close([] {});
   };
   // The HTTP client goes first: aborting its transfers settles every request callback before the
   // senders' handles close.

@@ -29,6 +29,7 @@
 #include "agent/net/http_client.h"
 #include "agent/ops/service_notifier.h"
 #include "agent/ops/service_status_line.h"
+#include "agent/ops/metrics_server.h"
 #include "agent/ops/state_lock.h"
 #include "agent/ops/status_server.h"
 #include "agent/pipeline/flow_builder.h"
@@ -63,6 +64,9 @@ class Daemon {
   void CloseAll();
   void LogStats();
   std::string StatusSnapshot() const;
+  // The metrics endpoint, when the config has a metrics section (daemon_metrics.cpp).
+  Status OpenMetrics();
+  std::string MetricsSnapshot() const;
 
   config::Config config_;
   Environment env_;
@@ -77,6 +81,7 @@ class Daemon {
   FlowSet flows_;
   std::optional<StateLock> lock_;
   std::unique_ptr<StatusServer> status_;
+  std::unique_ptr<MetricsServer> metrics_;
   std::uint64_t started_at_ = 0;  // loop time
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};

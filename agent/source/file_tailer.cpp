@@ -84,6 +84,7 @@ FileTailer::~FileTailer() {
 }
 
 void FileTailer::Start() {
+  written_at_ = Now();
   budget_waiter_ = budget_.AddWaiter([this] { SchedulePass(); });
   LoadCheckpoints();
   const bool first_start = first_start_;

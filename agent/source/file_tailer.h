@@ -261,6 +261,7 @@ class FileTailer : public Source {
   std::uint64_t acked_bytes_ = 0;         // how far this flow's watermarks moved, in total
   std::uint64_t acked_at_write_ = 0;      // acked_bytes_ as of the write in flight (or the last one)
   std::uint64_t acked_written_ = 0;       // as of the last successful write
+  std::uint64_t written_at_ = 0;          // loop ms of the last successful write (or of the start)
   std::uint64_t sequence_ = 0;            // of the last write (checkpoint_store.h)
   std::uint64_t next_recent_at_ = 0;      // loop ms before which no recent write starts (the pace)
   std::uint64_t build_ns_ = 0;            // loop time spent building the write in flight

@@ -127,6 +127,7 @@ void FileTailer::OnCheckpointWritten(const CheckpointWriter::Outcome& outcome) {
     ++counters_.checkpoint_writes;
     written_generation_ = std::max(written_generation_, issued_generation_);
     acked_written_ = acked_at_write_;
+    written_at_ = now;
     if (outcome.durable) {
       ++counters_.checkpoint_syncs;
       synced_generation_ = issued_generation_;

@@ -115,6 +115,8 @@ void FileTailer::AppendCounters(std::vector<NamedCounter>& out) const {
                             {"checkpoint_writes", t.checkpoint_writes},
                             {"checkpoint_syncs", t.checkpoint_syncs},
                             {"checkpoint_errors", t.checkpoint_errors},
+                            // How long acknowledged positions have waited to be written; 0: none wait.
+                            {"checkpoint_age_ms", acked_bytes_ != acked_written_ ? Now() - written_at_ : 0},
                         });
 }
 

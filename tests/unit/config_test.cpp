@@ -159,8 +159,7 @@ TEST_CASE("max_record_bytes accepts 1B to 10MiB", "[config]") {
 TEST_CASE("An unknown top-level key names its position and the known keys", "[config]") {
   CHECK(OneError(std::string(kFlow) + "bogus: 1\n") ==
         "ferry.yaml:5:1: bogus: unknown key (known keys here: state_dir, log_level, log_format, "
-        "shutdown_timeout, "
-        "checkpoint_interval, memory_limit, spool, retry, aws, flows)");
+        "shutdown_timeout, checkpoint_interval, memory_limit, spool, retry, aws, metrics, flows)");
 }
 
 TEST_CASE("An unknown key in aws is reported under aws", "[config]") {
@@ -380,7 +379,7 @@ TEST_CASE("Every error in a config is reported, one per line", "[config]") {
         std::vector<std::string>{
             "ferry.yaml:1:12: log_level: 'loud' is not one of: trace, debug, info, warn, error",
             "ferry.yaml:2:1: bogus: unknown key (known keys here: state_dir, log_level, log_format, "
-            "shutdown_timeout, checkpoint_interval, memory_limit, spool, retry, aws, flows)",
+            "shutdown_timeout, checkpoint_interval, memory_limit, spool, retry, aws, metrics, flows)",
             "ferry.yaml:4:11: aws.region: expected a string, found a list",
             "ferry.yaml:8:12: flows[0].files: expected a list of strings, found a mapping",
             "ferry.yaml:10:11: flows[1].name: flow name 'a' is used twice",
@@ -870,7 +869,9 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
                           "retry",
                           "retry.backoff_base",
                           "retry.backoff_cap",
-                          "retry.slow_retry"}) {
+                          "retry.slow_retry",
+                          "metrics",
+                          "metrics.listen"}) {
     INFO(key);
     CHECK(("\n" + keys).find("\n" + std::string(key) + " ") != std::string::npos);
   }
@@ -879,7 +880,7 @@ TEST_CASE("DescribeKeys lists every key with its default", "[config]") {
   for (std::size_t at = 0; at < keys.size(); at = keys.find('\n', at) + 1) {
     if (keys.compare(at, 18, "flows[].plugins[].") != 0) ++config_keys;
   }
-  CHECK(config_keys == 70);
+  CHECK(config_keys == 72);  // 69, log_format, and metrics, metrics.listen
 }
 
 }  // namespace
