@@ -266,7 +266,10 @@ test('slowloris, a 1 MiB request line and too many connections do not hold ferry
   t.after(() => flood.forEach((f) => f.socket.destroy()))
   await sleep(1000)
   const closedAtOnce = flood.filter((f) => f.closedMs !== null && f.closedMs < 1000).length
-  assert.ok(closedAtOnce >= 40 - 16 + 6, `only ${closedAtOnce} of 40 connections beyond the limit closed at once`)
+  // 16 are held at most (6 slowloris, the rest of the flood); every other one is closed at once. (The
+  // 1 MiB client's slot may not be free yet when the flood arrives, so not exactly 30.)
+  assert.ok(closedAtOnce >= 40 - 16, `only ${closedAtOnce} of 40 connections closed at once`)
+  t.diagnostic(`${closedAtOnce} of 40 flooding connections closed within 1 s`)
   const rssDuring = residentBytes(ferry.pid)
 
   // Held connections are dropped at their 5 s deadline: a scrape is answered again, and they are gone.
@@ -283,7 +286,9 @@ test('slowloris, a 1 MiB request line and too many connections do not hold ferry
     `resident memory before the attack ${(rssBefore / 1048576).toFixed(1)} MiB, with 16 connections held and ` +
       `24 refused ${(rssDuring / 1048576).toFixed(1)} MiB`,
   )
-  assert.ok(rssDuring - rssBefore < 16 << 20, 'the attack grew ferry by 16 MiB or more')
+  // Loose (the lines flowing meanwhile and ASan's quarantine grow it too: 4 MiB plain, 9 MiB under ASan);
+  // the head bound itself is the unit tests' (http_request_head_test, metrics_server_test).
+  assert.ok(rssDuring - rssBefore < 32 << 20, 'the attack grew ferry by 32 MiB or more')
 
   // Every line got through meanwhile.
   while (written < lines.length) await sleep(50)
