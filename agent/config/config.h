@@ -109,6 +109,10 @@ std::string LocatedKey(const Config& config, std::string_view key);
 // The effective config (defaults filled in, secrets hidden) as YAML, for `ferry check`.
 std::string DescribeConfig(const Config& config);
 
+// One flow's effective options (defaults filled in, its plugins' options included) as YAML: a canonical
+// form, so two flows whose texts are equal are built alike (ops/reload_plan.h compares them).
+std::string DescribeFlow(const FlowOptions& flow);
+
 // Every key with its type, default and meaning, one per line, for `ferry check --keys` and the docs.
 std::string DescribeKeys();
 
