@@ -149,14 +149,18 @@ void Daemon::ApplyReload() {
   budget_.SetLimit(next.memory_limit);
   if (plan.memory_limit_changed) RetainHeap(next.memory_limit);
   std::vector<FlowPlan> changing;
-  for (const FlowPlan& p : plan.flows) {
+  for (FlowPlan p : plan.flows) {
+    Flow* running = flows_.Find(p.name);
+    if (p.change == FlowChange::kUnchanged && running == nullptr) {
+      // An earlier reload could not build it again: this one tries once more.
+      p = {p.name, FlowChange::kAdded, "it was not running"};
+    }
     if (p.change == FlowChange::kUnchanged) {
       // Shrunk at once, grown once the flows that go have given their memory back (FinishReload).
-      if (Flow* flow = flows_.Find(p.name); flow != nullptr && share < flow->budget().limit())
-        flow->budget().SetLimit(share);
+      if (share < running->budget().limit()) running->budget().SetLimit(share);
       out.flows.push_back({p.name, p.change, p.why, 0, {}});
     } else {
-      changing.push_back(p);
+      changing.push_back(std::move(p));
     }
   }
   config_ = r.next;

@@ -94,7 +94,8 @@ Result<std::string> AskStatusSocket(const std::string& socket_path, std::string_
     if (n == 0) continue;  // the deadline check above decides
     ssize_t got = ::read(fd, buf, sizeof buf);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (got < 0 && errno == ECONNRESET && !reply.empty()) break;  // it closed with our request unread
+    // The daemon closed with our request unread: an end like any other (judged below).
+    if (got < 0 && errno == ECONNRESET) break;
     if (got < 0) return Error(ErrorCode::kIo, fmt::format("{}: read: {}", socket_path, ErrnoText(errno)));
     if (got == 0) break;
     reply.append(buf, static_cast<std::size_t>(got));
