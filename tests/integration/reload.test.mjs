@@ -8,6 +8,7 @@
 //   - a broken config: exit 1, its errors (file:line:col) printed and logged, the daemon unchanged and still
 //     shipping; a changed state_dir is refused the same way;
 //   - SIGHUP applies the file like `ferry reload` does;
+//   - a changed aws section: new access, the flow restarted on it, every line once;
 //   - `ferry reload` with no ferry running exits 1, and bad usage 2.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -52,7 +53,7 @@ async function waitUntil(predicate, timeoutMs, what, ferry) {
 }
 
 // A config with the given flows: { name, key } each, one file and one stream per flow.
-function writeConfig(tmp, flows, { stateDir = `${tmp}/state`, extra = [] } = {}) {
+function writeConfig(tmp, flows, { stateDir = `${tmp}/state`, extra = [], aws = [] } = {}) {
   const file = path.join(tmp, 'ferry.yaml')
   const yaml = [
     `state_dir: ${stateDir}`,
@@ -62,6 +63,7 @@ function writeConfig(tmp, flows, { stateDir = `${tmp}/state`, extra = [] } = {})
     '  access_key_id: AKIDFERRYTEST',
     '  secret_access_key: ferry-test-secret',
     `  kinesis_endpoint: ${kinesalite.endpoint}`,
+    ...aws,
     'flows:',
     ...flows.flatMap((f) => [
       `  - name: ${f.name}`,
@@ -219,6 +221,30 @@ test('SIGHUP reloads the config as ferry reload does', { timeout: 60000 }, async
     const lines = append(tmp, 'new', 'hup', 30)
     await waitForLines('reload-hup', 'new hup', 30, ferry)
     assert.deepEqual((await records('reload-hup', 'new hup')).map((x) => x.text).sort(), lines.sort())
+    assert.equal((await stopFerry(ferry)).code, 0)
+  } finally {
+    if (!ferry.exitStatus) ferry.kill('SIGKILL')
+  }
+})
+
+test('a changed aws section builds new AWS access and restarts every flow on it, losing nothing', { timeout: 60000 }, async () => {
+  const tmp = tempDir()
+  fs.writeFileSync(path.join(tmp, 'aws.log'), '')
+  const config = writeConfig(tmp, [{ name: 'aws', stream: 'keep' }])
+  const ferry = startFerry(config)
+  try {
+    await waitUntil(() => /ferry started/.test(ferry.output.stderr), 10000, 'ferry to start', ferry)
+    const first = append(tmp, 'aws', 'first', 40)
+    writeConfig(tmp, [{ name: 'aws', stream: 'keep' }], { aws: ['  request_timeout: 20s'] })
+    const r = await ferryCli(['reload', '-c', config])
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${ferryOutputForHumans(ferry)}`)
+    assert.match(r.stdout, /^ {2}flow aws: restarted \(the aws section changed\)$/m)
+    assert.match(r.stdout, /^ {2}aws: new access built; every flow restarted on it$/m)
+    await logged(ferry, /reload: AWS region us-east-1 \(from config\)/)
+    const second = append(tmp, 'aws', 'second', 40)
+    await waitForLines('reload-keep', 'aws ', 80, ferry)
+    const got = (await records('reload-keep', 'aws ')).map((x) => x.text).sort()
+    assert.deepEqual(got, [...first, ...second].sort(), 'every line once, across the new access')
     assert.equal((await stopFerry(ferry)).code, 0)
   } finally {
     if (!ferry.exitStatus) ferry.kill('SIGKILL')
