@@ -9,6 +9,7 @@
 //     shipping; a changed state_dir is refused the same way;
 //   - SIGHUP applies the file like `ferry reload` does;
 //   - a changed aws section: new access, the flow restarted on it, every line once;
+//   - SIGTERM while a reload drains a flow (its endpoint hangs): ferry stops in order once the drain is over;
 //   - `ferry reload` with no ferry running exits 1, and bad usage 2.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -19,6 +20,7 @@ import path from 'node:path'
 
 import { startFerry, stopFerry, ferryBinary, ferryOutputForHumans } from './lib/ferry.mjs'
 import { startKinesalite } from './lib/kinesalite.mjs'
+import { startFirehoseEndpoint } from './lib/firehose_endpoint.mjs'
 import { makeClient, createStream, readAll } from './lib/kinesis.mjs'
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -248,6 +250,58 @@ test('a changed aws section builds new AWS access and restarts every flow on it,
     assert.equal((await stopFerry(ferry)).code, 0)
   } finally {
     if (!ferry.exitStatus) ferry.kill('SIGKILL')
+  }
+})
+
+test('a stop signal during a reload waits for the flow being drained, then stops in order', { timeout: 60000 }, async () => {
+  const tmp = tempDir()
+  const hung = await startFirehoseEndpoint({ policy: () => ({ hang: true }) })
+  fs.writeFileSync(path.join(tmp, 'hung.log'), 'a line\n')
+  const write = (maxAge) => {
+    fs.writeFileSync(
+      path.join(tmp, 'ferry.yaml'),
+      [
+        `state_dir: ${tmp}/state`,
+        'shutdown_timeout: 2s',
+        'aws:',
+        '  region: us-east-1',
+        '  access_key_id: AKIDFERRYTEST',
+        '  secret_access_key: ferry-test-secret',
+        `  firehose_endpoint: ${hung.endpoint}`,
+        '  request_timeout: 1m',
+        'flows:',
+        '  - name: hung',
+        `    files: ["${tmp}/hung.log"]`,
+        '    start_at: beginning',
+        `    firehose: { delivery_stream: d, max_age: ${maxAge} }`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    )
+    return path.join(tmp, 'ferry.yaml')
+  }
+  const ferry = startFerry(write('100ms'))
+  try {
+    await waitUntil(() => hung.requests >= 1, 10000, 'a request in flight', ferry)
+    write('200ms')
+    const answer = ferryCli(['reload', '--state-dir', `${tmp}/state`])
+    await logged(ferry, /reload: flow 'hung' restarted/)
+    ferry.kill('SIGTERM')
+    await logged(ferry, /signal 15: stopping once the reload under way has restarted its flows/)
+    const stopped = await stopFerry(ferry, 20000)
+    assert.equal(stopped.code, 0, ferryOutputForHumans(ferry))
+    // The reload finished (its drain gave up after shutdown_timeout), then the ordered stop ran.
+    const log = stopped.stderr
+    const finished = log.search(/reload applied from /)
+    const stopping = log.search(/signal 15: stopping; sending what was read/)
+    assert.ok(finished >= 0 && stopping > finished, log)
+    assert.match(log, /ferry stopped/)
+    const r = await answer
+    assert.equal(r.code, 1, `${r.stdout}${r.stderr}`)
+    assert.match(r.stderr, /flow hung: restarted \(its options changed\).*; not running: not started again: ferry is stopping/)
+  } finally {
+    if (!ferry.exitStatus) ferry.kill('SIGKILL')
+    await hung.stop()
   }
 })
 
