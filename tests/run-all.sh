@@ -75,10 +75,11 @@ tests build -j "$test_jobs" -LE reliability
 # They measure ferry under load: one at a time (RUN_SERIAL), nothing else running. CI runs each rotation
 # scenario for 18 s instead of 30 (9 rotations at 20,000 lines/s instead of 14; the restarts still fall on a
 # rotation and between two) and the endpoint outage for 40 s instead of 120 (still 3 rotations and several
-# capped retry waits inside it); run them by hand at the defaults (tests/reliability/README.md).
+# capped retry waits inside it), and the reload run for 20 s instead of 60 (10 reloads, 5 flow restarts);
+# run them by hand at the defaults (tests/reliability/README.md).
 stage "test: reliability, optimised (one at a time)"
 FERRY_ROTATION_SECONDS=${FERRY_ROTATION_SECONDS:-18} FERRY_FAULTS_OUTAGE_SECONDS=${FERRY_FAULTS_OUTAGE_SECONDS:-40} \
-  tests build -L reliability
+  FERRY_RELOAD_SECONDS=${FERRY_RELOAD_SECONDS:-20} tests build -L reliability
 
 # One build for the sanitizer test run and the fuzz targets: FERRY_FUZZ implies FERRY_SANITIZE. -O1 keeps
 # the tests quick under the sanitizers. Precompiled headers (FERRY_PCH) save clang a fifth of its time;

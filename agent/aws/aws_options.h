@@ -29,6 +29,9 @@ struct AwsOptions {
   // The HTTP client's defaults.
   Duration connect_timeout{net::HttpClientOptions{}.connect_timeout_ms};
   Duration request_timeout{net::HttpClientOptions{}.request_timeout_ms};
+
+  // A reload builds new AWS access when any of these differ (ops/reload_plan.h).
+  bool operator==(const AwsOptions&) const = default;
 };
 
 }  // namespace ferry::aws

@@ -17,6 +17,7 @@ int SendCommand(std::span<const std::string_view> args);
 int CheckCommand(std::span<const std::string_view> args);
 int StatusCommand(std::span<const std::string_view> args);
 int TopCommand(std::span<const std::string_view> args);
+int ReloadCommand(std::span<const std::string_view> args);
 int VersionCommand(std::span<const std::string_view> args);
 void PrintUsage();
 

@@ -40,7 +40,7 @@ void PrintLines(std::string_view text, std::string_view prefix) {
 }
 
 std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_view> args,
-                                                 std::string_view command) {
+                                                 std::string_view command, config::ConfigOrigin* origin) {
   // --state-dir DIR overrides the config's state_dir: an agent.json has no such key, and a test or a user
   // without /var/lib may want another.
   std::vector<std::string_view> rest;
@@ -64,15 +64,13 @@ std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_vie
     PrintLines(path.error().message(), fmt::format("ferry {}: ", command));
     return std::nullopt;
   }
-  auto config = config::LoadConfigFile(*path);
+  config::ConfigOrigin from{*path, state_dir};
+  auto config = config::LoadConfig(from);
   if (!config) {
     PrintLines(config.error().message());
     return std::nullopt;
   }
-  if (state_dir) {
-    config->state_dir = *state_dir;
-    config->locations.erase("state_dir");
-  }
+  if (origin != nullptr) *origin = std::move(from);
   return std::move(*config);
 }
 

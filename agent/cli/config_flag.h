@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "agent/config/config.h"
+#include "agent/config/config_origin.h"
 #include "agent/core/result.h"
 
 namespace ferry::cli {
@@ -23,8 +24,10 @@ Result<std::string> ParseConfigFlag(std::span<const std::string_view> args, std:
 void PrintLines(std::string_view text, std::string_view prefix = "");
 
 // The config named by args, loaded and validated; every problem is printed to stderr and nothing returned.
-// `--state-dir DIR` among args overrides the config's state_dir.
+// `--state-dir DIR` among args overrides the config's state_dir. origin (if given) is told where and how it
+// was loaded, so it can be loaded again the same way.
 std::optional<config::Config> LoadConfigFromArgs(std::span<const std::string_view> args,
-                                                 std::string_view command);
+                                                 std::string_view command,
+                                                 config::ConfigOrigin* origin = nullptr);
 
 }  // namespace ferry::cli

@@ -23,7 +23,7 @@ void PrintUsage() {
       "\n"
       "commands:\n"
       "  run [-c FILE] [--state-dir DIR]\n"
-      "                     run the agent in the foreground until SIGINT or SIGTERM\n"
+      "                     run the agent in the foreground until SIGINT or SIGTERM; SIGHUP reloads FILE\n"
       "                     (FILE defaults to /etc/ferry/ferry.yaml; a Kinesis Agent agent.json works too)\n"
       "  send (--stream S | --delivery-stream D) [options] [FILE... | -]\n"
       "                     send files or standard input once, then exit (ferry send --help)\n"
@@ -39,6 +39,9 @@ void PrintUsage() {
       "                     a live view of that ferry in the terminal: rates, lag, spool, retries and\n"
       "                     errors per flow, the files most behind; keys: q quit, s or 1-5 or left/right\n"
       "                     sort column, r reverse, ? keys\n"
+      "  reload [-c FILE | --state-dir DIR]\n"
+      "                     have the running ferry re-read its config and apply what changed; prints\n"
+      "                     the outcome (exit 0: applied, 1: refused or no ferry running)\n"
       "  version            print the version\n"
       "  help               print this help (also -h, --help)\n",
       kVersion);
@@ -82,6 +85,8 @@ int main(int argc, char** argv) {
       code = StatusCommand(rest);
     } else if (command == "top") {
       code = TopCommand(rest);
+    } else if (command == "reload") {
+      code = ReloadCommand(rest);
     } else if (command == "version" || command == "--version") {
       code = VersionCommand(rest);
     } else if (command == "help" || command == "-h" || command == "--help") {

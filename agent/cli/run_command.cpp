@@ -14,7 +14,8 @@
 namespace ferry::cli {
 
 int RunCommand(std::span<const std::string_view> args) {
-  auto config = LoadConfigFromArgs(args, "run");
+  config::ConfigOrigin origin;
+  auto config = LoadConfigFromArgs(args, "run", &origin);
   if (!config) return kExitUsage;
   auto log = MakeStderrLogger(config->log_level, config->log_format);
   Environment env = Environment::FromProcess();
@@ -26,7 +27,7 @@ int RunCommand(std::span<const std::string_view> args) {
     return kExitUsage;
   }
   RetainHeap(config->memory_limit);
-  Daemon daemon(std::move(*config), std::move(env), log);
+  Daemon daemon(std::move(*config), std::move(origin), std::move(env), log);
   Status status = daemon.Run();
   if (!status) {
     log->error("{}", status.error().message());

@@ -481,6 +481,12 @@ std::string DescribeConfig(const Config& config) {
   return std::string(out.c_str()) + "\n";
 }
 
+std::string DescribeFlow(const FlowOptions& flow) {
+  YAML::Emitter out;
+  EmitMap(out, FlowFields(), flow);
+  return std::string(out.c_str()) + "\n";
+}
+
 std::string DescribeKeys() {
   std::string out;
   DescribeFields(out, "", TopFields());

@@ -73,6 +73,8 @@ struct MetricsOptions {
   // host:port, [ipv6]:port or :port (ops/listen_address.h). An empty host is the loopback: other hosts
   // can scrape only where an address such as 0.0.0.0 is written out.
   std::string listen = "127.0.0.1:9145";
+
+  bool operator==(const MetricsOptions&) const = default;
 };
 
 // Backoff between attempts: the sender's own options (delivery/retry_options.h).
@@ -117,6 +119,10 @@ std::string LocatedKey(const Config& config, std::string_view key);
 
 // The effective config (defaults filled in, secrets hidden) as YAML, for `ferry check`.
 std::string DescribeConfig(const Config& config);
+
+// One flow's effective options (defaults filled in, its plugins' options included) as YAML: a canonical
+// form, so two flows whose texts are equal are built alike (ops/reload_plan.h compares them).
+std::string DescribeFlow(const FlowOptions& flow);
 
 // Every key with its type, default and meaning, one per line, for `ferry check --keys` and the docs.
 std::string DescribeKeys();

@@ -35,4 +35,12 @@ void MemoryBudget::Give(std::size_t n) {
   }
 }
 
+void MemoryBudget::SetLimit(std::size_t limit) {
+  limit_ = limit;
+  if (starved_ && used_ <= limit_ / 2) {
+    starved_ = false;
+    CallEach(waiters_);
+  }
+}
+
 }  // namespace ferry

@@ -53,6 +53,9 @@ class MemoryBudget {
   // Every byte ever taken: tells whether the budget was used since an earlier look.
   std::uint64_t taken_total() const { return taken_total_; }
   std::size_t limit() const { return limit_; }
+  // A reload re-shares memory_limit among the flows. A larger limit wakes starved sources as bytes coming
+  // back do; a smaller one holds reading back until enough comes back (nothing held is given up).
+  void SetLimit(std::size_t limit);
 
  private:
   std::size_t limit_;

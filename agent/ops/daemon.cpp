@@ -26,8 +26,13 @@ constexpr Duration kServiceStatusInterval{5'000};  // STATUS= for `systemctl sta
 
 }  // namespace
 
-Daemon::Daemon(config::Config config, Environment env, std::shared_ptr<spdlog::logger> log)
-    : config_(std::move(config)), env_(std::move(env)), log_(std::move(log)), budget_(config_.memory_limit) {
+Daemon::Daemon(config::Config config, config::ConfigOrigin origin, Environment env,
+               std::shared_ptr<spdlog::logger> log)
+    : config_(std::make_shared<const config::Config>(std::move(config))),
+      origin_(std::move(origin)),
+      env_(std::move(env)),
+      log_(std::move(log)),
+      budget_(config_->memory_limit) {
   loop_ready_ = InitLoop(&loop_);
 }
 
@@ -35,6 +40,7 @@ Daemon::~Daemon() {
   status_.reset();
   metrics_.reset();
   aws_.reset();
+  retiring_aws_.clear();
   if (!loop_ready_) return;
   if (std::string open = CloseLoop(&loop_); !open.empty())
     log_->error("bug: the event loop ends with {}", open);
@@ -42,18 +48,20 @@ Daemon::~Daemon() {
 
 Status Daemon::Open() {
   std::error_code ec;
-  std::filesystem::create_directories(config_.state_dir, ec);
+  std::filesystem::create_directories(config_->state_dir, ec);
   if (ec) {
     return Error(ErrorCode::kIo,
-                 fmt::format("state_dir {}: cannot create: {}", config_.state_dir, ec.message()));
+                 fmt::format("state_dir {}: cannot create: {}", config_->state_dir, ec.message()));
   }
   // First, so a second ferry on the same state_dir stops here, before it touches checkpoints.
-  auto lock = StateLock::Acquire(config_.state_dir);
+  auto lock = StateLock::Acquire(config_->state_dir);
   if (!lock) return lock.error();
   lock_.emplace(std::move(*lock));
   status_ = std::make_unique<StatusServer>(
-      &loop_, *log_, (std::filesystem::path(config_.state_dir) / kStatusSocketName).string(),
+      &loop_, *log_, (std::filesystem::path(config_->state_dir) / kStatusSocketName).string(),
       [this] { return StatusSnapshot(); });
+  status_->set_reload_handler(
+      [this](std::function<void(std::string)> reply) { RequestReload(std::move(reply)); });
   if (Status started = status_->Start(); !started) return started;
   return OpenMetrics();
 }
@@ -68,10 +76,10 @@ void Daemon::OnResolved(Status resolved) {
 Status Daemon::BuildFlows() {
   // Every flow is prepared (its spool opened) before any flow exists, so a bad flow stops ferry at once.
   FlowContext ctx{&loop_, *log_, aws_->http(), acks_, clock_};
-  BuildContext build{&loop_, config_, env_.hostname(), *log_, clock_, &budget_, &env_, aws_->region()};
-  const std::size_t share = FlowBudgetBytes(config_.memory_limit, config_.flows.size());
+  BuildContext build{&loop_, *config_, env_.hostname(), *log_, clock_, &budget_, &env_, aws_->region()};
+  const std::size_t share = FlowBudgetBytes(config_->memory_limit, config_->flows.size());
   std::vector<Flow::Parts> parts;
-  for (const auto& options : config_.flows) {
+  for (const auto& options : config_->flows) {
     auto prepared = BuildFileFlow(options, build, share);
     if (!prepared) return prepared.error();
     parts.push_back(std::move(*prepared));
@@ -87,9 +95,9 @@ Status Daemon::BuildFlows() {
 void Daemon::WarnAboutOrphanSpools() const {
   // A flow renamed or removed from the config leaves its spool behind, and no flow will ever send it.
   std::set<std::string> known;
-  for (const auto& flow : config_.flows) known.insert(EscapeFlowName(flow.name));
+  for (const auto& flow : config_->flows) known.insert(EscapeFlowName(flow.name));
   std::error_code ec;
-  const auto folder = std::filesystem::path(config_.state_dir) / "spool";
+  const auto folder = std::filesystem::path(config_->state_dir) / "spool";
   for (auto it = std::filesystem::directory_iterator(folder, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     if (!it->is_directory() || known.contains(it->path().filename().string())) continue;
@@ -118,7 +126,13 @@ Status Daemon::Run() {
   uv_signal_start(&sigint_, on_stop, SIGINT);
   uv_signal_start(&sigterm_, on_stop, SIGTERM);
   uv_signal_start(
-      &sighup_, [](uv_signal_t* h, int) { static_cast<Daemon*>(h->data)->OnSighup(); }, SIGHUP);
+      &sighup_,
+      [](uv_signal_t* h, int) {
+        auto* self = static_cast<Daemon*>(h->data);
+        self->log_->info("signal {} (SIGHUP): reloading the config", SIGHUP);
+        self->RequestReload(nullptr);
+      },
+      SIGHUP);
   uv_timer_init(&loop_, &stats_timer_);
   stats_timer_.data = this;
   uv_timer_init(&loop_, &heap_timer_);
@@ -133,8 +147,9 @@ Status Daemon::Run() {
   } else {
     // After the lock: the look-ups may ask metadata services and STS, which a second ferry need not do.
     bool kinesis = false, firehose = false;
-    for (const auto& flow : config_.flows) (flow.kinesis ? kinesis : firehose) = true;
-    aws_ = std::make_unique<aws::AwsAccess>(&loop_, config_.aws, env_, clock_, *log_);
+    for (const auto& flow : config_->flows) (flow.kinesis ? kinesis : firehose) = true;
+    aws_config_ = config_;
+    aws_ = std::make_unique<aws::AwsAccess>(&loop_, aws_config_->aws, env_, clock_, *log_);
     aws_->Resolve(kinesis, firehose, [this](Status resolved) { OnResolved(std::move(resolved)); });
   }
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -143,7 +158,7 @@ Status Daemon::Run() {
   if (started_) {
     if (undelivered_ > 0) {
       log_->error("{} records were not delivered within shutdown_timeout ({})", undelivered_,
-                  FormatDuration(config_.shutdown_timeout));
+                  FormatDuration(config_->shutdown_timeout));
     }
   }
   log_->info("ferry stopped");
@@ -164,7 +179,7 @@ void Daemon::StartFlows() {
   started_ = true;
   flows_.StartAll();
   // After the flows took their start positions (start_at: end): a line written once this is logged is read.
-  log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_.state_dir);
+  log_->info("ferry started: {} flow(s), state in {}", flows_.size(), config_->state_dir);
   notifier_->Ready();
   notifier_->StartStatus(kServiceStatusInterval, [this] {
     return status_line_.Next(SumServiceFigures(flows_.List()), uv_now(&loop_));
@@ -177,30 +192,33 @@ void Daemon::Fail(Status failure) {
   CloseAll();
 }
 
-void Daemon::OnSighup() {
-  log_->warn(
-      "signal {} (SIGHUP): reloading the config is not available yet; ferry keeps running with the config "
-      "it started with (restart it to apply a new one)",
-      SIGHUP);
-}
-
 void Daemon::BeginShutdown(int signum) {
   if (stopping_) {
     log_->info("signal {} again; still stopping", signum);
     return;
   }
+  if (reload_ && !reload_resolving()) {
+    // Flows are being drained and built again: they finish first (bounded by shutdown_timeout), then the
+    // whole set drains in order; draining a flow twice at once would not be.
+    if (stop_after_reload_ == 0)
+      log_->info("signal {}: stopping once the reload under way has restarted its flows", signum);
+    stop_after_reload_ = signum;
+    return;
+  }
   stopping_ = true;
   notifier_->Stopping();
+  sighup_pending_ = false;
+  AbandonReload();
   if (!started_) {
     log_->info("signal {}: stopping before the flows started", signum);
     CloseAll();
     return;
   }
   log_->info("signal {}: stopping; sending what was read (for at most {})", signum,
-             FormatDuration(config_.shutdown_timeout));
+             FormatDuration(config_->shutdown_timeout));
   uv_timer_stop(&stats_timer_);
   uv_timer_stop(&heap_timer_);
-  flows_.DrainAll(config_.shutdown_timeout, [this](std::size_t undelivered) {
+  flows_.DrainAll(config_->shutdown_timeout, [this](std::size_t undelivered) {
     undelivered_ += undelivered;
     LogStats();  // the final figures, while the flows still exist
     CloseAll();
@@ -210,6 +228,7 @@ void Daemon::BeginShutdown(int signum) {
 void Daemon::CloseAll() {
   auto rest = [this] {
     flows_.CloseAll([] {});
+    // Access that a reload replaced and that is still closing finishes on its own.
     for (uv_signal_t* sig : {&sigint_, &sigterm_, &sighup_}) CloseHandle(sig);
     CloseHandle(&stats_timer_);
     CloseHandle(&heap_timer_);

@@ -9,16 +9,41 @@
 namespace ferry {
 
 Status Daemon::OpenMetrics() {
-  if (!config_.metrics) return Status::Ok();
-  auto address = ParseListenAddress(config_.metrics->listen);
+  if (!config_->metrics) return Status::Ok();
+  auto address = ParseListenAddress(config_->metrics->listen);
   if (!address) {
     return Error(
         ErrorCode::kInvalidArgument,
-        fmt::format("{}: {}", config::LocatedKey(config_, "metrics.listen"), address.error().message()));
+        fmt::format("{}: {}", config::LocatedKey(*config_, "metrics.listen"), address.error().message()));
   }
-  metrics_ = std::make_unique<MetricsServer>(&loop_, *log_, std::move(*address),
+  return StartMetrics(std::move(*address));
+}
+
+Status Daemon::StartMetrics(ListenAddress address) {
+  metrics_ = std::make_unique<MetricsServer>(&loop_, *log_, std::move(address),
                                              [this] { return MetricsSnapshot(); });
   return metrics_->Start();
+}
+
+void Daemon::ReopenMetrics(const config::Config& next) {
+  // The new endpoint opens once the old one is closed, so the same port can be bound again.
+  auto open_next = [this, metrics = next.metrics] {
+    if (stopping_ || !metrics) return;
+    auto address = ParseListenAddress(metrics->listen);  // validated with the config: cannot fail here
+    Status opened = address ? StartMetrics(std::move(*address)) : Status(address.error());
+    if (!opened) {
+      metrics_.reset();
+      log_->error("reload: no metrics endpoint: {}", opened.error().message());
+      return;
+    }
+    log_->info("reload: metrics endpoint on {}", metrics->listen);
+  };
+  if (!metrics_) return open_next();
+  MetricsServer* closing = metrics_.release();
+  closing->Close([closing, open_next] {
+    delete closing;
+    open_next();
+  });
 }
 
 std::string Daemon::MetricsSnapshot() const {
@@ -39,7 +64,7 @@ std::string Daemon::MetricsSnapshot() const {
   std::vector<FlowFigures> flows;
   for (const Flow* flow : flows_.List()) {
     std::string service, destination;
-    for (const auto& options : config_.flows) {
+    for (const auto& options : config_->flows) {
       if (options.name != flow->name()) continue;
       service = options.kinesis ? "kinesis" : "firehose";
       destination = options.kinesis ? options.kinesis->stream : options.firehose->delivery_stream;

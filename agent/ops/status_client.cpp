@@ -34,6 +34,11 @@ class FdCloser {
 }  // namespace
 
 Result<std::string> FetchStatus(const std::string& socket_path, Duration timeout) {
+  return AskStatusSocket(socket_path, "status", timeout);
+}
+
+Result<std::string> AskStatusSocket(const std::string& socket_path, std::string_view request,
+                                    Duration timeout) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   auto timed_out = [&] {
@@ -67,6 +72,16 @@ Result<std::string> FetchStatus(const std::string& socket_path, Duration timeout
     return Error(code, fmt::format("{}: {}", socket_path, ErrnoText(err)));
   }
 
+  // One short line: it fits the socket's buffer, so this write does not block.
+  const std::string line = std::string(request) + "\n";
+  ssize_t sent;
+  do {
+    sent = ::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  // A daemon that closed already has still sent its snapshot; reading tells.
+  if (sent < 0 && errno != EPIPE && errno != ECONNRESET)
+    return Error(ErrorCode::kIo, fmt::format("{}: send: {}", socket_path, ErrnoText(errno)));
+
   std::string reply;
   char buf[64 * 1024];
   for (;;) {
@@ -79,6 +94,8 @@ Result<std::string> FetchStatus(const std::string& socket_path, Duration timeout
     if (n == 0) continue;  // the deadline check above decides
     ssize_t got = ::read(fd, buf, sizeof buf);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    // The daemon closed with our request unread: an end like any other (judged below).
+    if (got < 0 && errno == ECONNRESET) break;
     if (got < 0) return Error(ErrorCode::kIo, fmt::format("{}: read: {}", socket_path, ErrnoText(errno)));
     if (got == 0) break;
     reply.append(buf, static_cast<std::size_t>(got));

@@ -1,7 +1,8 @@
 // StatusServer: the listening socket is made with plain socket/bind/listen and handed to libuv with
 // uv_pipe_open, so every way Start() can fail happens before a libuv handle exists, and libuv never unlinks
 // the path on its own (uv_pipe_bind's handle would, even after another ferry had replaced the file).
-// Each client is one uv_pipe_t for the write and one uv_timer_t for its deadline.
+// Each client is one uv_pipe_t for its writes and its request line, and one uv_timer_t for the deadline of
+// the phase it is in (snapshot written, request line, reload answer, last line written).
 #include "agent/ops/status_server.h"
 
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,21 +20,34 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "agent/core/errno_text.h"
 #include "agent/core/uv_handle.h"
+#include "agent/ops/status_request.h"
 
 namespace ferry {
 
 struct StatusServer::Client {
   StatusServer* server = nullptr;
   std::list<Client>::iterator self;
+  std::uint64_t id = 0;
   uv_pipe_t pipe{};
   uv_timer_t timer{};
   uv_write_t write{};
+  uv_write_t line_write{};
   uv_shutdown_t shutdown{};
   std::string reply;
+  std::string line;  // the answer to the request, after the snapshot
+  std::string request;
+  char read_buf[kMaxStatusRequestBytes];
+  StatusRequest parsed;
   int open_handles = 0;
+  bool written = false;   // the snapshot is out
+  bool decided = false;   // parsed holds the request (or the wait for one is over)
+  bool answered = false;  // the request's answer is queued (or being made)
+  bool finishing = false;
   bool closing = false;
 };
 
@@ -43,6 +58,16 @@ constexpr int kBacklog = 128;
 
 uv_stream_t* AsStream(uv_pipe_t* p) {
   return reinterpret_cast<uv_stream_t*>(p);
+}
+
+std::string ErrorJson(std::string_view message) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("error");
+  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
 }
 
 }  // namespace
@@ -195,20 +220,12 @@ void StatusServer::Accept() {
     CloseClient(c);
     return;
   }
+  c.id = next_client_id_++;
   c.reply = snapshot_();
   c.reply += '\n';
   // The loop's clock dates from before this callback; a large snapshot takes a while to build.
   uv_update_time(loop_);
-  uv_timer_start(
-      &c.timer,
-      [](uv_timer_t* t) {
-        auto* client = static_cast<Client*>(t->data);
-        StatusServer* self = client->server;
-        self->log_.debug("status socket {}: a client did not read its status within {}; dropped", self->path_,
-                         FormatDuration(self->limits_.client_timeout));
-        self->CloseClient(*client);
-      },
-      static_cast<std::uint64_t>(limits_.client_timeout.count()), 0);
+  RestartTimer(c, limits_.client_timeout);
   uv_buf_t buf = uv_buf_init(c.reply.data(), static_cast<unsigned>(c.reply.size()));
   int rc = uv_write(&c.write, AsStream(&c.pipe), &buf, 1, [](uv_write_t* req, int status) {
     auto* client = static_cast<Client*>(req->handle->data);
@@ -219,16 +236,136 @@ void StatusServer::Accept() {
       client->server->CloseClient(*client);
       return;
     }
-    int rc = uv_shutdown(&client->shutdown, req->handle, [](uv_shutdown_t* sreq, int) {
-      auto* client = static_cast<Client*>(sreq->handle->data);
-      client->server->CloseClient(*client);
-    });
-    if (rc < 0) client->server->CloseClient(*client);
+    client->written = true;
+    // Its snapshot is out: a client that has not asked for more is given request_wait to do so.
+    if (!client->decided) client->server->RestartTimer(*client, client->server->limits_.request_wait);
+    client->server->Advance(*client);
   });
   if (rc < 0) {
     log_.debug("status socket {}: write to a client: {}", path_, uv_strerror(rc));
     CloseClient(c);
+    return;
   }
+  rc = uv_read_start(
+      AsStream(&c.pipe),
+      [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+        auto* client = static_cast<Client*>(h->data);
+        *buf = uv_buf_init(client->read_buf, sizeof client->read_buf);
+      },
+      [](uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) {
+        auto* client = static_cast<Client*>(stream->data);
+        if (n == UV_EOF) {
+          client->server->OnRequestBytes(*client, {}, true);
+        } else if (n < 0) {
+          client->server->log_.debug("status socket: read from a client: {}",
+                                     uv_strerror(static_cast<int>(n)));
+          client->server->CloseClient(*client);
+        } else if (n > 0) {
+          client->server->OnRequestBytes(*client, std::string_view(buf->base, static_cast<std::size_t>(n)),
+                                         false);
+        }
+      });
+  if (rc < 0) {
+    log_.debug("status socket {}: read from a client: {}", path_, uv_strerror(rc));
+    CloseClient(c);
+  }
+}
+
+void StatusServer::RestartTimer(Client& client, Duration timeout) {
+  uv_timer_stop(&client.timer);
+  uv_timer_start(
+      &client.timer,
+      [](uv_timer_t* t) {
+        auto* client = static_cast<Client*>(t->data);
+        StatusServer* self = client->server;
+        if (client->written && !client->decided) {
+          // It sent nothing: an older client reading its snapshot to the end.
+          client->decided = true;
+          client->parsed = StatusRequest{StatusRequestKind::kStatus, {}};
+          self->Advance(*client);
+          return;
+        }
+        self->log_.debug("status socket {}: a client was not done within its time; dropped", self->path_);
+        self->CloseClient(*client);
+      },
+      static_cast<std::uint64_t>(timeout.count()), 0);
+}
+
+void StatusServer::OnRequestBytes(Client& client, std::string_view bytes, bool at_eof) {
+  if (client.decided) {
+    // Bytes after the request line, or its EOF: nothing more is read.
+    uv_read_stop(AsStream(&client.pipe));
+    return;
+  }
+  client.request.append(
+      bytes.substr(0, kMaxStatusRequestBytes - std::min(client.request.size(), kMaxStatusRequestBytes)));
+  client.parsed = ParseStatusRequest(client.request, at_eof);
+  if (client.parsed.kind == StatusRequestKind::kIncomplete) return;
+  client.decided = true;
+  uv_read_stop(AsStream(&client.pipe));
+  Advance(client);
+}
+
+void StatusServer::Advance(Client& client) {
+  if (client.closing || !client.written || !client.decided || client.answered) return;
+  client.answered = true;
+  switch (client.parsed.kind) {
+    case StatusRequestKind::kIncomplete:
+    case StatusRequestKind::kStatus:
+      Finish(client);
+      return;
+    case StatusRequestKind::kInvalid:
+      log_.debug("status socket {}: {}", path_, client.parsed.error);
+      WriteLine(client, ErrorJson(client.parsed.error));
+      return;
+    case StatusRequestKind::kReload:
+      break;
+  }
+  if (!reload_) {
+    WriteLine(client, ErrorJson("this process does not reload its config"));
+    return;
+  }
+  RestartTimer(client, limits_.reload_timeout);
+  reload_([this, id = client.id, alive = std::weak_ptr<char>(alive_)](std::string answer) {
+    if (alive.expired()) return;
+    if (Client* c = FindClient(id)) WriteLine(*c, std::move(answer));
+  });
+}
+
+void StatusServer::WriteLine(Client& client, std::string line) {
+  if (client.closing) return;
+  client.line = std::move(line);
+  client.line += '\n';
+  RestartTimer(client, limits_.client_timeout);
+  uv_buf_t buf = uv_buf_init(client.line.data(), static_cast<unsigned>(client.line.size()));
+  int rc = uv_write(&client.line_write, AsStream(&client.pipe), &buf, 1, [](uv_write_t* req, int status) {
+    if (status < 0) {
+      auto* client = static_cast<Client*>(req->handle->data);
+      client->server->CloseClient(*client);
+    }
+  });
+  if (rc < 0) {
+    CloseClient(client);
+    return;
+  }
+  Finish(client);
+}
+
+void StatusServer::Finish(Client& client) {
+  if (client.closing || client.finishing) return;
+  client.finishing = true;
+  int rc = uv_shutdown(&client.shutdown, AsStream(&client.pipe), [](uv_shutdown_t* sreq, int) {
+    auto* client = static_cast<Client*>(sreq->handle->data);
+    client->server->CloseClient(*client);
+  });
+  if (rc < 0) CloseClient(client);
+}
+
+StatusServer::Client* StatusServer::FindClient(std::uint64_t id) {
+  for (Client& c : clients_) {
+    if (c.id == id && !c.closing) return &c;
+  }
+  return nullptr;
 }
 
 void StatusServer::CloseClient(Client& client) {
@@ -252,6 +389,7 @@ void StatusServer::OnClientClosed(Client& client) {
 void StatusServer::Close(std::function<void()> on_closed) {
   if (closing_) return;
   closing_ = true;
+  alive_.reset();  // reload answers still to come go nowhere
   on_closed_ = std::move(on_closed);
   if (listener_ != nullptr) {
     CloseHandle(listener_, [this, pipe = listener_] {

@@ -1,13 +1,17 @@
 // StatusServer: the daemon's status socket, `ferry.sock` in state_dir. Every client that connects is sent one
-// snapshot (the text the snapshot callback returns, then "\n") and is disconnected; clients send nothing.
+// snapshot (the text the snapshot callback returns, then "\n") at once. A client may send a request line
+// (ops/status_request.h): "status\n" or EOF ends the connection once the snapshot is written; "reload\n" adds
+// one JSON line with the reload handler's answer; a client that sends nothing is disconnected after
+// request_wait (it has had its snapshot from the start).
 // Because it answers, the socket also tells a second ferry started on the same state_dir that this one is
 // running: Start() refuses to replace a socket that accepts connections, and replaces one that does not.
 //
 // Thread rules: a StatusServer belongs to the thread that runs its uv_loop_t; call every member there. The
-// snapshot callback runs on the loop, once per accepted client, and must not throw.
-// Memory: at most max_clients snapshots are held, each for at most client_timeout, so a client that does not
-// read cannot pin memory. The process must ignore SIGPIPE (ferry's main does): libuv writes to a client that
-// hung up with write(2), which raises it.
+// snapshot callback runs on the loop, once per accepted client, and must not throw; so does the reload
+// handler. Memory: at most max_clients snapshots are held, each for at most client_timeout (reload_timeout
+// while a reload is answered), and at most kMaxStatusRequestBytes of request each, so a client cannot pin
+// memory. The process must ignore SIGPIPE (ferry's main does): libuv writes to a client that hung up with
+// write(2), which raises it.
 #pragma once
 
 #include <sys/types.h>
@@ -17,6 +21,7 @@
 #include <cstddef>
 #include <functional>
 #include <list>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -40,7 +45,15 @@ struct StatusServerLimits {
   // Clients served at once; a connection beyond this is closed unanswered. Bounds memory to this many
   // snapshots.
   std::size_t max_clients = 64;
+  // A client that has sent no complete request line by then is taken for one that sends nothing.
+  Duration request_wait = std::chrono::milliseconds(500);
+  // How long a "reload" client is kept waiting for the handler's answer (`ferry reload` waits as long).
+  Duration reload_timeout = std::chrono::minutes(5);
 };
+
+// Answers a "reload" request: calls reply once with one JSON document (no newline), from the loop, possibly
+// after a while. reply may be called after the client or the server is gone; it is then a no-op.
+using StatusReloadHandler = std::function<void(std::function<void(std::string)> reply)>;
 
 class StatusServer {
  public:
@@ -58,6 +71,8 @@ class StatusServer {
   // ferry that died and is replaced. A file there that is not a socket is never removed (kIo). A path
   // longer than a unix socket address allows is kInvalidArgument. Call it once.
   Status Start();
+  // Without one, "reload" is answered with an error line.
+  void set_reload_handler(StatusReloadHandler handler) { reload_ = std::move(handler); }
 
   // Closes the listener and every client and removes the socket file (if it is still the one Start()
   // created); on_closed runs once every handle is closed, from the loop (at once if Start() never
@@ -74,6 +89,14 @@ class StatusServer {
   Status RemoveStaleSocket();
   Error AnotherFerry() const;
   void Accept();
+  void OnRequestBytes(Client& client, std::string_view bytes, bool at_eof);
+  // Moves a client on once its snapshot is written and its request known.
+  void Advance(Client& client);
+  void WriteLine(Client& client, std::string line);
+  // Ends the connection once every write is out.
+  void Finish(Client& client);
+  void RestartTimer(Client& client, Duration timeout);
+  Client* FindClient(std::uint64_t id);
   void CloseClient(Client& client);
   void OnClientClosed(Client& client);
   void RemoveSocketFile();
@@ -83,6 +106,9 @@ class StatusServer {
   spdlog::logger& log_;
   std::string path_;
   std::function<std::string()> snapshot_;
+  StatusReloadHandler reload_;
+  std::shared_ptr<char> alive_ = std::make_shared<char>();  // reload replies hold it weakly
+  std::uint64_t next_client_id_ = 1;
   StatusServerLimits limits_;
   uv_pipe_t* listener_ = nullptr;  // heap: freed by its close callback
   std::list<Client> clients_;      // stable addresses: libuv handles live inside

@@ -1,11 +1,11 @@
 // signals.test.mjs — what `ferry run` does with the signals an init system and an operator send.
 //
 // Role: issue 14 §1.4 and the asynchronous start-up (§3):
-//   - SIGHUP (what `systemctl reload` sends) does no harm until reload exists: ferry logs that reload is
-//     not available, keeps running and shipping, and a later SIGTERM stops it with exit status 0 and
-//     every line delivered once;
+//   - SIGHUP (what `systemctl reload` sends) reloads an unchanged config: ferry logs it, keeps running and
+//     shipping (reload.test.mjs tests reloads that change something), and a later SIGTERM stops it with
+//     exit status 0 and every line delivered once;
 //   - while ferry is still resolving its AWS credentials (a credential_process that takes its time),
-//     SIGHUP is answered the same way, and SIGTERM stops it at once and cleanly: exit status 0, and the
+//     SIGHUP is logged and refused (ferry is still starting), and SIGTERM stops it at once and cleanly: exit status 0, and the
 //     credential_process it started is killed, not left behind.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'

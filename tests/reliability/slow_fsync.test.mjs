@@ -55,7 +55,8 @@ function statusAnswerMs(socketPath) {
   return new Promise((resolve, reject) => {
     const began = process.hrtime.bigint()
     let bytes = 0
-    const s = net.connect(socketPath)
+    // As `ferry status` does: with the request sent, the daemon closes once the answer is out.
+    const s = net.connect(socketPath, () => s.write('status\n'))
     s.setTimeout(10000, () => s.destroy(new Error('no answer in 10 s')))
     s.on('data', (d) => (bytes += d.length))
     s.on('error', reject)

@@ -333,3 +333,172 @@ TEST_CASE("StatusServer::Close before Start calls on_closed at once", "[status]"
 
 }  // namespace
 }  // namespace ferry
+
+namespace ferry {
+namespace {
+
+// A client on another thread that sends `request` (nothing if empty) and reads to EOF; the time the first
+// line and EOF arrived after connecting.
+struct Timed {
+  std::string reply;
+  std::chrono::milliseconds first_line{-1};
+  std::chrono::milliseconds eof{-1};
+};
+// No Catch2 assertion runs on the client's thread (they are not thread-safe): failures show in what it read.
+int ConnectQuiet(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::future<Timed> RawClient(const std::string& path, std::string request) {
+  return std::async(std::launch::async, [path, request] {
+    Timed out;
+    const auto began = std::chrono::steady_clock::now();
+    auto since = [&] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+    };
+    int fd = ConnectQuiet(path);
+    if (fd < 0) return out;
+    if (!request.empty() && ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
+      ::close(fd);
+      return out;
+    }
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      out.reply.append(buf, static_cast<std::size_t>(n));
+      if (out.first_line.count() < 0 && out.reply.find('\n') != std::string::npos) out.first_line = since();
+    }
+    out.eof = since();
+    ::close(fd);
+    return out;
+  });
+}
+
+TEST_CASE("StatusServer answers a client that sends nothing at once, and closes after request_wait",
+          "[status]") {
+  TempDir tmp;
+  Harness h;
+  StatusServerLimits limits;
+  limits.request_wait = Duration(1500);
+  StatusServer& s = h.Make(
+      tmp / "ferry.sock", [] { return "{\"ok\":1}"; }, limits);
+  REQUIRE(s.Start().ok());
+  auto client = RawClient(tmp / "ferry.sock", "");
+  REQUIRE(h.RunUntil([&] { return Harness::Ready(client); }, 5s));
+  Timed t = client.get();
+  CHECK(t.reply == "{\"ok\":1}\n");
+  CHECK(t.first_line >= 0ms);
+  CHECK(t.first_line < 1000ms);  // the snapshot does not wait for a request
+  CHECK(t.eof >= 1400ms);        // the connection does, for one that may come
+}
+
+TEST_CASE("StatusServer closes at once after \"status\" or EOF", "[status]") {
+  TempDir tmp;
+  Harness h;
+  StatusServerLimits limits;
+  limits.request_wait = Duration(5000);
+  StatusServer& s = h.Make(
+      tmp / "ferry.sock", [] { return "{}"; }, limits);
+  REQUIRE(s.Start().ok());
+  const auto began = std::chrono::steady_clock::now();
+  auto reply = h.Fetch(tmp / "ferry.sock");  // sends "status\n"
+  REQUIRE(reply.ok());
+  CHECK(*reply == "{}\n");
+  CHECK(std::chrono::steady_clock::now() - began < 3s);
+
+  // A client that shuts its side without a request is answered as one that asked for the status.
+  auto half_closed = std::async(std::launch::async, [path = tmp / "ferry.sock"] {
+    int fd = ConnectQuiet(path);
+    if (fd < 0) return std::string("(no connection)");
+    ::shutdown(fd, SHUT_WR);
+    std::string got;
+    char buf[256];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return got;
+  });
+  const auto asked = std::chrono::steady_clock::now();
+  REQUIRE(h.RunUntil([&] { return Harness::Ready(half_closed); }, 4s));
+  CHECK(half_closed.get() == "{}\n");
+  CHECK(std::chrono::steady_clock::now() - asked < 3s);
+}
+
+TEST_CASE("StatusServer answers \"reload\" with the snapshot, then the handler's line", "[status]") {
+  TempDir tmp;
+  Harness h;
+  StatusServer& s = h.Make(tmp / "ferry.sock", [] { return "{\"snapshot\":1}"; });
+  std::function<void(std::string)> pending;
+  s.set_reload_handler([&](std::function<void(std::string)> reply) { pending = std::move(reply); });
+  REQUIRE(s.Start().ok());
+  auto client = std::async(std::launch::async, [path = tmp / "ferry.sock"] {
+    return AskStatusSocket(path, "reload", Duration(5000));
+  });
+  REQUIRE(h.RunUntil([&] { return pending != nullptr; }));
+  // The handler answers later, from the loop: the client waits for it.
+  h.RunUntil([] { return false; }, 100ms);
+  CHECK_FALSE(Harness::Ready(client));
+  pending(R"({"result":"applied"})");
+  REQUIRE(h.RunUntil([&] { return Harness::Ready(client); }));
+  auto reply = client.get();
+  REQUIRE(reply.ok());
+  CHECK(*reply == "{\"snapshot\":1}\n{\"result\":\"applied\"}\n");
+  REQUIRE(h.RunUntil([&] { return s.clients() == 0; }));
+}
+
+TEST_CASE("StatusServer answers an unknown request, or reload without a handler, with an error line",
+          "[status]") {
+  TempDir tmp;
+  Harness h;
+  StatusServer& s = h.Make(tmp / "ferry.sock", [] { return "{}"; });
+  REQUIRE(s.Start().ok());
+  auto unknown = RawClient(tmp / "ferry.sock", "restart\n");
+  REQUIRE(h.RunUntil([&] { return Harness::Ready(unknown); }));
+  CHECK(unknown.get().reply == "{}\n{\"error\":\"unknown request 'restart' (known: status, reload)\"}\n");
+
+  auto flood = RawClient(tmp / "ferry.sock", std::string(100'000, 'x'));
+  REQUIRE(h.RunUntil([&] { return Harness::Ready(flood); }));
+  CHECK(flood.get().reply == "{}\n{\"error\":\"request line longer than 63 bytes\"}\n");
+
+  auto reload = RawClient(tmp / "ferry.sock", "reload\n");
+  REQUIRE(h.RunUntil([&] { return Harness::Ready(reload); }));
+  CHECK(reload.get().reply == "{}\n{\"error\":\"this process does not reload its config\"}\n");
+  REQUIRE(h.RunUntil([&] { return s.clients() == 0; }));
+}
+
+TEST_CASE("StatusServer: a reload answer after the client or the server is gone goes nowhere", "[status]") {
+  TempDir tmp;
+  Harness h;
+  StatusServerLimits limits;
+  limits.reload_timeout = Duration(200);
+  StatusServer& s = h.Make(
+      tmp / "ferry.sock", [] { return "{}"; }, limits);
+  std::vector<std::function<void(std::string)>> pending;
+  s.set_reload_handler([&](std::function<void(std::string)> reply) { pending.push_back(std::move(reply)); });
+  REQUIRE(s.Start().ok());
+  // The first waits longer than reload_timeout: it is dropped with its snapshot only.
+  auto late = RawClient(tmp / "ferry.sock", "reload\n");
+  REQUIRE(h.RunUntil([&] { return Harness::Ready(late); }));
+  CHECK(late.get().reply == "{}\n");
+  REQUIRE(pending.size() == 1);
+  pending[0]("{\"too\":\"late\"}");
+  // The second is still waiting when the server closes.
+  auto closed = RawClient(tmp / "ferry.sock", "reload\n");
+  REQUIRE(h.RunUntil([&] { return pending.size() == 2; }));
+  CHECK(h.Close(s) == 1);
+  pending[1]("{\"too\":\"late\"}");
+  REQUIRE(h.RunUntil([&] { return Harness::Ready(closed); }));
+  CHECK(closed.get().reply == "{}\n");
+}
+
+}  // namespace
+}  // namespace ferry

@@ -13,7 +13,9 @@
 // to exit; SIGKILL: kill -9) and start it again with the same config and state_dir. After the writer
 // ends, rotation stops; `outages` ([{ atSeconds, forSeconds }]) take the endpoint down (refusing
 // connections) at those times after the writer started, for that long; `rotateEveryMs` spaces the
-// rotations (2 s by default); `extraYaml` is appended to ferry's config. Ferry gets until the endpoint's record count has not grown for quietMs (at most
+// rotations (2 s by default); `extraYaml` is appended to ferry's config; `during` (async ({ configPath,
+// stateDir, ferry, writerStart, seconds }) => summary) runs alongside the writer (reload.test.mjs reloads
+// with it) and its summary is result.during. Ferry gets until the endpoint's record count has not grown for quietMs (at most
 // drainMaxMs), then SIGTERM. The records are compared with the lines written (lib/verdict.mjs).
 //
 // check(result) makes the test's assertions; result = {
@@ -101,6 +103,7 @@ export async function runScenario(t, opts, check) {
     outages = [],
     rotateEveryMs = ROTATE_EVERY_MS,
     extraYaml = '',
+    during = null,
   } = opts
   ferryBinary() // clear failures first: FERRY_BIN unusable, logrotate missing
   logrotateBinary()
@@ -178,6 +181,10 @@ export async function runScenario(t, opts, check) {
       }
     })()
 
+    const duringTask = during ? during({ configPath, stateDir, ferry, writerStart, seconds }) : Promise.resolve(null)
+    // Awaited below; a failure meanwhile must not go unhandled.
+    duringTask.catch(() => {})
+
     const stops = []
     for (const { atSeconds, signal } of restarts) {
       await sleep(Math.max(0, writerStart + atSeconds * 1000 - Date.now()))
@@ -206,6 +213,7 @@ export async function runScenario(t, opts, check) {
     const rotation = await rotationStopped
     driver = null
     await outageTask
+    const duringSummary = await duringTask
 
     // Drain: until the endpoint's count has not grown for quietMs (or drainMaxMs have passed).
     const drainStart = Date.now()
@@ -283,6 +291,7 @@ export async function runScenario(t, opts, check) {
       onDisk,
       ferry: { instances: ferries.length, wallMs, cpuMs, exit: { code: final.code, signal: final.signal }, stops, diedOnItsOwn, stats },
       outages: outagesDone,
+      during: duringSummary,
       stderr: stderrAll,
       drain,
       report,
