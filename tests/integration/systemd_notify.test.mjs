@@ -4,7 +4,8 @@
 //
 // Role: proves what systemd would see: READY=1 once the flows have started, a STATUS= summary line,
 // WATCHDOG=1 every half of WATCHDOG_USEC from the event loop (and none while the process is stopped with
-// SIGSTOP, as a stuck loop would send none; they resume on SIGCONT), and STOPPING=1 on SIGTERM before a
+// SIGSTOP, as a stuck loop would send none; they resume on SIGCONT), RELOADING=1 and READY=1 around a
+// reload (SIGHUP), and STOPPING=1 on SIGTERM before a
 // clean exit. WATCHDOG_USEC is 400 ms here, so the test takes a few seconds.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -125,13 +126,27 @@ test('READY=1 after start, STATUS= lines, watchdog pings from the loop, STOPPING
     const resumedFrom = pings(messages).length
     await waitFor('pings after SIGCONT', () => pings(messages).length >= resumedFrom + 2, ferry, 5000)
 
+    // A reload (SIGHUP) is framed by RELOADING=1 with the monotonic time, as systemd 253 wants, and READY=1.
+    const reloadFrom = messages.length
+    process.kill(ferry.pid, 'SIGHUP')
+    await waitFor('READY=1 after the reload', () => messages.slice(reloadFrom).some((m) => m.message === 'READY=1'), ferry, 10000)
+    const reloading = messages.slice(reloadFrom).filter((m) => m.message.startsWith('RELOADING=1'))
+    assert.equal(reloading.length, 1, JSON.stringify(messages.slice(reloadFrom)))
+    assert.match(reloading[0].message, /^RELOADING=1\nMONOTONIC_USEC=\d+$/)
+    const monotonicUs = Number(reloading[0].message.split('=').pop())
+    assert.ok(Math.abs(monotonicUs / 1000 - reloading[0].t) < 1000, 'MONOTONIC_USEC is CLOCK_MONOTONIC now')
+    assert.ok(
+      messages.indexOf(reloading[0]) < messages.findLastIndex((m) => m.message === 'READY=1'),
+      'READY=1 comes after RELOADING=1',
+    )
+
     const stopped = await stopFerry(ferry)
     assert.equal(stopped.code, 0, ferryOutputForHumans(ferry))
     await waitFor('STOPPING=1', () => messages.some((m) => m.message === 'STOPPING=1'), { exitStatus: null }, 2000)
     const ready = messages.findIndex((m) => m.message === 'READY=1')
     const stopping = messages.findIndex((m) => m.message === 'STOPPING=1')
     assert.ok(ready < stopping)
-    assert.equal(messages.filter((m) => m.message === 'READY=1').length, 1)
+    assert.equal(messages.filter((m) => m.message === 'READY=1').length, 2) // at start and after the reload
   } finally {
     if (ferry && ferry.exitStatus === null) {
       process.kill(ferry.pid, 'SIGCONT')
