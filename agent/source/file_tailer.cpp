@@ -425,9 +425,10 @@ bool FileTailer::GrewSinceRead(File& file) {
   // while the writer goes on (the memory budget spent, or the flow busy with another file's backlog), so a
   // file at that size is not known to be at its end: a file renamed out of the globs and declared drained
   // there would be closed short, losing every line appended since. Look again before acting on it; one
-  // that has changed is left to the read pass (which, while the budget is spent, resumes when it has room).
+  // that has grown is left to the read pass (which, while the budget is spent, resumes when it has room).
+  // Only growth: a shorter file (a copy still filling, a truncation) is the read pass's to judge, as before.
   struct stat st {};
-  if (::fstat(file.fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) == file.offset) return false;
+  if (::fstat(file.fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) <= file.offset) return false;
   file.size = static_cast<std::uint64_t>(st.st_size);
   SchedulePass();
   return true;
