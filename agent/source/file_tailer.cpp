@@ -420,6 +420,20 @@ void FileTailer::SchedulePass() {
       0, 0);
 }
 
+bool FileTailer::GrewSinceRead(File& file) {
+  // file.size is what the last read's fstat saw, and "quiet" is the time since that read. Reading pauses
+  // while the writer goes on (the memory budget spent, or the flow busy with another file's backlog), so a
+  // file at that size is not known to be at its end: a file renamed out of the globs and declared drained
+  // there would be closed short, losing every line appended since. Look again before acting on it; one
+  // that has grown is left to the read pass (which, while the budget is spent, resumes when it has room).
+  // Only growth: a shorter file (a copy still filling, a truncation) is the read pass's to judge, as before.
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) <= file.offset) return false;
+  file.size = static_cast<std::uint64_t>(st.st_size);
+  SchedulePass();
+  return true;
+}
+
 void FileTailer::Tick() {
   // With no file open (held copies are open too) there is nothing to flush, drain or close: thousands of
   // idle files cost nothing here.
@@ -443,16 +457,23 @@ void FileTailer::Tick() {
     }
     if (f.fd < 0 || f.offset < f.size) continue;
     std::uint64_t quiet = now - f.changed_at;
-    if (!f.carry.empty() || framer_.HasPendingRecord(f.framer)) {
+    const bool pending = !f.carry.empty() || framer_.HasPendingRecord(f.framer);
+    bool due = false;
+    if (pending) {
       auto timeout =
           framer_.HasPendingRecord(f.framer) ? options_.multiline_timeout : options_.partial_line_timeout;
-      if (quiet >= static_cast<std::uint64_t>(timeout.count()) || f.gone) Flush(f);
-      continue;
+      due = quiet >= static_cast<std::uint64_t>(timeout.count()) || f.gone;
+    } else if (f.gone) {
+      due = now - f.gone_at >= kDrainQuietMs && quiet >= kDrainQuietMs;
+    } else {
+      due = quiet >= static_cast<std::uint64_t>(options_.close_inactive.count()) || !waiting_.empty();
     }
-    if (f.gone && now - f.gone_at >= kDrainQuietMs && quiet >= kDrainQuietMs) {
+    if (!due || GrewSinceRead(f)) continue;
+    if (pending) {
+      Flush(f);
+    } else if (f.gone) {
       done.push_back(key);
-    } else if (!f.gone &&
-               (quiet >= static_cast<std::uint64_t>(options_.close_inactive.count()) || !waiting_.empty())) {
+    } else {
       CloseDescriptor(f);
     }
   }

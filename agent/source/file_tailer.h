@@ -176,6 +176,8 @@ class FileTailer : public Source {
   // Tells a batch read from file where and when it was read: the path, the wall time, the file's identity.
   void Label(File& file, Batch& batch) const;
   void Tick();
+  // Whether the open file has grown past its read offset at a fresh fstat; if so, a read pass is due.
+  bool GrewSinceRead(File& file);
   void CloseDescriptor(File& file);
   // Files that leave (tailer_retention.cpp). Forget stops following a file; it stays in the checkpoint as
   // Retained until acknowledged, unless content_gone (or it has no link left).

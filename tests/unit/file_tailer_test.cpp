@@ -170,6 +170,34 @@ TEST_CASE("Under a tight memory budget every file takes its turn, not only the f
   CHECK(from_b() < static_cast<std::ptrdiff_t>(h.sink.records.size()));
 }
 
+TEST_CASE(
+    "A file renamed out of the globs while reading is paused is drained to its end, not to the size last "
+    "read",
+    "[tailer][rotation][budget]") {
+  // The live file is read to its size, then grows while the memory budget is spent (reading paused), and is
+  // renamed out of the glob. Past the drain's quiet time it must still be read to its end: the size its
+  // last read saw is not where it ends.
+  TempDir tmp;
+  fs::path live = tmp.path / "app.log";
+  Append(live, 1, 100);
+  // Room for one read: the first one's batch, held unacknowledged, leaves no room for the next.
+  Harness h(tmp.path, {live.string()}, /*checkpoints=*/false, /*memory_limit=*/4096);
+  h.options.read_chunk_bytes = 4096;
+  h.sink.ack = false;
+  h.Start();
+  REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 100; }));
+  Append(live, 101, 200);
+  fs::rename(live, tmp.path / "app.log.1");
+  h.RunFor(1600);  // past the drain's quiet time (1 s since it went and since its last read)
+  CHECK(h.sink.records.size() == 100);  // still paused
+  h.sink.ack = true;
+  h.AckHeld();  // room again: reading resumes
+  REQUIRE(h.RunUntil([&] { return h.sink.records.size() >= 200; }, 3000));
+  CHECK(h.sink.records == Lines(1, 200));
+  // Then it is drained and closed.
+  CHECK(h.RunUntil([&] { return h.tailer->known_files() == 0; }, 5000));
+}
+
 TEST_CASE("truncation in place: the file is read again from 0", "[tailer][rotation]") {
   TempDir tmp;
   fs::path live = tmp.path / "app.log";
