@@ -88,8 +88,9 @@ Result<ReloadAnswer> DescribeReloadAnswer(std::string_view json) {
   const std::string_view result = StringOf(doc, "result");
   if (result.empty()) return Error(ErrorCode::kProtocol, "the answer has no result");
   ReloadAnswer out;
-  const auto errors = doc.FindMember("errors");
-  const bool any_errors = errors != doc.MemberEnd() && errors->value.IsArray() && !errors->value.Empty();
+  // HasMember and operator[] rather than FindMember: clang's C++20 rules find rapidjson's iterators' != ambiguous.
+  const rapidjson::Value* errors = doc.HasMember("errors") ? &doc["errors"] : nullptr;
+  const bool any_errors = errors != nullptr && errors->IsArray() && !errors->Empty();
   out.ok = result == "applied" && !any_errors;
   const std::string_view file = StringOf(doc, "config");
   if (result == "applied") {
@@ -101,13 +102,12 @@ Result<ReloadAnswer> DescribeReloadAnswer(std::string_view json) {
                            file.empty() ? "" : ": ", file);
   }
   if (any_errors) {
-    for (const auto& e : errors->value.GetArray()) {
+    for (const auto& e : errors->GetArray()) {
       if (e.IsString()) out.text += fmt::format("  error: {}\n", e.GetString());
     }
   }
-  const auto flows = doc.FindMember("flows");
-  if (flows != doc.MemberEnd() && flows->value.IsArray()) {
-    for (const auto& f : flows->value.GetArray()) {
+  if (doc.HasMember("flows") && doc["flows"].IsArray()) {
+    for (const auto& f : doc["flows"].GetArray()) {
       out.text += fmt::format("  flow {}: {}", StringOf(f, "name"), StringOf(f, "change"));
       if (std::string_view why = StringOf(f, "why"); !why.empty()) out.text += fmt::format(" ({})", why);
       if (f.IsObject() && f.HasMember("undelivered") && f["undelivered"].IsUint64())
