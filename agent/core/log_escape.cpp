@@ -14,8 +14,8 @@ bool ShownAsEscape(std::uint32_t cp) {
          (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-// The length of the valid UTF-8 sequence at text[i] (2..4) and its code point, or 0 when the bytes there
-// are not one (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+}  // namespace
+
 std::size_t DecodeUtf8(std::string_view text, std::size_t i, std::uint32_t& cp) {
   const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(text[i + k]); };
   const std::uint8_t lead = byte(0);
@@ -38,8 +38,6 @@ std::size_t DecodeUtf8(std::string_view text, std::size_t i, std::uint32_t& cp) 
   if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
   return length;
 }
-
-}  // namespace
 
 bool NeedsLogEscape(std::string_view text, Backslashes backslashes) {
   const bool escape_backslash = backslashes == Backslashes::kEscape;

@@ -4,6 +4,9 @@
 // with this (ops/log_sink.h); `ferry check` escapes what it prints the same way.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+
 #include <string>
 #include <string_view>
 
@@ -12,6 +15,10 @@ namespace ferry {
 // Whether a backslash is escaped too. In the log it is, so that "\n" in a value cannot pass for an escaped
 // line break; in text printed for a person (`ferry check`'s errors, which quote regexes), it is kept.
 enum class Backslashes { kEscape, kKeep };
+
+// The length of the valid UTF-8 sequence at text[i] (2..4) and its code point, or 0 when the bytes there
+// are not one (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). Also the JSON log's.
+std::size_t DecodeUtf8(std::string_view text, std::size_t i, std::uint32_t& cp);
 
 // Whether EscapeLogText would change text; false for plain printable ASCII (without a backslash, unless
 // kept), which is what nearly every message is, so those are written without a copy.

@@ -14,31 +14,6 @@
 namespace ferry {
 namespace {
 
-// The length of the valid UTF-8 sequence at s[i] (2..4), or 0 (RFC 3629: no overlong forms, surrogates,
-// or code points above U+10FFFF).
-std::size_t Utf8Length(std::string_view s, std::size_t i, std::uint32_t& cp) {
-  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(s[i + k]); };
-  const std::uint8_t lead = byte(0);
-  std::size_t length = 0;
-  std::uint32_t min = 0;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2, cp = lead & 0x1fu, min = 0x80;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3, cp = lead & 0x0fu, min = 0x800;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4, cp = lead & 0x07u, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + length > s.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(k) & 0xc0u) != 0x80u) return 0;
-    cp = (cp << 6) | (byte(k) & 0x3fu);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return length;
-}
-
 std::string_view LevelName(spdlog::level::level_enum level) {
   switch (level) {
     case spdlog::level::trace:
@@ -119,7 +94,7 @@ std::string JsonEscape(std::string_view s) {
       continue;
     }
     std::uint32_t cp = 0;
-    const std::size_t length = Utf8Length(s, i, cp);
+    const std::size_t length = DecodeUtf8(s, i, cp);
     if (length == 0) {
       out += "\\ufffd";
       ++i;
