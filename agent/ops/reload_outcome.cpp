@@ -88,7 +88,8 @@ Result<ReloadAnswer> DescribeReloadAnswer(std::string_view json) {
   const std::string_view result = StringOf(doc, "result");
   if (result.empty()) return Error(ErrorCode::kProtocol, "the answer has no result");
   ReloadAnswer out;
-  // HasMember and operator[] rather than FindMember: clang's C++20 rules find rapidjson's iterators' != ambiguous.
+  // HasMember and operator[] rather than FindMember: clang's C++20 rules find rapidjson's iterators' !=
+  // ambiguous.
   const rapidjson::Value* errors = doc.HasMember("errors") ? &doc["errors"] : nullptr;
   const bool any_errors = errors != nullptr && errors->IsArray() && !errors->Empty();
   out.ok = result == "applied" && !any_errors;

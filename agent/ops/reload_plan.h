@@ -35,8 +35,8 @@ struct ReloadPlan {
   std::vector<FlowPlan> flows;  // every flow of either config, in name order
   bool log_level_changed = false;
   bool memory_limit_changed = false;
-  bool aws_changed = false;     // new AWS access is built and resolved; every flow restarts on it
-  bool shared_changed = false;  // spool, retry or checkpoint_interval: every flow restarts
+  bool aws_changed = false;         // new AWS access is built and resolved; every flow restarts on it
+  bool shared_changed = false;      // spool, retry or checkpoint_interval: every flow restarts
   bool metrics_changed = false;     // the endpoint closes and opens again where the new config says
   bool log_format_changed = false;  // not applied: the log keeps its format until ferry restarts
 
