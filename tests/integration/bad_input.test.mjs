@@ -9,18 +9,16 @@
 // permission bits apply to it.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, execFile } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 
 import { startKinesalite } from './lib/kinesalite.mjs'
 import { makeClient, createStream, readAll } from './lib/kinesis.mjs'
-import { ferryBinary, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
+import { ferryStatus, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
 import { generateLines, fileContents, compareRecords, describeMismatch } from './lib/lines.mjs'
 
-const run = promisify(execFile)
 const STREAM = 'ferry-bad-input'
 const BIG = 50 * 1024 * 1024
 const MiB = 1024 * 1024
@@ -28,8 +26,7 @@ const PIECE = MiB - 16 // the largest Kinesis record with ferry's 16-byte partit
 const PIECES = Math.ceil(BIG / PIECE)
 
 async function status(stateDir) {
-  const { stdout } = await run(ferryBinary(), ['status', '--state-dir', stateDir, '--json'])
-  return JSON.parse(stdout)
+  return ferryStatus(stateDir)
 }
 
 // Polls `ferry status` until predicate(report) holds; on a timeout the last report is in the message.
@@ -150,7 +147,7 @@ test('bad input of every kind: defined outcomes, counters, and every good line d
     assert.equal(bigStatus.lines, PIECES + 1)
 
     // The human report names the files.
-    const { stdout: human } = await run(ferryBinary(), ['status', '--state-dir', stateDir])
+    const human = await ferryStatus(stateDir, { json: false })
     assert.match(human, /good\.log/)
     assert.match(human, /flow e2e/)
 

@@ -9,21 +9,18 @@
 // bytes). Both `ferry status --json` and the text report's billing line are checked.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 
 import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis'
 
 import { startKinesalite } from './lib/kinesalite.mjs'
 import { makeClient, createStream, listShards, userRecords, waitForRecords } from './lib/kinesis.mjs'
-import { ferryBinary, yamlQuote, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
+import { ferryStatus, yamlQuote, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
 import { startFirehoseEndpoint } from './lib/firehose_endpoint.mjs'
 import { generateLines, fileContents, compareRecords, describeMismatch } from './lib/lines.mjs'
 
-const run = promisify(execFile)
 const EDGE_LINES = [5119, 5120, 5121, 25599, 25600, 25601, 51200, 51201, 70000]
 const LINES = 8000
 
@@ -47,8 +44,7 @@ function tempDir() {
 async function countersWhenSent(stateDir, count, ferry) {
   const deadline = Date.now() + 60000
   for (;;) {
-    const { stdout } = await run(ferryBinary(), ['status', '--state-dir', stateDir, '--json'])
-    const counters = JSON.parse(stdout).flows[0].counters
+    const counters = (await ferryStatus(stateDir)).flows[0].counters
     if (counters.records_sent >= count) return counters
     if (Date.now() > deadline) assert.fail(`ferry counted ${counters.records_sent} of ${count}\n${ferryOutputForHumans(ferry)}`)
     await new Promise((r) => setTimeout(r, 100))
@@ -56,8 +52,7 @@ async function countersWhenSent(stateDir, count, ferry) {
 }
 
 async function statusText(stateDir) {
-  const { stdout } = await run(ferryBinary(), ['status', '--state-dir', stateDir])
-  return stdout
+  return ferryStatus(stateDir, { json: false })
 }
 
 // Every Kinesis record of the stream as stored, not taken apart.

@@ -12,17 +12,14 @@
 // aws.request_timeout is 1 or 2 s, so each test takes seconds.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 
-import { ferryBinary, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
+import { ferryStatus, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
 import { fileContents, compareRecords, describeMismatch } from './lib/lines.mjs'
 import { startPutRecordsEndpoint } from './lib/put_records_endpoint.mjs'
 
-const run = promisify(execFile)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const temps = []
@@ -61,8 +58,7 @@ function setup(endpoint, requestTimeout) {
 }
 
 async function recordsRead(stateDir) {
-  const { stdout } = await run(ferryBinary(), ['status', '--state-dir', stateDir, '--json'])
-  return JSON.parse(stdout).flows[0].counters.records_read
+  return (await ferryStatus(stateDir)).flows[0].counters.records_read
 }
 
 async function startAndWrite(t, ep, setupResult, written) {

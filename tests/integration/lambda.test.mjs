@@ -14,19 +14,17 @@
 // Run: FERRY_BIN=/path/to/build/ferry node --test tests/integration/lambda.test.mjs
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 
-import { ferryBinary, yamlQuote, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
+import { ferryBinary, ferryStatus, yamlQuote, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
 import { startFirehoseEndpoint } from './lib/firehose_endpoint.mjs'
 import { startKinesalite } from './lib/kinesalite.mjs'
 import { makeClient, createStream, readAll, waitForRecords } from './lib/kinesis.mjs'
 
-const run = promisify(execFile)
 const HANDLERS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lambda')
 const CREDENTIALS = { accessKeyId: 'AKIDLAMBDATEST', secretAccessKey: 'lambda-test-secret' }
 const REGION = 'eu-west-1'
@@ -62,7 +60,7 @@ function lambdaYaml(command, options = {}) {
 }
 
 async function status(stateDir) {
-  return JSON.parse((await run(ferryBinary(), ['status', '--state-dir', stateDir, '--json'])).stdout)
+  return ferryStatus(stateDir)
 }
 const lambdaOf = (report, flow) => report.flows.find((f) => f.name === flow).plugins.find((p) => p.name === 'lambda')
 

@@ -17,7 +17,7 @@ import { promisify } from 'node:util'
 
 import { startKinesalite } from './lib/kinesalite.mjs'
 import { makeClient, createStream, readAll, waitForRecords } from './lib/kinesis.mjs'
-import { ferryBinary, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
+import { ferryBinary, ferryStatus, writeConfig, startFerry, stopFerry, ferryOutputForHumans } from './lib/ferry.mjs'
 import { generateLines, fileContents, compareRecords, describeMismatch } from './lib/lines.mjs'
 
 const run = promisify(execFile)
@@ -88,8 +88,7 @@ const flowSeries = (name, flow, dest, extra = '') =>
   `${name}{flow="${flow}"${dest ? `,destination="${dest}"` : ''}${extra}}`
 
 async function statusOf(stateDir) {
-  const { stdout } = await run(ferryBinary(), ['status', '--state-dir', stateDir, '--json'])
-  return JSON.parse(stdout)
+  return ferryStatus(stateDir)
 }
 
 // A running ferry with metrics on a free port, shipping `logPath` to a 2-shard stream.

@@ -6,7 +6,7 @@
 //
 //   const child = startFerry(configPath)     // a ChildProcess plus .output / .exited / .exitStatus
 //   const { code, signal, stderr } = await stopFerry(child)
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
 
 const OUTPUT_KEEP = 4 * 1024 * 1024 // keep at most the last 4 MiB of each of ferry's stdout and stderr
@@ -156,4 +156,22 @@ export function ferryOutputForHumans(child, maxChars = 20000) {
   let text = `--- ferry stderr ---\n${tail(child.output.stderr)}`
   if (child.output.stdout) text += `\n--- ferry stdout ---\n${tail(child.output.stdout)}`
   return text
+}
+
+// `ferry status --state-dir stateDir` (with --json: the parsed report). A ferry just started opens its
+// status socket only once its config is checked and its flows set up, so while `status` says no ferry is
+// running this asks again, for up to waitMs; any other failure is thrown at once.
+export async function ferryStatus(stateDir, { json = true, waitMs = 30000 } = {}) {
+  const args = ['status', '--state-dir', stateDir, ...(json ? ['--json'] : [])]
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    const got = await new Promise((resolve) =>
+      execFile(ferryBinary(), args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ err, stdout, stderr })),
+    )
+    if (!got.err) return json ? JSON.parse(got.stdout) : got.stdout
+    if (!/no ferry is running/.test(got.stderr) || Date.now() > deadline) {
+      throw new Error(`ferry ${args.join(' ')} failed (${got.err.code ?? got.err.signal}): ${got.stderr}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
 }
