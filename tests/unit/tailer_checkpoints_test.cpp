@@ -123,7 +123,10 @@ TEST_CASE("At most one durable write per checkpoint_interval, however much is ac
   INFO("writes " << c.checkpoint_writes << ", durable " << c.checkpoint_syncs << " in " << elapsed_ms
                  << " ms");
   CHECK(c.checkpoint_syncs - syncs_before <= static_cast<std::uint64_t>(elapsed_ms / 200 + 1));
-  CHECK(c.checkpoint_writes - c.checkpoint_syncs >= 10);  // the recent writes carried the rest
+  // The recent writes carried the rest. How many there are depends on the machine: they are paced to a
+  // share of a core, so a loaded machine's slower writes are spaced further apart (8 were seen in a
+  // second on a loaded CI machine, 40 on a quiet one).
+  CHECK(c.checkpoint_writes - c.checkpoint_syncs >= 3);
 }
 
 TEST_CASE("Recent writes of a big set are paced to a small share of a core", "[tailer][checkpoint]") {
