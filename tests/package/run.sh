@@ -99,8 +99,31 @@ snapshot() {  # what the package may touch, but dpkg's and apt's own records and
 if dpkg-query -W -f='${Status}' ferry 2>/dev/null | grep -qv 'not-installed'; then dpkg --purge ferry >/dev/null; fi
 if getent passwd ferry >/dev/null; then deluser --quiet --system ferry >/dev/null; fi
 if getent group ferry >/dev/null; then delgroup --quiet --system ferry >/dev/null; fi
+# The maintainer scripts act on systemd only when it runs (/run/systemd/system). They see it running, and
+# find stand-ins for systemctl and deb-systemd-invoke first in PATH that record what they were asked, so
+# the test checks when the service would start and never starts it. Triggers of other packages (man-db's
+# index: ~10 s each time) wait until the end (--no-triggers), then run once.
+fakebin=$(mktemp -d)
+for c in systemctl deb-systemd-invoke; do
+  printf '#!/bin/sh\necho "%s $*" >>%s/calls\n' "$c" "$fakebin" >"$fakebin/$c"
+  chmod 755 "$fakebin/$c"
+done
+made_run_dir=
+if [[ ! -d /run/systemd/system ]]; then
+  mkdir -p /run/systemd/system
+  made_run_dir=yes
+fi
+cleanup() {
+  rm -rf "$fakebin"
+  if [[ -n $made_run_dir ]]; then rmdir /run/systemd/system /run/systemd 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+calls() { cat "$fakebin/calls" 2>/dev/null; : >"$fakebin/calls"; }
 snapshot >"$out/before.txt"
-dpkg -i "$deb" >"$out/dpkg-i.log" 2>&1 || { cat "$out/dpkg-i.log"; fail "dpkg -i"; }
+PATH=$fakebin:$PATH dpkg --no-triggers -i "$deb" >"$out/dpkg-i.log" 2>&1 || { cat "$out/dpkg-i.log"; fail "dpkg -i"; }
+echo "systemd, asked by dpkg -i: $(calls | tr '\n' ';')" | tee "$out/calls-install.txt"
+grep -q 'deb-systemd-invoke' "$out/calls-install.txt" && fail "dpkg -i started ferry with the shipped config"
+grep -q 'not started' "$out/dpkg-i.log" || fail "dpkg -i did not say why ferry was not started"
 set +e
 check=$(/usr/bin/ferry check -c /etc/ferry/ferry.yaml 2>&1)
 rc=$?
@@ -115,12 +138,23 @@ sed '/^# flows:/,$ s/^# \{0,1\}//' /etc/ferry/ferry.yaml >"$edited/ferry.yaml"
 chmod 644 "$edited/ferry.yaml"
 runuser -u ferry -- /usr/bin/ferry check -c "$edited/ferry.yaml" >/dev/null ||
   fail "installed ferry check, as the ferry user, on the shipped config with its flow uncommented"
+# A reinstall (the upgrade path) with a config ferry accepts restarts the service.
+cp /etc/ferry/ferry.yaml "$edited/shipped.yaml"
+cp "$edited/ferry.yaml" /etc/ferry/ferry.yaml
+PATH=$fakebin:$PATH dpkg --no-triggers -i "$deb" >"$out/dpkg-i-again.log" 2>&1 || { cat "$out/dpkg-i-again.log"; fail "dpkg -i again"; }
+echo "systemd, asked by dpkg -i again (config with a flow): $(calls | tr '\n' ';')" | tee "$out/calls-upgrade.txt"
+grep -q 'deb-systemd-invoke restart ferry.service' "$out/calls-upgrade.txt" ||
+  fail "dpkg -i over an installed ferry with a valid config did not restart it"
+cp "$edited/shipped.yaml" /etc/ferry/ferry.yaml
 rm -rf "$edited"
 [[ $(getent passwd ferry | cut -d: -f6,7) == /var/lib/ferry:/usr/sbin/nologin ]] ||
   fail "ferry user: home and shell: $(getent passwd ferry)"
 id -nG ferry | tr ' ' '\n' | grep -qx adm || fail "ferry is not in adm: $(id -nG ferry)"
 [[ $(stat -c '%U:%G %a' /var/lib/ferry) == 'ferry:ferry 750' ]] || fail "/var/lib/ferry: $(stat -c '%U:%G %a' /var/lib/ferry)"
-[[ -L /etc/systemd/system/multi-user.target.wants/ferry.service ]] || fail "ferry.service not enabled"
+# deb-systemd-helper enables with `systemctl preset --preset-mode=enable-only` when systemd runs, and makes
+# the links itself when it does not.
+[[ -L /etc/systemd/system/multi-user.target.wants/ferry.service ]] ||
+  grep -q 'systemctl .*preset ferry.service' "$out/calls-install.txt" || fail "ferry.service not enabled"
 dpkg-query -W -f='${Conffiles}\n' ferry | grep -q '/etc/ferry/ferry.yaml' || fail "dpkg has no conffile"
 man -w ferry.yaml >/dev/null 2>&1 || [[ ! -x /usr/bin/man ]] || fail "man ferry.yaml(5) not found"
 
@@ -132,7 +166,9 @@ if [[ -s $out/verify.txt ]]; then cat "$out/verify.txt"; fail "systemd-analyze v
 
 note "dpkg -r"
 echo "# edited" >>/etc/ferry/ferry.yaml
-dpkg -r ferry >"$out/dpkg-r.log" 2>&1 || { cat "$out/dpkg-r.log"; fail "dpkg -r"; }
+PATH=$fakebin:$PATH dpkg --no-triggers -r ferry >"$out/dpkg-r.log" 2>&1 || { cat "$out/dpkg-r.log"; fail "dpkg -r"; }
+echo "systemd, asked by dpkg -r: $(calls | tr '\n' ';')" | tee "$out/calls-remove.txt"
+grep -q 'deb-systemd-invoke stop ferry.service' "$out/calls-remove.txt" || fail "dpkg -r did not stop ferry"
 [[ ! -e /usr/bin/ferry && ! -e /usr/lib/systemd/system/ferry.service ]] || fail "dpkg -r left the program or the unit"
 grep -q '^# edited$' /etc/ferry/ferry.yaml || fail "dpkg -r did not keep the edited conffile"
 [[ -d /var/lib/ferry ]] || fail "dpkg -r removed /var/lib/ferry (only purge should)"
@@ -142,7 +178,8 @@ echo "left by dpkg -r:"
 comm -13 "$out/before.txt" "$out/after-remove.txt" | sed 's/^/  /'
 
 note "dpkg --purge"
-dpkg --purge ferry >"$out/dpkg-purge.log" 2>&1 || { cat "$out/dpkg-purge.log"; fail "dpkg --purge"; }
+PATH=$fakebin:$PATH dpkg --no-triggers --purge ferry >"$out/dpkg-purge.log" 2>&1 || { cat "$out/dpkg-purge.log"; fail "dpkg --purge"; }
+dpkg --triggers-only --pending >/dev/null
 snapshot >"$out/after-purge.txt"
 if ! diff "$out/before.txt" "$out/after-purge.txt" >"$out/left.txt"; then
   cat "$out/left.txt"
