@@ -97,8 +97,8 @@ snapshot() {  # what the package may touch, but dpkg's and apt's own records and
     grep -v -e '^/var/lib/dpkg' -e '^/var/lib/apt' -e '^/var/log/' -e '^/var/cache' | sort
 }
 if dpkg-query -W -f='${Status}' ferry 2>/dev/null | grep -qv 'not-installed'; then dpkg --purge ferry >/dev/null; fi
-if getent passwd ferry >/dev/null; then deluser --quiet --system ferry >/dev/null; fi
-if getent group ferry >/dev/null; then delgroup --quiet --system ferry >/dev/null; fi
+if getent passwd ferry >/dev/null; then deluser --quiet --system ferry >/dev/null 2>&1; fi
+if getent group ferry >/dev/null; then delgroup --quiet --system ferry >/dev/null 2>&1; fi
 # The maintainer scripts act on systemd only when it runs (/run/systemd/system). They see it running, and
 # find stand-ins for systemctl and deb-systemd-invoke first in PATH that record what they were asked, so
 # the test checks when the service would start and never starts it. Triggers of other packages (man-db's
