@@ -73,6 +73,15 @@ cmake --build build -j "$cores"
 stage "test: unit + integration, optimised (ctest -j $test_jobs)"
 tests build -j "$test_jobs" -LE reliability
 
+# The .deb and .rpm from this build (nothing recompiled): contents, lintian, rpmlint, the unit's
+# systemd-analyze verify and security score, then dpkg -i, the installed ferry check, dpkg -r and --purge on
+# this machine (tests/package/run.sh). A failure is recorded like a test stage's.
+stage "package: .deb and .rpm from the optimised build"
+if ! bash tests/package/run.sh build; then
+  failures=$((failures + 1))
+  end_stage FAILED
+fi
+
 # They measure ferry under load: one at a time (RUN_SERIAL), nothing else running. CI runs each rotation
 # scenario for 18 s instead of 30 (9 rotations at 20,000 lines/s instead of 14; the restarts still fall on a
 # rotation and between two) and the endpoint outage for 40 s instead of 120 (still 3 rotations and several
