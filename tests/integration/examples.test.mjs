@@ -1,6 +1,6 @@
 // examples.test.mjs — every file in conf/examples passes `ferry check`, so a copied example starts; a new
 // example is checked by being there. An agent.json also converts (`check --convert`), and its conversion
-// passes `check` too.
+// passes `check` too. So does each config of the EXAMPLES section of man/ferry.yaml.5 (its .nf blocks).
 // Hermetic: no AWS_* variable, shared file or metadata service of the host is used; AWS_REGION is set so
 // that an example without aws.region still has its standard endpoints checked, as on an EC2 host, rather
 // than depending on the machine. `check` does not ask for credentials and the examples' log files need not
@@ -64,3 +64,21 @@ for (const file of files.filter((f) => f.endsWith('.json'))) {
     assertValid(ferry(['check', '-c', converted, '--state-dir', state]), converted)
   })
 }
+
+// The .nf ... .fi blocks of the page's EXAMPLES section, with troff's escapes read back.
+function manExamples() {
+  const page = fs.readFileSync(path.join(EXAMPLES, '../../man/ferry.yaml.5'), 'utf8')
+  const section = page.slice(page.indexOf('\n.SH EXAMPLES\n'), page.indexOf('\n.SH SEE ALSO\n'))
+  const blocks = [...section.matchAll(/\n\.nf\n([\s\S]*?)\n\.fi\n/g)].map((m) => m[1])
+  return blocks.map((b) => b.replace(/\\-/g, '-').replace(/\\\(aq/g, "'").replace(/\\e/g, '\\') + '\n')
+}
+
+test('each config of EXAMPLES in man/ferry.yaml.5 passes ferry check', () => {
+  const blocks = manExamples()
+  assert.ok(blocks.length >= 2, 'man/ferry.yaml.5 has no EXAMPLES blocks (.nf ... .fi)')
+  blocks.forEach((text, i) => {
+    const file = path.join(state, `man-example-${i + 1}.yaml`)
+    fs.writeFileSync(file, text)
+    assertValid(ferry(['check', '-c', file, '--state-dir', state]), `${file}:\n${text}`)
+  })
+})
