@@ -27,6 +27,7 @@ packages=(
   python3                # ferry-lambda-python and the lambda tests' transformation functions
   bsdutils               # `script`: ferry send's progress line drawn in a pseudo-terminal
   tmux                   # ferry top: its integration test reads the screen of a tmux pane
+  groff-base             # groff -man -ww -z: the man pages render without a warning
 )
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
