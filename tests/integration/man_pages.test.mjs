@@ -3,6 +3,7 @@
 // (printed on a bad argument); the page must give each subcommand a SYNOPSIS line, a COMMANDS entry and an
 // EXIT STATUS entry, and each flag must be in its subcommand's SYNOPSIS and the term of a COMMANDS or OPTIONS
 // entry. The other way round, a subcommand or flag the SYNOPSIS names that the binary does not is stale.
+// Every environment variable the agent's sources name (a string literal like "AWS_REGION") is in ENVIRONMENT.
 // (The keys of ferry.yaml(5) are compared in the unit tests, tests/unit/man_page_keys_test.cpp.)
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,7 +14,8 @@ import { fileURLToPath } from 'node:url'
 
 import { ferryBinary } from './lib/ferry.mjs'
 
-const MAN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../man')
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const MAN_DIR = path.join(ROOT, 'man')
 
 function ferry(args) {
   const r = spawnSync(ferryBinary(), args, { encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -134,4 +136,30 @@ test('groff renders both man pages without a warning', () => {
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stderr, '', `${page}: groff warns`)
   }
+})
+
+// The variables ferry reads: the string literals of agent/ that look like one. "AWS_ENDPOINT_URL_" is the
+// prefix of the per-service names, so a name counts as documented when a documented name starts with it.
+function variablesRead() {
+  const names = new Set()
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name)
+      if (entry.isDirectory()) walk(file)
+      else if (/\.(cpp|h)$/.test(entry.name))
+        for (const m of fs.readFileSync(file, 'utf8').matchAll(/"(AWS_[A-Z_]+|(?:HTTPS?|ALL|NO)_PROXY|(?:https?|all|no)_proxy|NOTIFY_SOCKET|WATCHDOG_[A-Z]+)"/g))
+          names.add(m[1])
+    }
+  }
+  walk(path.join(ROOT, 'agent'))
+  return names
+}
+
+test('ferry.1 ENVIRONMENT names every variable the agent reads', () => {
+  const env = sections(fs.readFileSync(path.join(MAN_DIR, 'ferry.1'), 'utf8')).get('ENVIRONMENT').map(plain).join(' ')
+  const documented = new Set(env.match(/\b[A-Za-z]+_[A-Za-z_]+\b/g))
+  const read = variablesRead()
+  assert.ok(read.has('AWS_REGION') && read.size > 10, `the sources' variables were not found: ${[...read]}`)
+  const missing = [...read].filter((v) => ![...documented].some((d) => d === v || d.toUpperCase() === v.toUpperCase() || (v.endsWith('_') && d.startsWith(v))))
+  assert.deepEqual(missing, [])
 })
