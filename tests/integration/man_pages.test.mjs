@@ -147,7 +147,7 @@ function variablesRead() {
       const file = path.join(dir, entry.name)
       if (entry.isDirectory()) walk(file)
       else if (/\.(cpp|h)$/.test(entry.name))
-        for (const m of fs.readFileSync(file, 'utf8').matchAll(/"(AWS_[A-Z_]+|(?:HTTPS?|ALL|NO)_PROXY|(?:https?|all|no)_proxy|NOTIFY_SOCKET|WATCHDOG_[A-Z]+)"/g))
+        for (const m of fs.readFileSync(file, 'utf8').matchAll(/"(AWS_[A-Z0-9_]+|(?:HTTPS?|ALL|NO)_PROXY|(?:https?|all|no)_proxy|NOTIFY_SOCKET|WATCHDOG_[A-Z]+)"/g))
           names.add(m[1])
     }
   }
@@ -157,7 +157,7 @@ function variablesRead() {
 
 test('ferry.1 ENVIRONMENT names every variable the agent reads', () => {
   const env = sections(fs.readFileSync(path.join(MAN_DIR, 'ferry.1'), 'utf8')).get('ENVIRONMENT').map(plain).join(' ')
-  const documented = new Set(env.match(/\b[A-Za-z]+_[A-Za-z_]+\b/g))
+  const documented = new Set(env.match(/\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b/g))
   const read = variablesRead()
   assert.ok(read.has('AWS_REGION') && read.size > 10, `the sources' variables were not found: ${[...read]}`)
   const missing = [...read].filter((v) => ![...documented].some((d) => d === v || d.toUpperCase() === v.toUpperCase() || (v.endsWith('_') && d.startsWith(v))))
