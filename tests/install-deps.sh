@@ -29,6 +29,7 @@ packages=(
   tmux                   # ferry top: its integration test reads the screen of a tmux pane
   rpm lintian rpmlint    # tests/package: rpmbuild for CPack's .rpm, and the packages' linters
   adduser                # the .deb's maintainer scripts create the ferry user
+  groff-base             # groff -man -ww -z: the man pages render without a warning
 )
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
