@@ -100,13 +100,13 @@ TEST_CASE("copytruncate: the copy continues from the read offset, the original r
     Append(live, 101, 130);
     std::string copy_tmp = (tmp.path / ".hidden-copy").string();
     fs::copy_file(live, copy_tmp);
-    ::truncate(live.c_str(), 0);
+    REQUIRE(::truncate(live.c_str(), 0) == 0);
     Append(live, 131, 150);
     REQUIRE(h.RunUntil([&] { return h.tailer->counters().truncations == 1; }));
     fs::rename(copy_tmp, tmp.path / "app.log.1");
   }
   if (h.tailer->counters().truncations == 0) {
-    ::truncate(live.c_str(), 0);
+    REQUIRE(::truncate(live.c_str(), 0) == 0);
     Append(live, 131, 150);
   }
   REQUIRE(h.RunUntil([&] { return h.sink.records.size() >= 150; }));
@@ -137,7 +137,7 @@ TEST_CASE("copytruncate with every rotated name taken: the new copy is found at 
   fs::remove(logs / "app.log.2");
   fs::rename(logs / "app.log.1", logs / "app.log.2");
   fs::copy_file(live, logs / "app.log.1");
-  ::truncate(live.c_str(), 0);
+  REQUIRE(::truncate(live.c_str(), 0) == 0);
   Append(live, 151, 160);
   REQUIRE(h.RunUntil([&] { return h.sink.records.size() >= 162; }, 3000));
   auto counts = Counts(h.sink.records);
@@ -205,7 +205,7 @@ TEST_CASE("truncation in place: the file is read again from 0", "[tailer][rotati
   Harness h(tmp.path, {live.string()});
   h.Start();
   REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 100; }));
-  ::truncate(live.c_str(), 0);
+  REQUIRE(::truncate(live.c_str(), 0) == 0);
   Append(live, 101, 110);
   REQUIRE(h.RunUntil([&] { return h.sink.records.size() == 110; }));
   CHECK(h.sink.records == Lines(1, 110));
