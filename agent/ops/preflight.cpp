@@ -23,6 +23,7 @@
 #include "agent/core/errno_text.h"
 #include "agent/ops/status_server.h"
 #include "agent/pipeline/flow_builder.h"
+#include "plugins/chain_warnings.h"
 
 namespace ferry {
 namespace {
@@ -241,6 +242,7 @@ PreflightReport Preflight(const config::Config& config, const Environment& env) 
   for (const auto& flow : config.flows) {
     auto plugins = MakePluginStages(flow, PluginContext{nullptr, clock, env.hostname(), *quiet, &env,
                                                         config.aws.region, ConfiguredAccount(config)});
+    for (auto& line : plugins::ChainWarnings(flow.plugins)) report.warnings.push_back(std::move(line));
     if (!plugins) {
       for (auto& line : Lines(plugins.error().message())) report.errors.push_back(std::move(line));
     }

@@ -41,7 +41,7 @@ std::string ErrorCounts(const std::map<std::string, std::uint64_t>& errors) {
 }  // namespace
 
 std::uint64_t SendFigures::records_unsent() const {
-  const std::uint64_t done = records_acked + records_dropped + records_dead_lettered;
+  const std::uint64_t done = records_acked + records_dropped + records_dead_lettered + records_failed_plugins;
   return records_read > done ? records_read - done : 0;
 }
 
@@ -66,8 +66,8 @@ std::string HumanCount(double count) {
 int SendExitStatus(const SendOutcome& outcome) {
   if (outcome.signal != 0) return 128 + outcome.signal;
   const SendFigures& f = outcome.figures;
-  if (f.records_dead_lettered > 0 || f.records_unsent() > 0 || outcome.gave_up ||
-      !outcome.input_errors.empty())
+  if (f.records_dead_lettered > 0 || f.records_failed_plugins > 0 || f.records_unsent() > 0 ||
+      outcome.gave_up || !outcome.input_errors.empty())
     return 1;
   return 0;
 }
@@ -80,18 +80,20 @@ std::string FormatSendSummary(const SendOutcome& outcome) {
                   Plural(outcome.inputs.size(), "input", "inputs"), f.records_acked, outcome.destination);
   if (f.records_dropped > 0) out += fmt::format(", {} dropped by plugins", f.records_dropped);
   out += fmt::format(" in {:.1f} s\n", f.elapsed_s);
-  if (f.records_dead_lettered > 0) {
-    const std::uint64_t to_file =
-        f.records_dead_lettered - std::min(f.records_dead_lettered, outcome.dead_letters_to_stderr);
-    if (to_file > 0) {
-      out += fmt::format("ferry send: {} refused for good, written to {}\n",
-                         Plural(to_file, "record", "records"), outcome.dead_letter_path);
+  // Both kinds of dead letter share the file (and standard error when it cannot be written).
+  const std::uint64_t dead = f.records_dead_lettered + f.records_failed_plugins;
+  if (dead > 0) {
+    const std::string_view why = f.records_failed_plugins == 0  ? "refused for good"
+                                 : f.records_dead_lettered == 0 ? "failed a plugin"
+                                                                : "refused for good or failed a plugin";
+    const std::uint64_t to_stderr = std::min(dead, outcome.dead_letters_to_stderr);
+    if (dead > to_stderr) {
+      out += fmt::format("ferry send: {} {}, written to {}\n", Plural(dead - to_stderr, "record", "records"),
+                         why, outcome.dead_letter_path);
     }
-    if (outcome.dead_letters_to_stderr > 0) {
-      out += fmt::format(
-          "ferry send: {} refused for good, written to standard error ({} could not be "
-          "written)\n",
-          Plural(outcome.dead_letters_to_stderr, "record", "records"), outcome.dead_letter_path);
+    if (to_stderr > 0) {
+      out += fmt::format("ferry send: {} {}, written to standard error ({} could not be written)\n",
+                         Plural(to_stderr, "record", "records"), why, outcome.dead_letter_path);
     }
   }
   for (const auto& error : outcome.input_errors) out += fmt::format("ferry send: {}\n", error);

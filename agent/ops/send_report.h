@@ -19,14 +19,15 @@ struct SendFigures {
   std::uint64_t records_acked = 0;    // stored by the endpoint (user records)
   std::uint64_t bytes_acked = 0;      // input bytes behind every record done with (acknowledged, dropped
                                       // or dead-lettered), decompressed
-  std::uint64_t records_dropped = 0;  // by the flow's plugins (their dead letters among them)
-  std::uint64_t records_dead_lettered = 0;  // refused for good by the endpoint
-  std::uint64_t input_bytes_read = 0;       // as stored (compressed inputs: compressed bytes)
-  std::uint64_t input_bytes_total = 0;      // the inputs' sizes, when every one is a regular file
+  std::uint64_t records_dropped = 0;  // dropped by the flow's plugins, as their options say
+  std::uint64_t records_dead_lettered = 0;   // refused for good by the endpoint
+  std::uint64_t records_failed_plugins = 0;  // failed a plugin, or too long after them: dead letters
+  std::uint64_t input_bytes_read = 0;        // as stored (compressed inputs: compressed bytes)
+  std::uint64_t input_bytes_total = 0;       // the inputs' sizes, when every one is a regular file
   bool sizes_known = false;
   double elapsed_s = 0;
 
-  // Records read that are neither acknowledged, dropped nor dead-lettered.
+  // Records read that are neither acknowledged, dropped nor dead-lettered (by the endpoint or a plugin).
   std::uint64_t records_unsent() const;
 };
 

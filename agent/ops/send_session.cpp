@@ -129,7 +129,8 @@ void SendSession::OnInputEnd() {
 void SendSession::OnTick() {
   if (!flow_ || closing_) return;
   const SendFigures f = Figures();
-  const std::uint64_t done = f.bytes_acked + f.records_acked + f.records_dropped + f.records_dead_lettered;
+  const std::uint64_t done = f.bytes_acked + f.records_acked + f.records_dropped + f.records_dead_lettered +
+                             f.records_failed_plugins;
   const std::uint64_t now = uv_now(&loop_);
   if (done != done_mark_) {
     done_mark_ = done;
@@ -225,7 +226,8 @@ SendFigures SendSession::Figures() const {
   const std::vector<NamedCounter> counters = flow_->Counters();
   f.records_acked = CounterOf(counters, "records_sent");
   f.records_dead_lettered = CounterOf(counters, "records_dead_lettered");
-  f.records_dropped = flow_->plugins().dropped();
+  f.records_failed_plugins = flow_->plugins().dead_lettered();
+  f.records_dropped = flow_->plugins().dropped() - f.records_failed_plugins;
   f.sizes_known = sizes_known_;
   for (const TailedFileStatus& in : flow_->Files()) {
     f.bytes_acked += in.committed;

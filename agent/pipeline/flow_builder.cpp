@@ -211,8 +211,8 @@ Result<Flow::Parts> BuildStreamFlow(const config::FlowOptions& options, const Bu
                                                         std::move(spec.on_source)});
   parts.source = [held](const SourceContext& s) -> std::unique_ptr<Source> {
     auto source =
-        std::make_unique<StreamSource>(s.loop, s.log, std::move(held->options), std::move(held->inputs),
-                                       std::move(held->framer), s.budget, s.sink);
+        std::make_unique<StreamSource>(s.loop, s.log, s.clock, std::move(held->options),
+                                       std::move(held->inputs), std::move(held->framer), s.budget, s.sink);
     if (held->on_source) held->on_source(*source);
     return source;
   };

@@ -31,7 +31,13 @@ void PluginChain::Add(PluginStage stage) {
 
 std::uint64_t PluginChain::dropped() const {
   std::uint64_t n = 0;
-  for (const auto& s : stages_) n += s->counters.dropped + s->counters.dead_lettered;
+  for (const auto& s : stages_) n += s->counters.dropped;
+  return n + dead_lettered();
+}
+
+std::uint64_t PluginChain::dead_lettered() const {
+  std::uint64_t n = 0;
+  for (const auto& s : stages_) n += s->counters.dead_lettered;
   return n + counters_.oversize_dead_lettered;
 }
 

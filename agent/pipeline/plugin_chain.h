@@ -88,6 +88,8 @@ class PluginChain : public BatchSink {
   const ChainCounters& counters() const { return counters_; }
   // Records acknowledged by the chain (dropped, or dead-lettered), over every stage.
   std::uint64_t dropped() const;
+  // Of those, the dead letters: failed with on_error: dead_letter, or too long for the output.
+  std::uint64_t dead_lettered() const;
   // Batches inside the chain.
   std::size_t in_flight() const { return in_flight_; }
 

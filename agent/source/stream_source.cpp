@@ -13,6 +13,7 @@
 
 #include "agent/core/errno_text.h"
 #include "agent/core/uv_handle.h"
+#include "agent/source/file_identity.h"
 
 namespace ferry {
 namespace {
@@ -31,7 +32,8 @@ struct StreamSource::Input {
   std::uint64_t framed = 0;    // the end of the last batch made: every byte before it was framed
   std::string pending;         // input bytes read, not yet decompressed (from pending_at)
   std::size_t pending_at = 0;
-  std::string carry;  // decompressed bytes of an unfinished record
+  std::string carry;                          // decompressed bytes of an unfinished record
+  std::shared_ptr<const std::string> origin;  // the name, shared by the input's batches
   FramerState framer;
   std::unique_ptr<Decompressor> decompressor;  // made once the first bytes tell the format
   bool more_output = false;                    // the decompressor filled its output: it may hold more
@@ -77,16 +79,22 @@ Result<std::vector<StreamInput>> OpenStreamInputs(const std::vector<std::string>
     }
     in.regular = S_ISREG(st.st_mode);
     in.size = in.regular ? static_cast<std::uint64_t>(st.st_size) : 0;
+    if (in.regular) {
+      char start[kFileIdentityStartBytes];
+      const ssize_t n = ::pread(in.fd, start, sizeof start, 0);
+      in.file_id = FileIdentity(st.st_dev, st.st_ino, {start, n > 0 ? static_cast<std::size_t>(n) : 0});
+    }
     inputs.push_back(std::move(in));
   }
   return inputs;
 }
 
-StreamSource::StreamSource(uv_loop_t* loop, spdlog::logger& log, StreamSourceOptions options,
-                           std::vector<StreamInput> inputs, RecordFramer framer, MemoryBudget& budget,
-                           BatchSink& sink)
+StreamSource::StreamSource(uv_loop_t* loop, spdlog::logger& log, const Clock& clock,
+                           StreamSourceOptions options, std::vector<StreamInput> inputs, RecordFramer framer,
+                           MemoryBudget& budget, BatchSink& sink)
     : loop_(loop),
       log_(log),
+      clock_(clock),
       options_(std::move(options)),
       framer_(std::move(framer)),
       budget_(budget),
@@ -284,8 +292,7 @@ bool StreamSource::Drain(Input& in) {
       return false;
     }
     const std::size_t carried = in.carry.size();
-    BatchRef batch(new Batch(in.id, in.produced - carried, this, kSmallBlockBytes, &budget_));
-    batch->set_origin(std::make_shared<const std::string>(in.file.name));
+    BatchRef batch = NewBatch(in, in.produced - carried);
     char* buf = batch->arena().Allocate(carried + chunk);
     std::memcpy(buf, in.carry.data(), carried);
     auto step =
@@ -315,6 +322,15 @@ bool StreamSource::Drain(Input& in) {
   return true;
 }
 
+BatchRef StreamSource::NewBatch(Input& in, std::uint64_t start_offset) {
+  BatchRef batch(new Batch(in.id, start_offset, this, kSmallBlockBytes, &budget_));
+  if (!in.origin) in.origin = std::make_shared<const std::string>(in.file.name);
+  batch->set_origin(in.origin);
+  batch->set_read_time_ms(clock_.UnixMilliseconds());
+  batch->set_file_id(in.file.file_id);
+  return batch;
+}
+
 void StreamSource::Finish(Input& in) {
   if (in.done) return;
   if (in.decompressor != nullptr) {
@@ -326,8 +342,7 @@ void StreamSource::Finish(Input& in) {
   }
   // The last line needs no newline: the input is over.
   if (!in.carry.empty() || framer_.HasPendingRecord(in.framer)) {
-    BatchRef batch(new Batch(in.id, in.produced - in.carry.size(), this, kSmallBlockBytes, &budget_));
-    batch->set_origin(std::make_shared<const std::string>(in.file.name));
+    BatchRef batch = NewBatch(in, in.produced - in.carry.size());
     std::string_view data = batch->arena().Copy(in.carry);
     FramingCounters framing;
     framer_.Flush(data, batch->start_offset(), in.framer, batch->records(), framing);

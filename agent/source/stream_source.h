@@ -27,6 +27,7 @@
 
 #include "agent/checkpoint/watermark.h"
 #include "agent/core/batch_sink.h"
+#include "agent/core/clock.h"
 #include "agent/core/memory_budget.h"
 #include "agent/source/decompressor.h"
 #include "agent/source/record_framer.h"
@@ -41,6 +42,9 @@ struct StreamInput {
   int fd = -1;       // owned by the source once built
   bool regular = false;
   std::uint64_t size = 0;  // regular files: the size at open; else 0 (unknown)
+  // Regular files: FileIdentity, as the tailer gives the same file, so a record sent again by hand has the
+  // record_id the daemon gave it. Else 0: a pipe's offsets restart every run, so its records get no id.
+  std::uint64_t file_id = 0;
 };
 
 // Opens each path ("-" is standard input, which may be named once). Errors name the path and the reason:
@@ -64,7 +68,7 @@ struct StreamCounters {
 
 class StreamSource : public Source, private AckSink {
  public:
-  StreamSource(uv_loop_t* loop, spdlog::logger& log, StreamSourceOptions options,
+  StreamSource(uv_loop_t* loop, spdlog::logger& log, const Clock& clock, StreamSourceOptions options,
                std::vector<StreamInput> inputs, RecordFramer framer, MemoryBudget& budget, BatchSink& sink);
   ~StreamSource() override;
   StreamSource(const StreamSource&) = delete;
@@ -105,8 +109,12 @@ class StreamSource : public Source, private AckSink {
   void Next();
   void HandleClosed();
 
+  // A batch of input in: its origin, read time and file identity.
+  BatchRef NewBatch(Input& in, std::uint64_t start_offset);
+
   uv_loop_t* loop_;
   spdlog::logger& log_;
+  const Clock& clock_;
   StreamSourceOptions options_;
   RecordFramer framer_;
   MemoryBudget& budget_;

@@ -9,6 +9,7 @@
 #include "agent/checkpoint/fingerprint.h"
 #include "agent/core/errno_text.h"
 #include "agent/core/log_fields.h"
+#include "agent/source/file_identity.h"
 #include "agent/source/file_tailer.h"
 
 #include <algorithm>
@@ -25,18 +26,7 @@ std::shared_ptr<const std::string> FileTailer::Origin(File& file) {
 void FileTailer::Label(File& file, Batch& batch) const {
   batch.set_origin(Origin(file));
   batch.set_read_time_ms(clock_.UnixMilliseconds());
-  // The identity must be the same when a crash makes the file be read again, and differ for new content
-  // in the same inode (copytruncate): (device, inode) and the file's first line, at most 64 bytes, which
-  // stays as it is until the file is truncated. Not the fingerprint: it grows with a young file.
-  std::string_view first(file.prefix);
-  const std::size_t newline = first.find('\n');
-  first = first.substr(
-      0, std::min<std::size_t>(newline == std::string_view::npos ? first.size() : newline + 1, 64));
-  char key[sizeof(dev_t) + sizeof(ino_t) + 64];
-  std::memcpy(key, &file.key.first, sizeof(dev_t));
-  std::memcpy(key + sizeof(dev_t), &file.key.second, sizeof(ino_t));
-  std::memcpy(key + sizeof(dev_t) + sizeof(ino_t), first.data(), first.size());
-  batch.set_file_id(Sha256Prefix64({key, sizeof(dev_t) + sizeof(ino_t) + first.size()}));
+  batch.set_file_id(FileIdentity(file.key.first, file.key.second, file.prefix));
 }
 
 void FileTailer::ReadPass() {

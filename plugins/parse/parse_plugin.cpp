@@ -131,6 +131,17 @@ Error Invalid(std::string message) {
 
 }  // namespace
 
+std::vector<std::string> ParseFieldNames(const ParseOptions& options) {
+  if (!options.custom_field_names.empty()) return options.custom_field_names;
+  if (!options.field_names.empty()) return options.field_names;
+  if (options.format != ParseFormat::kRegex) return FormatNames(options.format);
+  std::vector<std::string> names;
+  if (options.match_regex) {
+    for (const auto& entry : options.match_regex->CapturingGroupNames()) names.push_back(entry.second);
+  }
+  return names;
+}
+
 Result<std::unique_ptr<Plugin>> MakeParsePlugin(const ParseOptions& options, const PluginEnv& /*env*/) {
   const ParseFormat format = options.format;
   const std::string format_word = config::WordFor(ParseFormatWords(), format);
@@ -142,19 +153,14 @@ Result<std::unique_ptr<Plugin>> MakeParsePlugin(const ParseOptions& options, con
   if (!options.field_names.empty() && !options.custom_field_names.empty())
     return Invalid("give field_names or custom_field_names, not both");
 
-  std::vector<std::string> names = !options.custom_field_names.empty() ? options.custom_field_names
-                                   : !options.field_names.empty()      ? options.field_names
-                                                                       : FormatNames(format);
+  std::vector<std::string> names = ParseFieldNames(options);
   std::vector<int> groups;
   if (format == ParseFormat::kRegex) {
     if (!options.match_regex)
       return Invalid("format regex needs match_pattern, with named groups (?P<name>...)");
     if (options.custom_field_names.empty()) {
-      // The named groups in order; unnamed groups only group.
-      for (const auto& [group, name] : options.match_regex->CapturingGroupNames()) {
-        groups.push_back(group);
-        names.push_back(name);
-      }
+      // The named groups in order (ParseFieldNames gave their names); unnamed groups only group.
+      for (const auto& entry : options.match_regex->CapturingGroupNames()) groups.push_back(entry.first);
       if (names.empty())
         return Invalid(
             "match_pattern of format regex has no named group (?P<name>...) to name a field (or "

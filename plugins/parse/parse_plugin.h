@@ -10,6 +10,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "agent/core/result.h"
 #include "agent/pipeline/plugin.h"
@@ -21,5 +23,9 @@ namespace ferry::plugins {
 // Fails on options that contradict each other (a csv without field names, as many custom_field_names as
 // the format has not, match_pattern with fewer groups than names...), naming the keys.
 Result<std::unique_ptr<Plugin>> MakeParsePlugin(const ParseOptions& options, const PluginEnv& env);
+
+// The keys of the JSON object each parsed line becomes, in order: custom_field_names or field_names when
+// given, else the format's names (a regex's named groups).
+std::vector<std::string> ParseFieldNames(const ParseOptions& options);
 
 }  // namespace ferry::plugins

@@ -17,6 +17,19 @@ bool IsSchemeChar(char c) {
          c == '-';
 }
 
+// Whether text[begin] starts the password of scheme://user:password@host: the colon before it ends a user
+// that "://" begins (url_password's own left context).
+bool StartsUrlPassword(std::string_view text, std::size_t begin) {
+  if (begin == 0 || text[begin - 1] != ':') return false;
+  std::size_t user = begin - 1;
+  while (user > 0) {
+    char c = text[user - 1];
+    if (IsUrlEnd(c) || c == '/' || c == ':' || c == '?' || c == '#' || c == '@') break;
+    --user;
+  }
+  return user >= 3 && text.substr(user - 3, 3) == "://";
+}
+
 }  // namespace
 
 RE2::Options RedactRegexOptions() {
@@ -143,6 +156,9 @@ void Matcher::FindPattern(std::size_t index, std::string_view text, std::vector<
     std::size_t length = value.size();
     bool valid = PassesCheck(p.check, std::string_view(value.data(), value.size()), length);
     if (valid && p.keep_in_urls && InsideUrl(text, begin, begin + length)) valid = false;
+    // "pw@db.example" in postgres://app:pw@db.example is a password and a host, not an address: taking it
+    // as one would take the host with the password.
+    if (valid && p.not_url_password && StartsUrlPassword(text, begin)) valid = false;
     if (valid) spans.push_back({begin, begin + length, index});
     // A library pattern's right-hand context may be the next secret's left-hand context.
     std::size_t next = p.library ? begin + (valid ? length : value.size()) : match_end;

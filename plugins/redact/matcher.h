@@ -36,8 +36,10 @@ struct MatcherPattern {
   std::string regex;
   int group = kWholeMatch;  // kFirstGroupTaken, kWholeMatch or a group's number
   Check check = Check::kNone;
-  bool library = false;         // its regex has context bytes around the secret (see pattern_library.h)
-  bool keep_in_urls = false;    // a match inside a URL (scheme://...) is left alone
+  bool library = false;       // its regex has context bytes around the secret (see pattern_library.h)
+  bool keep_in_urls = false;  // a match inside a URL (scheme://...) is left alone
+  bool not_url_password =
+      false;                    // a match that starts at the password of scheme://user:password@ is not this
   Needs needs = kNeedsNothing;  // what a record must contain for it to match (prefilter.h)
 };
 

@@ -38,7 +38,8 @@ std::vector<LibraryPattern> Build() {
                "^A-Za-z0-9\\-])",
                Check::kNone, kNeedsAt | kNeedsDot,
                "an address local@domain.tld (the top-level domain 2 or more letters); leaves user@localhost, "
-               "name@1.2.3 (npm versions: no letters in the last label), @handles"});
+               "name@1.2.3 (npm versions: no letters in the last label), @handles, and the password and host "
+               "of scheme://user:password@host (url_password takes the password)"});
   p.push_back({"ipv4", "(?:^|[^0-9A-Za-z.])(" + Ipv4() + ")" + std::string(kAfterNumber), Check::kNone,
                kNeedsDot | kNeedsDigit,
                "four dotted octets 0-255 without leading zeros; leaves longer dotted numbers (1.2.3.4.5), "

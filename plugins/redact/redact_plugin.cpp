@@ -132,6 +132,7 @@ Result<std::unique_ptr<Plugin>> MakeRedactPlugin(const redact::RedactOptions& op
       p.library = true;
       p.needs = lib->needs;
       p.keep_in_urls = entry.name == "email" && options.emails_in_urls == redact::UrlEmails::kKeep;
+      p.not_url_password = entry.name == "email";
     } else {
       p.regex = entry.regex;
       p.group = entry.group;

@@ -183,15 +183,15 @@ std::vector<Case> Cases() {
       {"parse-apache-combined", "- parse: { format: apache_combined }", false, 0},
       {"json-waf-mask", R"(- json: { mask: ['httpRequest.headers[name=="Cookie"].value'] })", true, 0},
       {"add-json",
-       "- add: { fields: { host: '${hostname}', file: '${file}' }, timestamp: time, record_id: id }", true,
-       0},
+       "- add: { fields: { hostname: '${hostname}', file: '${file}' }, timestamp: time, record_id: id }",
+       true, 0},
       {"singleline", "- singleline", false, 0},
       {"sample", "- sample: { rate: 10 }", false, 0},
       {"throttle", "- throttle: { rate: 100000000 }", false, 0},
       {"chain", R"(- grep: { exclude: 'GET /health' }
 - redact: { patterns: [email, credit_card, aws_access_key_id], replace: '[REDACTED]' }
 - parse: { format: apache_combined }
-- add: { fields: { host: '${hostname}', file: '${file}' }, timestamp: time, record_id: id })",
+- add: { fields: { hostname: '${hostname}', file: '${file}' }, timestamp: time, record_id: id })",
        false, 1000},
   };
 }

@@ -48,7 +48,7 @@ const SCENARIOS = {
 const PLUGIN_CHAINS = {
   example: {
     yaml: "[{grep: {exclude: 'GET /health'}}, {redact: {patterns: [email, credit_card, aws_access_key_id], replace: '[REDACTED]'}}, " +
-      "{parse: {format: apache_combined}}, {add: {fields: {host: '${hostname}', file: '${file}'}, timestamp: time, record_id: id}}]",
+      "{parse: {format: apache_combined}}, {add: {fields: {hostname: '${hostname}', file: '${file}'}, timestamp: time, record_id: id}}]",
     dropped: (line) => line.includes('"GET /health '),
   },
   // A Firehose transformation function that returns every record unchanged (tests/lambda/), behind each

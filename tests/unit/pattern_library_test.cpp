@@ -39,8 +39,12 @@ TEST_CASE("email takes addresses and leaves handles, hosts and versions", "[reda
                    {"to=A.B@EXAMPLE.COM, cc=c@d.io.", "to=X, cc=X."},
                    {"mailto:someone@example.net", "mailto:X"},
                    {"a@b.example;c@d.example", "X;X"}});
-  Survive("email", {"user@localhost", "npm i lodash@4.17.21", "@handle and @other", "a@b", "x @ y.com",
-                    "foo@-", "@@@.com"});
+  Survive("email",
+          {"user@localhost", "npm i lodash@4.17.21", "@handle and @other", "a@b", "x @ y.com", "foo@-",
+           "@@@.com", "postgres://app:s3cr3t@db.example.com:5432/app", "ftp://:pw@h.example"});
+  // Only the password position of a URL is passed over: an address after a colon elsewhere is taken.
+  Expect("email", {{"to:a@b.example", "to:X"},
+                   {"https://x.example/?to=me:a@b.example", "https://x.example/?to=me:X"}});
 }
 
 TEST_CASE("email inside URLs is taken by default and left with emails_in_urls: keep", "[redact]") {

@@ -1,7 +1,8 @@
 // Tests of a flow's `plugins:` list (agent/config/plugin_fields): entries parsed by each plugin's own table
 // with errors located down to the option, on_error on every plugin, unknown plugins named with the known
 // ones, the effective config printed back, every plugin key in `ferry check --keys`, and the plugin
-// section of man/ferry.yaml.5 equal to what the tables say (FERRY_UPDATE_MAN=1 rewrites it).
+// section of man/ferry.yaml.5 equal to what the tables say (FERRY_UPDATE_MAN=1 rewrites it), and the
+// warnings about plugins taken together (plugins/chain_warnings.h).
 #include "agent/config/plugin_fields.h"
 
 #include <catch2/catch.hpp>
@@ -13,6 +14,7 @@
 
 #include "agent/config/config.h"
 #include "plugins/builtin_plugins.h"
+#include "plugins/chain_warnings.h"
 
 namespace ferry::config {
 namespace {
@@ -82,6 +84,49 @@ TEST_CASE("Plugin entries that cannot be read say where and why", "[plugins][con
   const std::string both = ErrorsOf(FlowWith("      - grep: { exlude: x }\n      - nope\n"));
   CHECK(both.find("plugins[0].grep.exlude") != std::string::npos);
   CHECK(both.find("plugins[1]: unknown plugin 'nope'") != std::string::npos);
+}
+
+TEST_CASE("add naming a field that parse gives every record is warned about, with where",
+          "[plugins][config]") {
+  auto warnings = [](const std::string& plugins) {
+    auto parsed = ParseConfig(FlowWith(plugins), "ferry.yaml");
+    REQUIRE(parsed.ok());
+    return plugins::ChainWarnings(parsed->flows[0].plugins);
+  };
+  // The issue's own chain: apache_combined's host is the client; ${hostname} under that name never lands.
+  auto found = warnings(
+      "      - grep: { exclude: 'GET /health' }\n"
+      "      - parse: { format: apache_combined }\n"
+      "      - redact: { patterns: [email] }\n"
+      "      - add: { fields: { host: '${hostname}', file: '${file}' }, timestamp: time, record_id: bytes "
+      "}\n");
+  REQUIRE(found.size() == 2);
+  CHECK(found[0] ==
+        "ferry.yaml:9:9: flows[0].plugins[3].add.fields.host: flows[0].plugins[1].parse already gives every "
+        "record a field 'host', so add keeps the record's value and never adds this one (if_present: keep); "
+        "give this field another name");
+  CHECK(
+      found[1].find("flows[0].plugins[3].add.record_id: flows[0].plugins[1].parse already gives every record "
+                    "a field 'bytes'") != std::string::npos);
+  // Two adds of one name; if_present: fail fails every record.
+  found = warnings(
+      "      - parse: { format: csv, field_names: [a, b] }\n"
+      "      - add: { fields: { c: x } }\n"
+      "      - add: { fields: { c: y }, if_present: fail }\n");
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].find("plugins[2].add.fields.c:") != std::string::npos);
+  CHECK(found[0].find("add fails every record it parsed (if_present: fail)") != std::string::npos);
+  // Names that do not meet, no parse before add, or a plugin between them that may rename: no warning.
+  CHECK(warnings("      - parse: { format: syslog_rfc3164 }\n"
+                 "      - add: { fields: { shipper: '${hostname}' } }\n")
+            .empty());
+  CHECK(warnings("      - add: { fields: { host: '${hostname}' } }\n"
+                 "      - parse: { format: apache_combined }\n")
+            .empty());
+  CHECK(warnings("      - parse: { format: apache_combined }\n"
+                 "      - json: { rename: { host: client } }\n"
+                 "      - add: { fields: { host: '${hostname}' } }\n")
+            .empty());
 }
 
 TEST_CASE("ferry check --keys lists every plugin and each of its options", "[plugins][config]") {

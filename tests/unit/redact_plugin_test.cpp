@@ -153,7 +153,10 @@ TEST_CASE("overlapping secrets are merged so that no byte of either survives", "
         "Authorization: Bearer X");
   PluginHarness urls("redact", "{ patterns: [email, url_password], replace: X }");
   REQUIRE(urls.ok());
-  CHECK(urls.One("https://me:pw@host.example/") == "https://me:X/");
+  // A URL's password is not an address: the host after it stays.
+  CHECK(urls.One("https://me:pw@host.example/") == "https://me:X@host.example/");
+  CHECK(urls.One("postgres://app:s3cr3t@db.example.com:5432/app mail ops@example.com") ==
+        "postgres://app:X@db.example.com:5432/app mail X");
 }
 
 TEST_CASE("binary records and invalid UTF-8 are searched as bytes and never fail", "[redact]") {

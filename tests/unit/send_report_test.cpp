@@ -86,6 +86,31 @@ TEST_CASE("ferry send's summary says what was refused, where it went, and what w
         "ferry send: b.log: sent up to byte 90000 of the 103000 read\n");
 }
 
+TEST_CASE("ferry send's summary counts a plugin's dead letters apart from its drops, and they exit 1",
+          "[send]") {
+  SendOutcome o = AllSent();
+  o.figures.records_acked = 990;
+  o.figures.records_dropped = 7;
+  o.figures.records_failed_plugins = 3;
+  CHECK(FormatSendSummary(o) ==
+        "ferry send: 1000 records (203.0 kB) read from 2 inputs; 990 acknowledged by Kinesis stream 'web', "
+        "7 dropped by plugins in 1.2 s\n"
+        "ferry send: 3 records failed a plugin, written to ./ferry-send-dead-letters.jsonl\n");
+  CHECK(SendExitStatus(o) == 1);
+  o.figures.records_failed_plugins = 0;
+  o.figures.records_dropped = 10;
+  CHECK(SendExitStatus(o) == 0);  // drops are what the plugins were told to do
+  o.figures.records_dropped = 7;
+  o.figures.records_failed_plugins = 1;
+  o.figures.records_acked = 990;
+  o.figures.records_dead_lettered = 2;
+  o.dead_letters_to_stderr = 1;
+  CHECK(FormatSendSummary(o).find("ferry send: 2 records refused for good or failed a plugin, written to "
+                                  "./ferry-send-dead-letters.jsonl\n"
+                                  "ferry send: 1 record refused for good or failed a plugin, written to "
+                                  "standard error") != std::string::npos);
+}
+
 TEST_CASE("ferry send's summary after retries ran out names --max-retry-time and unread inputs", "[send]") {
   SendOutcome o = AllSent();
   o.figures.records_read = 1;

@@ -1,11 +1,13 @@
 // Tests of StreamSource and Decompressor (agent/source): files and pipes read to their end and framed, the
 // last line sent without a newline, gzip (also several members) and zstd inputs read decompressed and told
 // by their first bytes, damaged or truncated compressed data ending the input with an error after the good
-// records, several inputs in order, reading paused while the memory budget is spent and resumed when
-// records are acknowledged, acknowledgement tracking, and the errors of opening inputs.
+// records, several inputs in order, each batch labelled with its input's identity and read time, reading
+// paused while the memory budget is spent and resumed when records are acknowledged, acknowledgement
+// tracking, and the errors of opening inputs.
 #include "agent/source/stream_source.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -18,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/source/file_identity.h"
 #include "tests/unit/file_text.h"
 #include "tests/unit/scratch_dir.h"
 
@@ -28,12 +31,22 @@ using testing::WriteFile;
 
 using testing::ScratchDir;
 
+// What a batch says of where its records came from.
+struct BatchLabel {
+  std::uint64_t file_id = 0;
+  std::int64_t read_time_ms = 0;
+  std::string origin;
+  bool operator==(const BatchLabel&) const = default;
+};
+
 struct HoldingSink : BatchSink {
   std::vector<std::string> records;
   std::vector<BatchRef> held;
+  std::vector<BatchLabel> labels;
   bool ack = true;
   void Accept(BatchRef batch) override {
     for (const auto& r : batch->records()) records.emplace_back(r.data);
+    labels.push_back({batch->file_id(), batch->read_time_ms(), std::string(batch->origin())});
     if (ack) {
       batch->Ack(batch->records().size());
     } else {
@@ -81,6 +94,12 @@ std::vector<std::string> LineList(int from, int to) {
   return out;
 }
 
+class TestClock : public Clock {
+ public:
+  std::int64_t UnixSeconds() const override { return 1733400000; }
+  std::int64_t UnixMilliseconds() const override { return 1733400000123; }
+};
+
 class Reader {
  public:
   explicit Reader(std::vector<StreamInput> inputs, std::size_t budget_bytes = 64 << 20,
@@ -92,7 +111,7 @@ class Reader {
     StreamSourceOptions options;
     options.flow = "send";
     options.read_chunk_bytes = chunk;
-    source_ = std::make_unique<StreamSource>(&loop_, log_, options, std::move(inputs),
+    source_ = std::make_unique<StreamSource>(&loop_, log_, clock_, options, std::move(inputs),
                                              *RecordFramer::Create(framing), budget_, sink);
     source_->set_on_end([this] { ended = true; });
   }
@@ -119,6 +138,7 @@ class Reader {
  private:
   uv_loop_t loop_{};
   spdlog::logger log_;
+  TestClock clock_;
   MemoryBudget budget_;
   std::unique_ptr<StreamSource> source_;
 };
@@ -217,6 +237,28 @@ TEST_CASE("StreamSource reads a pipe as its writer writes", "[stream_source]") {
   REQUIRE(r.ended);
   CHECK(r.sink.records == LineList(1, 50000));
   CHECK(r.source().Files()[0].path == "standard input");
+  // A pipe's offsets restart every run: its records have no file identity (add's record_id skips them).
+  REQUIRE_FALSE(r.sink.labels.empty());
+  CHECK(r.sink.labels.front() == BatchLabel{0, 1733400000123, "standard input"});
+}
+
+TEST_CASE("StreamSource labels a file's batches with the identity the tailer gives it and the read time",
+          "[stream_source]") {
+  ScratchDir dir;
+  const std::string first =
+      "2026-12-05T10:00:00Z first line of the log, longer than sixty-four bytes in all\n";
+  WriteFile(dir / "app.log", first + Lines(1, 20000));
+  struct stat st {};
+  REQUIRE(::stat((dir / "app.log").c_str(), &st) == 0);
+  // Both a `ferry send` of the file and the daemon's tailer name its records by (device, inode, its first
+  // line up to 64 bytes): a record sent again by hand gets the record_id the daemon gave it.
+  const BatchLabel expected{FileIdentity(st.st_dev, st.st_ino, first.substr(0, kFileIdentityStartBytes)),
+                            1733400000123, dir / "app.log"};
+  CHECK(expected.file_id != FileIdentity(st.st_dev, st.st_ino, "other first line\n"));
+  Reader r(Open({dir / "app.log"}), 64 << 20, 16 << 10);
+  r.Run();
+  REQUIRE(r.sink.labels.size() > 1);
+  for (const auto& label : r.sink.labels) CHECK(label == expected);
 }
 
 TEST_CASE("StreamSource pauses while the budget is spent and goes on as records are acknowledged",
