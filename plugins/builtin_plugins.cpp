@@ -35,7 +35,7 @@ const std::vector<const PluginKind*>& BuiltinPlugins() {
         &redact::RedactFields, &MakeRedactPlugin);
     static const BuiltinKind<JsonOptions> json(
         "json",
-        "parses each record as one JSON object; drops records by a condition (where, drop_where), "
+        "parses each record as one JSON object; drops records by a condition (where, keep_where), "
         "then keeps, drops, masks and renames fields by path; a record that is not one JSON object "
         "fails (on_error decides)",
         &JsonFields, &MakeJsonPlugin);

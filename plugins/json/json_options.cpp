@@ -15,7 +15,7 @@ config::Field<JsonOptions> FieldsOnly(config::Field<JsonOptions> field, Member m
     parse(n, p, out, ctx);
     for (const FieldPath& path : out.*member) {
       if (path.IsRoot()) {
-        ctx.Fail(n, p, "'@' is the whole record, not a field (to drop records, use where)");
+        ctx.Fail(n, p, "'@' is the whole record, not a field (to drop records, use where or keep_where)");
         return;
       }
     }
@@ -74,17 +74,18 @@ const std::vector<config::Field<JsonOptions>>& JsonFields() {
   static const std::vector<config::Field<JsonOptions>> fields = {
       FieldConditionField<JsonOptions>(
           "where", &JsonOptions::where,
-          "keeps only the records for which this condition holds and drops the others, e.g. `action != "
-          "\"ALLOW\"`. A condition compares fields with ==, !=, in [...], not in [...], tests `exists`, and "
-          "combines with and, or, not and parentheses; strings are quoted, i\"...\" ignores case, numbers "
-          "compare by their text; == and in hold if any value the path selects matches, != and not in if "
-          "none "
-          "does (so they hold for a missing field)"),
+          "drops the records for which this condition holds, e.g. `action == \"ALLOW\"` (WAF logs of a web "
+          "ACL whose default action allows). A condition compares fields with ==, !=, in [...], not in "
+          "[...], tests `exists`, and combines with and, or, not and parentheses; strings are quoted, "
+          "i\"...\" ignores case, numbers compare by their text; == and in hold if any value the path "
+          "selects matches, != and not in if none does (so they hold for a missing field)"),
+      FieldConditionField<JsonOptions>("drop_where", &JsonOptions::drop_where,
+                                       "the same as where (a record is dropped when either holds)"),
       FieldConditionField<JsonOptions>(
-          "drop_where", &JsonOptions::drop_where,
-          "drops the records for which this condition holds, e.g. `action == \"ALLOW\"` (the same as `where` "
-          "with the condition negated; with both, a record is kept when where holds and drop_where does "
-          "not)"),
+          "keep_where", &JsonOptions::keep_where,
+          "keeps only the records for which this condition holds and drops the others (SQL's WHERE), e.g. "
+          "`action in [\"BLOCK\", \"COUNT\"]`; with where too, a record is kept when keep_where holds and "
+          "where does not"),
       FieldsOnly(
           FieldPathListField<JsonOptions>(
               "keep", &JsonOptions::keep,

@@ -22,8 +22,9 @@ struct JsonRename {
 };
 
 struct JsonOptions {
-  FieldCondition where;         // records for which it does not hold are dropped (empty: all kept)
-  FieldCondition drop_where;    // records for which it holds are dropped (empty: none)
+  FieldCondition where;         // records for which it holds are dropped (empty: none)
+  FieldCondition drop_where;    // the same as where, by its longer name
+  FieldCondition keep_where;    // records for which it does not hold are dropped (empty: none)
   std::vector<FieldPath> keep;  // if any: only these fields (and the objects holding them) remain
   std::vector<FieldPath> drop;  // these fields are removed
   std::vector<FieldPath> mask;  // these fields' values become mask_with

@@ -1,6 +1,6 @@
 // JsonPlugin: the `json` built-in. Each record is parsed as one JSON object (plugins/fields/json_record.h),
-// then, in this order: `where` drops the record if it does not hold and
-// `drop_where` if it does; `keep` prunes to the chosen fields;
+// then, in this order: `where` (or `drop_where`) drops the record if it holds and `keep_where` if it does
+// not; `keep` prunes to the chosen fields;
 // `drop` removes fields; `mask` replaces values; `rename` renames members in place. A record nothing
 // changed goes on byte for byte (Keep); a changed one is written back compactly, member order kept
 // (Replace, into the batch's arena). A record that is not one JSON object fails with the parser's reason,
@@ -36,7 +36,9 @@ class JsonPlugin final : public Plugin {
       return;
     }
     rapidjson::Value& doc = json_.document();
-    if (!options_.where.Holds(doc) || (!options_.drop_where.empty() && options_.drop_where.Holds(doc))) {
+    if ((!options_.keep_where.empty() && !options_.keep_where.Holds(doc)) ||
+        (!options_.where.empty() && options_.where.Holds(doc)) ||
+        (!options_.drop_where.empty() && options_.drop_where.Holds(doc))) {
       work.Drop(i);
       return;
     }

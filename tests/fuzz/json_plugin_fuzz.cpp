@@ -1,11 +1,11 @@
 // Fuzz target: records through a configured `json` plugin, made from its YAML through the registry as a
-// flow would make it. The first byte picks the options (where, keep, drop, mask, rename on WAF-like
-// fields); the rest is a batch of records split at newlines, each copied into an allocation of its exact
-// size so AddressSanitizer sees any read past a record. Checks that every record gets a verdict; that what
-// is kept or written is one JSON object RapidJSON accepts (strings valid UTF-8); that a record the plugin
-// calls "not JSON" is one RapidJSON refuses too (unless it holds a NUL byte, which RapidJSON takes for the
-// end, or starts with a byte of a UTF-8 BOM, which RapidJSON skips); and that the plugin's output is a fixed
-// point: run again, it comes back unchanged. Single-threaded, like libFuzzer's driver.
+// flow would make it. The first byte picks the options (keep_where, where, keep, drop, mask, rename on
+// WAF-like fields); the rest is a batch of records split at newlines, each copied into an allocation of its
+// exact size so AddressSanitizer sees any read past a record. Checks that every record gets a verdict; that
+// what is kept or written is one JSON object RapidJSON accepts (strings valid UTF-8); that a record the
+// plugin calls "not JSON" is one RapidJSON refuses too (unless it holds a NUL byte, which RapidJSON takes for
+// the end, or starts with a byte of a UTF-8 BOM, which RapidJSON skips); and that the plugin's output is a
+// fixed point: run again, it comes back unchanged. Single-threaded, like libFuzzer's driver.
 #include <rapidjson/document.h>
 
 #include <cstddef>
@@ -32,8 +32,8 @@ using ferry::Verdict;
 
 constexpr const char* kOptions[] = {
     R"({ mask: 'httpRequest.headers[name in [i"cookie", i"authorization"]].value' })",
-    R"({ where: 'action != "ALLOW" and (a exists or not b in [1, "x", null])', drop: ['a[]', b.c],
-         drop_where: 'c == i"x" or d != 2' })",
+    R"({ keep_where: 'action != "ALLOW" and (a exists or not b in [1, "x", null])', drop: ['a[]', b.c],
+         where: 'c == i"x" or d != 2' })",
     R"({ keep: [action, 'httpRequest.headers[name == "Host"]', 'a[0]'] })",
     R"({ rename: { httpRequest.clientIp: ip, 'a[].x': y } })",
     R"({ mask: ['@.a', '"k.k"'], drop: 'h[@ == i"z"]', mask_with: "\u00e9" })",

@@ -1,5 +1,5 @@
-// Tests of the `json` plugin (plugins/json/), made from YAML through the registry: where, keep, drop,
-// mask and rename on real-looking AWS WAF records, and the JSON edge cases (unicode escapes, deep
+// Tests of the `json` plugin (plugins/json/), made from YAML through the registry: where, keep_where, keep,
+// drop, mask and rename on real-looking AWS WAF records, and the JSON edge cases (unicode escapes, deep
 // nesting, duplicate keys, invalid UTF-8, binary and empty records, numbers kept as written).
 #include <catch2/catch.hpp>
 
@@ -28,27 +28,32 @@ std::vector<Verdict> Verdicts(PluginHarness& h, const std::vector<std::string>& 
   return out;
 }
 
-TEST_CASE("where keeps the records for which the condition holds; drop_where drops them") {
-  PluginHarness h("json", R"({ where: 'action != "ALLOW"' })");
+TEST_CASE("where drops the records for which the condition holds; keep_where keeps only those") {
+  // The WAF recipe as the issue writes it: a web ACL whose default action allows logs mostly ALLOW.
+  PluginHarness h("json", R"({ where: 'action == "ALLOW"' })");
   REQUIRE(h.ok());
   auto out = h.Run({kWafBlock, WafWithAction("ALLOW"), WafWithAction("COUNT")});
   CHECK(out[0].verdict == Verdict::kKeep);  // nothing changed: the record goes on byte for byte
   CHECK(out[1].verdict == Verdict::kDrop);
   CHECK(out[2].verdict == Verdict::kKeep);
 
-  PluginHarness drop("json", R"({ drop_where: 'action == "ALLOW"' })");
+  PluginHarness drop("json", R"({ drop_where: 'action == "ALLOW"' })");  // its longer name
   REQUIRE(drop.ok());
   CHECK(Verdicts(drop, {kWafBlock, WafWithAction("ALLOW"), WafWithAction("COUNT")}) ==
         std::vector<Verdict>{Verdict::kKeep, Verdict::kDrop, Verdict::kKeep});
+  PluginHarness keep("json", R"({ keep_where: 'action != "ALLOW"' })");
+  REQUIRE(keep.ok());
+  CHECK(Verdicts(keep, {kWafBlock, WafWithAction("ALLOW"), WafWithAction("COUNT")}) ==
+        std::vector<Verdict>{Verdict::kKeep, Verdict::kDrop, Verdict::kKeep});
   PluginHarness both(
-      "json", R"({ where: 'action in ["ALLOW", "COUNT"]', drop_where: 'httpRequest.country == "AU"' })");
+      "json", R"({ keep_where: 'action in ["ALLOW", "COUNT"]', where: 'httpRequest.country == "AU"' })");
   REQUIRE(both.ok());
   CHECK(Verdicts(both, {kWafBlock, WafWithAction("ALLOW"), WafWithAction("COUNT")}) ==
         std::vector<Verdict>{Verdict::kDrop, Verdict::kDrop, Verdict::kDrop});
   CHECK(both.One(R"({"action":"COUNT"})") == R"({"action":"COUNT"})");
 
   PluginHarness labels(
-      "json", R"({ where: 'labels[name == "value"] exists and httpRequest.country in ["AU", "NZ"]' })");
+      "json", R"({ keep_where: 'labels[name == "value"] exists and httpRequest.country in ["AU", "NZ"]' })");
   REQUIRE(labels.ok());
   CHECK(labels.One(kWafBlock) == kWafBlock);
   CHECK(labels.One(R"({"labels":[{"name":"value"}],"httpRequest":{"country":"US"}})") == "(dropped)");
@@ -150,7 +155,7 @@ TEST_CASE("invalid UTF-8 and binary records fail; valid UTF-8 goes through") {
 }
 
 TEST_CASE("unicode escapes are decoded, compared and written back as UTF-8") {
-  PluginHarness h("json", R"({ where: 'name == "é😀"', mask: m })");
+  PluginHarness h("json", R"({ keep_where: 'name == "é😀"', mask: m })");
   REQUIRE(h.ok());
   CHECK(h.One(R"({"name":"\u00e9\ud83d\ude00","m":1})") ==
         "{\"name\":\"\xC3\xA9\xF0\x9F\x98\x80\",\"m\":\"[MASKED]\"}");
@@ -187,7 +192,7 @@ TEST_CASE("duplicate keys stay, in order, and a path chooses all of them") {
         R"({"password":"[MASKED]","user":"u","password":"[MASKED]"})");
   PluginHarness drop("json", "{ drop: password }");
   CHECK(drop.One(R"({"password":"a","user":"u","password":"b"})") == R"({"user":"u"})");
-  PluginHarness where("json", R"({ where: 'level == "error"' })");
+  PluginHarness where("json", R"({ keep_where: 'level == "error"' })");
   CHECK(where.One(R"({"level":"info","level":"error"})") == R"({"level":"info","level":"error"})");
 }
 
@@ -200,13 +205,13 @@ TEST_CASE("numbers are written back exactly as they were written") {
   std::string expected = numbers;
   expected.replace(expected.find(R"("m":"x")"), 7, R"("m":"[MASKED]")");
   CHECK(h.One(numbers) == expected);
-  PluginHarness where("json", "{ where: 'price == 1.10' }");
+  PluginHarness where("json", "{ keep_where: 'price == 1.10' }");
   CHECK(where.One(R"({"price":1.10})") == R"({"price":1.10})");
   CHECK(where.One(R"({"price":1.1})") == "(dropped)");  // numbers compare by their text
 }
 
 TEST_CASE("a batch gets one verdict per record") {
-  PluginHarness h("json", R"({ where: 'level != "debug"', drop: secret })");
+  PluginHarness h("json", R"({ where: 'level == "debug"', drop: secret })");
   REQUIRE(h.ok());
   auto out =
       h.Run({R"({"level":"debug"})", R"({"level":"info","secret":1})", "not json", R"({"level":"info"})"});
@@ -233,7 +238,7 @@ TEST_CASE("bad json options are reported at their place in the config") {
   CHECK(errors("{ keep: ['@'] }") ==
         "ferry.yaml:1:9: flows[0].plugins[0].json.keep: '@' is the whole record, not a field (to drop "
         "records, use "
-        "where)\n");
+        "where or keep_where)\n");
   CHECK(errors("{ rename: { 'a[]': b } }") ==
         "ferry.yaml:1:13: flows[0].plugins[0].json.rename.a[]: the path must end with a key (the member to "
         "rename)\n");
@@ -244,7 +249,8 @@ TEST_CASE("bad json options are reported at their place in the config") {
   CHECK(errors("{ on_error: explode }").find("'explode' is not one of: pass, drop, dead_letter") !=
         std::string::npos);
   CHECK(errors("{ unknown: 1 }")
-            .find("unknown key (known keys here: where, drop_where, keep, drop, mask, mask_with, rename, "
+            .find("unknown key (known keys here: where, drop_where, keep_where, keep, drop, mask, mask_with, "
+                  "rename, "
                   "on_error)") != std::string::npos);
 }
 
