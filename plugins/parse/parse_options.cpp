@@ -10,6 +10,20 @@ namespace {
 using config::Field;
 using config::ParseContext;
 
+constexpr std::string_view kBothSpellings =
+    "given twice: ferry's name and the Kinesis Agent's (customFieldNames, matchPattern) are one option";
+
+// The Kinesis Agent's camelCase name of an option, so that its users' settings carry over as they are
+// written: parsed as the option, listed in the docs, not printed back (the effective config uses ferry's
+// name).
+Field<ParseOptions> AgentSpelling(Field<ParseOptions> field, std::string_view agent_name,
+                                  std::string_view doc) {
+  field.name = agent_name;
+  field.doc = doc;
+  field.emit = nullptr;
+  return field;
+}
+
 // A non-empty list of distinct, non-empty names (they become JSON keys; a key given twice is ambiguous).
 Field<ParseOptions> NamesField(std::string_view name, std::vector<std::string> ParseOptions::*member,
                                std::string_view doc) {
@@ -20,6 +34,10 @@ Field<ParseOptions> NamesField(std::string_view name, std::vector<std::string> P
       doc,
       false,
       [member](const YAML::Node& n, const std::string& p, ParseOptions& out, ParseContext& ctx) {
+        if (!(out.*member).empty()) {
+          ctx.Fail(n, p, kBothSpellings);
+          return;
+        }
         std::vector<std::string> names;
         if (!config::ReadStringList(n, p, ctx, names)) return;
         if (names.empty()) {
@@ -75,6 +93,10 @@ Field<ParseOptions> MatchPatternField() {
       "(?P<name>...) give the field names. A line it does not match fails",
       false,
       [](const YAML::Node& n, const std::string& p, ParseOptions& out, ParseContext& ctx) {
+        if (out.match_regex) {
+          ctx.Fail(n, p, kBothSpellings);
+          return;
+        }
         std::string pattern;
         if (!config::ReadString(n, p, ctx, pattern)) return;
         if (pattern.empty()) {
@@ -153,6 +175,10 @@ const std::vector<config::Field<ParseOptions>>& ParseFields() {
                  "the two). Columns beyond them are ignored; names beyond the columns are null"),
       MatchPatternField(),
       DelimiterField(),
+      AgentSpelling(NamesField("customFieldNames", &ParseOptions::custom_field_names, ""), "customFieldNames",
+                    "the Kinesis Agent's name of custom_field_names (give one of the two)"),
+      AgentSpelling(MatchPatternField(), "matchPattern",
+                    "the Kinesis Agent's name of match_pattern (give one of the two)"),
   };
   return fields;
 }

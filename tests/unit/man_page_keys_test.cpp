@@ -58,7 +58,9 @@ std::vector<std::string> RequestArguments(const std::string& line) {
 bool LooksLikeKey(const std::string& word) {
   if (word.empty()) return false;
   for (char c : word)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.')) return false;
+    // Upper case for the Kinesis Agent's names a plugin also takes (parse's customFieldNames).
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.'))
+      return false;
   return word.front() != '.' && word.back() != '.';
 }
 

@@ -326,6 +326,13 @@ TEST_CASE("parse: match_pattern and custom_field_names", "[parse]") {
   CHECK(Parsed("{ format: csv, field_names: [a, b], delimiter: ';' }", "1,5;\"x;y\"") ==
         R"({"a":"1,5","b":"x;y"})");
   CHECK(Parsed("{ format: csv, field_names: [a, b, c] }", "1,") == R"({"a":"1","b":"","c":null})");
+  // The Kinesis Agent's names of the two options work as written in its agent.json.
+  CHECK(Parsed("{ format: syslog_rfc3164, customFieldNames: [ts, host, app, pid, msg] }",
+               "Dec  5 07:58:01 edge-1 systemd[1]: Started.") ==
+        R"({"ts":"Dec  5 07:58:01","host":"edge-1","app":"systemd","pid":"1","msg":"Started."})");
+  CHECK(Parsed("{ format: regex, matchPattern: '(?P<k>\\w+)=(?P<v>\\w+)' }", "a=b") ==
+        R"({"k":"a","v":"b"})");
+  CHECK(Parsed("{ format: csv, customFieldNames: [a, b] }", "1,2") == R"({"a":"1","b":"2"})");
 }
 
 TEST_CASE("parse: options that cannot work are refused, located where they are written", "[parse]") {
@@ -363,7 +370,13 @@ TEST_CASE("parse: options that cannot work are refused, located where they are w
       {"{ format: csv, field_names: [a], colour: blue }",
        "unknown key (known keys here: format, "
        "custom_field_names, field_names, match_pattern, "
-       "delimiter, on_error)"},
+       "delimiter, customFieldNames, matchPattern, on_error)"},
+      {"{ format: csv, customFieldNames: [a], custom_field_names: [b] }",
+       "ferry.yaml:1:59: flows[0].plugins[0].parse.custom_field_names: given twice: ferry's name and the "
+       "Kinesis Agent's"},
+      {"{ format: regex, match_pattern: '(?P<a>a)', matchPattern: '(?P<b>b)' }",
+       "flows[0].plugins[0].parse.matchPattern: given twice"},
+      {"{ format: csv, field_names: [a], customFieldNames: [b] }", "not both"},
   };
   for (const auto& c : cases) {
     PluginHarness h("parse", c.options);
